@@ -1,0 +1,437 @@
+//! Signing in and out, sessions, personal access tokens, login throttling and the first
+//! platform admin.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use courtyard_domain::limits::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+use courtyard_domain::policy::{self, Actor};
+use courtyard_domain::{OrgId, PersonId, PersonStatus, Role};
+use parking_lot::Mutex;
+
+use super::views::{PersonView, SessionView, TokenView};
+use super::{App, AppError, Result, actor_of};
+use crate::config::Config;
+use crate::crypto;
+use crate::store::people::PersonRow;
+use crate::store::sessions::{self, SessionRow};
+use crate::store::{now_millis, orgs, people};
+
+const SESSION_PREFIX: &str = "cys_";
+const TOKEN_PREFIX: &str = "cyp_";
+
+/// An authenticated request's identity.
+#[derive(Clone, Debug)]
+pub struct Auth {
+    pub actor: Actor,
+    pub person: PersonRow,
+    pub session_id: String,
+    pub token_hash: String,
+    /// `session` (signed in with a password) or `token` (personal access token).
+    pub kind: String,
+}
+
+/// Counts failed sign-ins per account and per client address within a window.
+pub struct LoginLimiter {
+    per_account: u32,
+    per_ip: u32,
+    window: Duration,
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginLimiter {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            per_account: config.login_failures_per_account,
+            per_ip: config.login_failures_per_ip,
+            window: Duration::from_secs(config.login_window_secs),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn keys(email: &str, ip: Option<IpAddr>) -> [(String, bool); 2] {
+        let ip_key = ip.map(|ip| format!("ip:{ip}")).unwrap_or_default();
+        [(format!("account:{email}"), true), (ip_key, false)]
+    }
+
+    fn allowed(&self, email: &str, ip: Option<IpAddr>) -> bool {
+        let mut failures = self.failures.lock();
+        let now = Instant::now();
+        failures.retain(|_, (_, since)| now.duration_since(*since) < self.window);
+        Self::keys(email, ip).iter().all(|(key, account)| {
+            let limit = if *account {
+                self.per_account
+            } else {
+                self.per_ip
+            };
+            key.is_empty() || failures.get(key).is_none_or(|(n, _)| *n < limit)
+        })
+    }
+
+    fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
+        let mut failures = self.failures.lock();
+        let now = Instant::now();
+        for (key, _) in Self::keys(email, ip) {
+            if !key.is_empty() {
+                failures.entry(key).or_insert((0, now)).0 += 1;
+            }
+        }
+    }
+
+    fn clear_account(&self, email: &str) {
+        self.failures.lock().remove(&format!("account:{email}"));
+    }
+}
+
+pub fn normalize_email(email: &str) -> Result<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !valid {
+        return Err(AppError::invalid(
+            "invalid_email",
+            "email address is not valid",
+        ));
+    }
+    Ok(email)
+}
+
+pub fn check_password(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AppError::invalid(
+            "weak_password",
+            format!("password must have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::invalid(
+            "invalid_password",
+            "password is too long",
+        ));
+    }
+    Ok(())
+}
+
+impl App {
+    pub(crate) async fn hash_password(&self, password: &str) -> Result<String> {
+        let _permit = self
+            .password_work
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    async fn verify_password(&self, password: &str, hash: &str) -> Result<bool> {
+        let _permit = self
+            .password_work
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        tokio::task::spawn_blocking(move || crypto::verify_password(&password, &hash))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    pub fn csrf_token_for(&self, token_hash: &str) -> String {
+        crypto::keyed_digest(&self.secret, &["csrf", token_hash])
+    }
+
+    /// Signs in with email and password. Unknown accounts, wrong passwords and disabled
+    /// accounts get the same answer after the same work.
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<IpAddr>,
+    ) -> Result<SessionView> {
+        let email = email.trim().to_lowercase();
+        if password.len() > MAX_PASSWORD_BYTES || email.len() > 254 {
+            return Err(AppError::Unauthenticated);
+        }
+        if !self.login_limiter.allowed(&email, ip) {
+            return Err(AppError::RateLimited(
+                "too many failed sign-ins; try again later",
+            ));
+        }
+        let found = people::credentials(&self.store.read, &email).await?;
+        let hash = found
+            .as_ref()
+            .and_then(|(_, h)| h.clone())
+            .unwrap_or_else(|| crypto::decoy_hash().to_owned());
+        let verified = self.verify_password(password, &hash).await?;
+        let person = match found {
+            Some((person, Some(_))) if verified => person,
+            _ => {
+                self.login_limiter.record_failure(&email, ip);
+                return Err(AppError::Unauthenticated);
+            }
+        };
+        let status = PersonStatus::parse(&person.status).unwrap_or(PersonStatus::Disabled);
+        if !policy::may_sign_in(status) {
+            self.login_limiter.record_failure(&email, ip);
+            return Err(AppError::Unauthenticated);
+        }
+        self.login_limiter.clear_account(&email);
+        let ttl = self.config.session_ttl_hours * 3600 * 1000;
+        let (token, row) = new_session(&person.id, "session", "", Some(ttl));
+        let stored = row.clone();
+        self.writer
+            .write(move |tx| Box::pin(async move { sessions::insert(tx, &stored).await }))
+            .await?;
+        Ok(SessionView {
+            csrf_token: self.csrf_token_for(&row.token_hash),
+            token,
+            expires_at: row.expires_at,
+            person: PersonView::from(person),
+        })
+    }
+
+    pub async fn authenticate(&self, token: &str) -> Result<Auth> {
+        if !(token.starts_with(SESSION_PREFIX) || token.starts_with(TOKEN_PREFIX))
+            || token.len() > 128
+        {
+            return Err(AppError::Unauthenticated);
+        }
+        let token_hash = crypto::token_hash(token);
+        let owner = sessions::lookup(&self.store.read, &token_hash, now_millis())
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        if owner.person.status != PersonStatus::Active.as_str() {
+            return Err(AppError::Unauthenticated);
+        }
+        Ok(Auth {
+            actor: actor_of(&owner.person),
+            person: owner.person,
+            session_id: owner.session_id,
+            token_hash,
+            kind: owner.session_kind,
+        })
+    }
+
+    /// Whether a session (by token hash) is still valid and its person active.
+    pub async fn authenticate_hash(&self, token_hash: &str) -> Result<bool> {
+        let owner = sessions::lookup(&self.store.read, token_hash, now_millis()).await?;
+        Ok(owner.is_some_and(|o| o.person.status == PersonStatus::Active.as_str()))
+    }
+
+    pub async fn logout(&self, auth: &Auth) -> Result<()> {
+        let hash = auth.token_hash.clone();
+        self.writer
+            .write(move |tx| Box::pin(async move { sessions::delete_by_hash(tx, &hash).await }))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn change_password(&self, auth: &Auth, current: &str, new: &str) -> Result<()> {
+        check_password(new)?;
+        let (_, hash) = people::credentials(&self.store.read, &auth.person.email)
+            .await?
+            .ok_or(AppError::Unauthenticated)?;
+        let hash = hash.unwrap_or_else(|| crypto::decoy_hash().to_owned());
+        if !self.verify_password(current, &hash).await? {
+            return Err(AppError::invalid(
+                "wrong_password",
+                "the current password is wrong",
+            ));
+        }
+        self.set_password(&auth.actor.person_id, new, Some(auth.token_hash.clone()))
+            .await
+    }
+
+    /// Sets a password and ends every session but `keep` (if given).
+    pub(crate) async fn set_password(
+        &self,
+        person: &PersonId,
+        password: &str,
+        keep: Option<String>,
+    ) -> Result<()> {
+        check_password(password)?;
+        let hash = self.hash_password(password).await?;
+        let person = person.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    people::set_password(tx, &person, &hash).await?;
+                    sessions::delete_all_for(tx, &person, keep.as_deref()).await
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn create_token(
+        &self,
+        auth: &Auth,
+        name: &str,
+        expires_in_days: Option<i64>,
+    ) -> Result<TokenView> {
+        let name = super::check_name("name", name, 100)?;
+        let ttl = match expires_in_days {
+            Some(days) if !(1..=3650).contains(&days) => {
+                return Err(AppError::invalid(
+                    "invalid_field",
+                    "expires_in_days must be 1 to 3650",
+                ));
+            }
+            Some(days) => Some(days * 24 * 3600 * 1000),
+            None => None,
+        };
+        let (token, row) = new_session(&auth.person.id, "token", &name, ttl);
+        let stored = row.clone();
+        self.writer
+            .write(move |tx| Box::pin(async move { sessions::insert(tx, &stored).await }))
+            .await?;
+        Ok(TokenView {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            token: Some(token),
+        })
+    }
+
+    pub async fn list_tokens(&self, auth: &Auth) -> Result<Vec<TokenView>> {
+        let rows = sessions::list_tokens(&self.store.read, &auth.actor.person_id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TokenView {
+                id: r.id,
+                name: r.name,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                last_used_at: r.last_used_at,
+                token: None,
+            })
+            .collect())
+    }
+
+    pub async fn revoke_token(&self, auth: &Auth, id: &str) -> Result<()> {
+        let person = auth.actor.person_id.clone();
+        let id = id.to_owned();
+        let removed = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move { sessions::delete_token(tx, &person, &id).await })
+            })
+            .await?;
+        if removed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("token"))
+        }
+    }
+
+    /// Creates the first platform admin (with a home organization). Refuses once one exists.
+    pub async fn bootstrap_admin(
+        &self,
+        email: &str,
+        password: &str,
+        display_name: &str,
+        org_name: &str,
+    ) -> Result<PersonView> {
+        let email = normalize_email(email)?;
+        check_password(password)?;
+        let display_name = super::check_name("display_name", display_name, 100)?;
+        let org_name = super::check_name("org_name", org_name, 100)?;
+        if people::any_platform_admin(&self.store.read).await? {
+            return Err(AppError::Conflict("a platform admin exists already".into()));
+        }
+        let hash = self.hash_password(password).await?;
+        let now = now_millis();
+        let org = orgs::OrgRow {
+            id: OrgId::generate().into_string(),
+            slug: super::orgs::slugify(&org_name),
+            name: org_name,
+            read_receipts_enabled: true,
+            anonymous_posts_enabled: false,
+            created_at: now,
+        };
+        let person = super::people::new_person_row(
+            &OrgId::from_trusted(org.id.clone()),
+            &email,
+            &display_name,
+            Role::PlatformAdmin,
+            now,
+        );
+        let stored = person.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    // Checked again inside the write so two racing bootstraps make one admin.
+                    if people::any_platform_admin_in(tx).await? {
+                        return Err(crate::store::StoreError::Conflict(
+                            "a platform admin exists already",
+                        ));
+                    }
+                    orgs::insert(tx, &org).await?;
+                    people::insert(tx, &stored, Some(&hash)).await
+                })
+            })
+            .await?;
+        *self.setup_token.lock() = None;
+        Ok(PersonView::from(person))
+    }
+
+    /// First-run setup through the web: the one-time token printed at start.
+    pub async fn setup(
+        &self,
+        setup_token: &str,
+        email: &str,
+        password: &str,
+        display_name: &str,
+        org_name: &str,
+    ) -> Result<PersonView> {
+        let expected = self.setup_token.lock().clone();
+        match expected {
+            Some(expected) if crypto::constant_time_eq(&expected, setup_token) => {}
+            _ => {
+                return Err(AppError::Forbidden(
+                    "setup is not available or the setup token is wrong",
+                ));
+            }
+        }
+        self.bootstrap_admin(email, password, display_name, org_name)
+            .await
+    }
+}
+
+fn new_session(
+    person_id: &str,
+    kind: &str,
+    name: &str,
+    ttl_millis: Option<i64>,
+) -> (String, SessionRow) {
+    let prefix = if kind == "token" {
+        TOKEN_PREFIX
+    } else {
+        SESSION_PREFIX
+    };
+    let token = crypto::new_token(prefix);
+    let now = now_millis();
+    let row = SessionRow {
+        id: uuid_like(),
+        token_hash: crypto::token_hash(&token),
+        person_id: person_id.to_owned(),
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        created_at: now,
+        expires_at: ttl_millis.map(|t| now + t),
+        last_used_at: now,
+    };
+    (token, row)
+}
+
+fn uuid_like() -> String {
+    // Session ids reuse the id scheme of every other entity.
+    courtyard_domain::MessageId::generate().into_string()
+}

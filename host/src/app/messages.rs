@@ -1,0 +1,727 @@
+//! Messages: posting (idempotent on the client's transaction id), threads, edits, deletes,
+//! reactions, pins, read receipts, anonymous feed posts and burn-after-read.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use courtyard_domain::limits::{
+    BURN_AFTER_SECS, DEFAULT_PAGE, MAX_PAGE, MAX_REACTION_BYTES, MAX_READ_RECEIPT_GROUP,
+    MAX_TXN_ID_BYTES,
+};
+use courtyard_domain::markup::{self, MarkupError};
+use courtyard_domain::model::MessageKind;
+use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::auth::Auth;
+use super::groups::Seen;
+use super::views::{MessageView, PersonRef, PinView, ReactionView, ReceiptsView};
+use super::{App, AppError, OrNotFound, Result, parse_id};
+use crate::crypto;
+use crate::store::events::EventDraft;
+use crate::store::messages::{self, MessageRow};
+use crate::store::writer::WriteTx;
+use crate::store::{StoreError, groups, now_millis, orgs, people};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMessage {
+    /// Text with Courtyard markup: `<@person-id>`, `@all`, links, `` `code` ``, fenced blocks.
+    pub body: String,
+    /// The client's own id for this post (1-128 bytes). A retry with the same id returns the
+    /// original message instead of posting twice.
+    pub client_txn_id: String,
+    /// Reply in the thread of this message (a comment, for feed posts).
+    pub thread_root_id: Option<String>,
+    /// `chat` (default) or `post` (a feed post).
+    pub kind: Option<String>,
+    /// Feed posts only, where the organization allows: no one can learn the author.
+    #[serde(default)]
+    pub anonymous: bool,
+    /// Direct messages only: delete for everyone this many seconds after the recipient
+    /// first reads it.
+    pub burn_after_secs: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EditMessage {
+    pub body: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarkRead {
+    /// Everything up to and including this message counts as read.
+    pub message_id: String,
+}
+
+/// A posted message, and whether this call created it (false for a retried transaction).
+pub struct Posted {
+    pub message: MessageView,
+    pub created: bool,
+}
+
+fn markup_error(e: MarkupError) -> AppError {
+    let code = match e {
+        MarkupError::Empty => "empty_message",
+        MarkupError::TooLong { .. } => "message_too_long",
+        MarkupError::ControlCharacter => "invalid_characters",
+    };
+    AppError::invalid(code, e.to_string())
+}
+
+fn check_reaction(emoji: &str) -> Result<String> {
+    let ok = !emoji.is_empty()
+        && emoji.len() <= MAX_REACTION_BYTES
+        && !emoji.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(emoji.to_owned())
+    } else {
+        Err(AppError::invalid(
+            "invalid_reaction",
+            "a reaction is one emoji or a short code without spaces",
+        ))
+    }
+}
+
+/// Renders rows for the API: authors' names, reactions and parsed segments.
+pub(crate) struct Renderer {
+    names: HashMap<String, String>,
+    reactions: HashMap<String, Vec<(String, String)>>,
+}
+
+impl Renderer {
+    async fn load(app: &App, rows: &[MessageRow]) -> Result<Self> {
+        let mut author_ids: Vec<String> = rows
+            .iter()
+            .filter(|r| !r.anonymous)
+            .filter_map(|r| r.author_id.clone())
+            .collect();
+        author_ids.sort();
+        author_ids.dedup();
+        let names = people::names(&app.store.read, &author_ids)
+            .await?
+            .into_iter()
+            .collect();
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let mut reactions: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for (mid, emoji, pid) in messages::reactions(&app.store.read, &ids).await? {
+            reactions.entry(mid).or_default().push((emoji, pid));
+        }
+        Ok(Self { names, reactions })
+    }
+
+    fn single(author: Option<(&str, &str)>, reactions: Vec<(String, String, String)>) -> Self {
+        let mut r = Self {
+            names: HashMap::new(),
+            reactions: HashMap::new(),
+        };
+        if let Some((id, name)) = author {
+            r.names.insert(id.to_owned(), name.to_owned());
+        }
+        for (mid, emoji, pid) in reactions {
+            r.reactions.entry(mid).or_default().push((emoji, pid));
+        }
+        r
+    }
+
+    fn view(&self, row: MessageRow) -> MessageView {
+        let deleted = row.deleted_at.is_some();
+        let author = if row.anonymous {
+            None
+        } else {
+            row.author_id.as_ref().map(|id| PersonRef {
+                id: id.clone(),
+                display_name: self.names.get(id).cloned().unwrap_or_default(),
+            })
+        };
+        let segments = if deleted {
+            serde_json::json!([])
+        } else {
+            markup::parse(&row.body)
+                .map(|p| serde_json::to_value(p.segments).unwrap_or_default())
+                .unwrap_or_else(|_| serde_json::json!([{"type": "text", "text": row.body}]))
+        };
+        let mut grouped: Vec<ReactionView> = Vec::new();
+        for (emoji, pid) in self.reactions.get(&row.id).into_iter().flatten() {
+            match grouped.iter_mut().find(|g| &g.emoji == emoji) {
+                Some(g) => {
+                    g.count += 1;
+                    g.person_ids.push(pid.clone());
+                }
+                None => grouped.push(ReactionView {
+                    emoji: emoji.clone(),
+                    count: 1,
+                    person_ids: vec![pid.clone()],
+                }),
+            }
+        }
+        MessageView {
+            id: row.id,
+            seq: row.seq,
+            group_id: row.group_id,
+            kind: row.kind,
+            author,
+            anonymous: row.anonymous,
+            thread_root_id: row.thread_root_id,
+            body: row.body,
+            segments,
+            mentions: serde_json::from_str(&row.mentions).unwrap_or_default(),
+            mentions_all: row.mentions_all,
+            reply_count: row.reply_count,
+            reactions: grouped,
+            burn_after_secs: row.burn_after_secs,
+            burn_at: row.burn_at,
+            pinned: row
+                .pinned_by
+                .zip(row.pinned_at)
+                .map(|(by, at)| PinView { by, at }),
+            created_at: row.created_at,
+            edited_at: row.edited_at,
+            deleted,
+        }
+    }
+}
+
+fn message_event(group: &Seen, kind: &'static str, data: serde_json::Value) -> EventDraft {
+    EventDraft {
+        org_id: group.org.clone(),
+        group_id: Some(group.id.clone()),
+        person_id: None,
+        kind,
+        data,
+        membership: None,
+    }
+}
+
+impl App {
+    /// A message and its group, if the actor may read that group.
+    async fn readable_message(&self, auth: &Auth, raw_id: &str) -> Result<(MessageRow, Seen)> {
+        let id = parse_id("message", raw_id, MessageId::parse)?;
+        let row = messages::get(&self.store.read, &id)
+            .await
+            .or_not_found("message")?;
+        let seen = self
+            .seen_group(auth, &row.group_id)
+            .await
+            .map_err(|_| AppError::NotFound("message"))?;
+        if !seen.rights.read {
+            return Err(AppError::NotFound("message"));
+        }
+        Ok((row, seen))
+    }
+
+    fn is_author(&self, auth: &Auth, row: &MessageRow) -> bool {
+        if row.anonymous {
+            let proof = crypto::keyed_digest(
+                &self.secret,
+                &["author", auth.actor.person_id.as_str(), &row.id],
+            );
+            row.author_proof
+                .as_deref()
+                .is_some_and(|p| crypto::constant_time_eq(p, &proof))
+        } else {
+            row.author_id.as_deref() == Some(auth.actor.person_id.as_str())
+        }
+    }
+
+    pub async fn post_message(
+        &self,
+        auth: &Auth,
+        group_id: &str,
+        input: PostMessage,
+    ) -> Result<Posted> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("group"));
+        }
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot post in this group"));
+        }
+        if input.client_txn_id.is_empty() || input.client_txn_id.len() > MAX_TXN_ID_BYTES {
+            return Err(AppError::invalid(
+                "invalid_txn_id",
+                format!("client_txn_id must be 1 to {MAX_TXN_ID_BYTES} bytes"),
+            ));
+        }
+        let parsed = markup::parse(&input.body).map_err(markup_error)?;
+        let kind = match input.kind.as_deref() {
+            None => MessageKind::Chat,
+            Some(k) => MessageKind::parse(k)
+                .ok_or_else(|| AppError::invalid("invalid_kind", "kind must be chat or post"))?,
+        };
+        if input.anonymous {
+            if kind != MessageKind::Post || input.thread_root_id.is_some() {
+                return Err(AppError::invalid(
+                    "anonymous_not_allowed",
+                    "only feed posts can be anonymous",
+                ));
+            }
+            let org = orgs::get(&self.store.read, &group.org).await?;
+            if !org.anonymous_posts_enabled {
+                return Err(AppError::Forbidden(
+                    "this organization does not allow anonymous posts",
+                ));
+            }
+        }
+        if let Some(secs) = input.burn_after_secs {
+            if group.kind != GroupKind::Direct {
+                return Err(AppError::invalid(
+                    "burn_not_allowed",
+                    "burn-after-read is for direct messages",
+                ));
+            }
+            if !BURN_AFTER_SECS.contains(&secs) {
+                return Err(AppError::invalid(
+                    "invalid_burn",
+                    "burn_after_secs must be 1 to 604800",
+                ));
+            }
+        }
+        let thread_root = match &input.thread_root_id {
+            Some(raw) => {
+                let root_id = parse_id("thread", raw, MessageId::parse)?;
+                let root = messages::get(&self.store.read, &root_id)
+                    .await
+                    .or_not_found("thread")?;
+                if root.group_id != group.id.as_str() || root.thread_root_id.is_some() {
+                    return Err(AppError::NotFound("thread"));
+                }
+                if root.deleted_at.is_some() {
+                    return Err(AppError::invalid(
+                        "thread_deleted",
+                        "the message you reply to was deleted",
+                    ));
+                }
+                Some(root.id)
+            }
+            None => None,
+        };
+        let me = auth.actor.person_id.as_str();
+        let txn_key = crypto::keyed_digest(
+            &self.secret,
+            &["txn", me, group.id.as_str(), &input.client_txn_id],
+        );
+        let id = MessageId::generate().into_string();
+        let row = MessageRow {
+            author_id: (!input.anonymous).then(|| me.to_owned()),
+            author_proof: input
+                .anonymous
+                .then(|| crypto::keyed_digest(&self.secret, &["author", me, &id])),
+            id,
+            seq: 0,
+            group_id: group.id.as_str().to_owned(),
+            kind: kind.as_str().to_owned(),
+            anonymous: input.anonymous,
+            thread_root_id: thread_root,
+            body: input.body,
+            mentions: serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into()),
+            mentions_all: parsed.mentions_all,
+            txn_key,
+            reply_count: 0,
+            burn_after_secs: input.burn_after_secs,
+            burn_at: None,
+            pinned_by: None,
+            pinned_at: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+        };
+        let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
+        let renderer = Renderer::single(
+            author.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            Vec::new(),
+        );
+        let org = group.org.clone();
+        let gid = group.id.clone();
+        let (stored, created) = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if let Some(existing) = messages::by_txn(tx, &row.txn_key).await? {
+                        return Ok((existing, false));
+                    }
+                    let mut row = row;
+                    row.seq = tx.next_seq().await?;
+                    row.created_at = tx.now();
+                    messages::insert(tx, &row).await?;
+                    let view = renderer.view(row.clone());
+                    let draft = EventDraft {
+                        org_id: org,
+                        group_id: Some(gid),
+                        person_id: None,
+                        kind: "message.created",
+                        data: serde_json::to_value(&view).unwrap_or_default(),
+                        membership: None,
+                    };
+                    tx.emit_at(row.seq, draft).await?;
+                    Ok((row, true))
+                })
+            })
+            .await?;
+        let message = if created {
+            Renderer::single(Some((me, &auth.person.display_name)), Vec::new()).view(stored)
+        } else {
+            let r = Renderer::load(self, std::slice::from_ref(&stored)).await?;
+            r.view(stored)
+        };
+        Ok(Posted { message, created })
+    }
+
+    pub async fn get_message(&self, auth: &Auth, id: &str) -> Result<MessageView> {
+        let (row, _) = self.readable_message(auth, id).await?;
+        let r = Renderer::load(self, std::slice::from_ref(&row)).await?;
+        Ok(r.view(row))
+    }
+
+    /// Top-level messages, newest first; page back with `before` (a `seq`).
+    pub async fn history(
+        &self,
+        auth: &Auth,
+        group_id: &str,
+        before: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<MessageView>> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("group"));
+        }
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let rows = messages::history(&self.store.read, &group.id, before, limit).await?;
+        let r = Renderer::load(self, &rows).await?;
+        Ok(rows.into_iter().map(|m| r.view(m)).collect())
+    }
+
+    /// Replies in a thread, oldest first; page forward with `after` (a `seq`).
+    pub async fn thread(
+        &self,
+        auth: &Auth,
+        root_id: &str,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<Vec<MessageView>> {
+        let (root, _) = self.readable_message(auth, root_id).await?;
+        let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        let rows = messages::thread(
+            &self.store.read,
+            &MessageId::from_trusted(root.id),
+            after.unwrap_or(0),
+            limit,
+        )
+        .await?;
+        let r = Renderer::load(self, &rows).await?;
+        Ok(rows.into_iter().map(|m| r.view(m)).collect())
+    }
+
+    pub async fn edit_message(
+        &self,
+        auth: &Auth,
+        id: &str,
+        input: EditMessage,
+    ) -> Result<MessageView> {
+        let (row, group) = self.readable_message(auth, id).await?;
+        if row.anonymous || !self.is_author(auth, &row) {
+            return Err(AppError::Forbidden("you can edit only your own messages"));
+        }
+        if row.deleted_at.is_some() {
+            return Err(AppError::invalid(
+                "message_deleted",
+                "the message was deleted",
+            ));
+        }
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot post in this group"));
+        }
+        let parsed = markup::parse(&input.body).map_err(markup_error)?;
+        let mentions = serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into());
+        self.rewrite(row.id.clone(), group, "message.updated", move |tx, id| {
+            Box::pin(async move {
+                messages::update_body(tx, &id, &input.body, &mentions, parsed.mentions_all).await
+            })
+        })
+        .await
+    }
+
+    /// Deletes for everyone: the author, or a manager of the group.
+    pub async fn delete_message(&self, auth: &Auth, id: &str) -> Result<()> {
+        let (row, group) = self.readable_message(auth, id).await?;
+        if !(self.is_author(auth, &row) || group.rights.manage) {
+            return Err(AppError::Forbidden("you can delete only your own messages"));
+        }
+        if row.deleted_at.is_some() {
+            return Ok(());
+        }
+        self.rewrite(row.id.clone(), group, "message.deleted", |tx, id| {
+            Box::pin(async move { messages::erase(tx, &id).await })
+        })
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_pin(&self, auth: &Auth, id: &str, pinned: bool) -> Result<MessageView> {
+        let (row, group) = self.readable_message(auth, id).await?;
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot pin in this group"));
+        }
+        if row.deleted_at.is_some() || row.thread_root_id.is_some() {
+            return Err(AppError::invalid(
+                "cannot_pin",
+                "only live top-level messages can be pinned",
+            ));
+        }
+        let by = pinned.then(|| auth.actor.person_id.clone());
+        let kind = if pinned {
+            "message.pinned"
+        } else {
+            "message.unpinned"
+        };
+        self.rewrite(row.id.clone(), group, kind, move |tx, id| {
+            Box::pin(async move { messages::set_pinned(tx, &id, by.as_ref()).await })
+        })
+        .await
+    }
+
+    pub async fn pins(&self, auth: &Auth, group_id: &str) -> Result<Vec<MessageView>> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("group"));
+        }
+        let rows = messages::pinned(&self.store.read, &group.id).await?;
+        let r = Renderer::load(self, &rows).await?;
+        Ok(rows.into_iter().map(|m| r.view(m)).collect())
+    }
+
+    pub async fn react(
+        &self,
+        auth: &Auth,
+        id: &str,
+        emoji: &str,
+        add: bool,
+    ) -> Result<MessageView> {
+        let (row, group) = self.readable_message(auth, id).await?;
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot react in this group"));
+        }
+        if row.deleted_at.is_some() {
+            return Err(AppError::invalid(
+                "message_deleted",
+                "the message was deleted",
+            ));
+        }
+        let emoji = check_reaction(emoji)?;
+        let me = auth.actor.person_id.clone();
+        let kind = if add {
+            "reaction.added"
+        } else {
+            "reaction.removed"
+        };
+        self.rewrite(row.id.clone(), group, kind, move |tx, id| {
+            Box::pin(async move {
+                if add {
+                    messages::add_reaction(tx, &id, &me, &emoji).await?;
+                } else {
+                    messages::remove_reaction(tx, &id, &me, &emoji).await?;
+                }
+                Ok(())
+            })
+        })
+        .await
+    }
+
+    /// Applies a change to one message and tells the group with the message's new state.
+    async fn rewrite<F>(
+        &self,
+        id: String,
+        group: Seen,
+        kind: &'static str,
+        change: F,
+    ) -> Result<MessageView>
+    where
+        F: for<'a> FnOnce(
+                &'a mut WriteTx,
+                String,
+            )
+                -> crate::store::writer::BoxFuture<'a, Result<(), StoreError>>
+            + Send
+            + 'static,
+    {
+        let pre = messages::get(&self.store.read, &MessageId::from_trusted(id.clone())).await?;
+        let author_name = match pre.author_id.as_deref().filter(|_| !pre.anonymous) {
+            Some(a) => people::names(&self.store.read, &[a.to_owned()])
+                .await?
+                .into_iter()
+                .next(),
+            None => None,
+        };
+        let event_group = message_event(&group, kind, serde_json::Value::Null);
+        let view = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    change(tx, id.clone()).await?;
+                    let row = messages::get_in(tx, &id).await?;
+                    let reactions = messages::reactions_in(tx, &id).await?;
+                    let renderer = Renderer::single(
+                        author_name.as_ref().map(|(a, n)| (a.as_str(), n.as_str())),
+                        reactions,
+                    );
+                    let view = renderer.view(row);
+                    let mut draft = event_group;
+                    draft.data = serde_json::to_value(&view).unwrap_or_default();
+                    tx.emit(draft).await?;
+                    Ok(view)
+                })
+            })
+            .await?;
+        Ok(view)
+    }
+
+    /// Marks a group read up to a message. Starts burn-after-read clocks and tells the group
+    /// (where receipts are on and the group is small enough).
+    pub async fn mark_read(&self, auth: &Auth, group_id: &str, input: MarkRead) -> Result<()> {
+        let group = self.seen_group(auth, group_id).await?;
+        if group.row.my_role.is_none() {
+            return Err(AppError::NotFound("group"));
+        }
+        let mid = parse_id("message", &input.message_id, MessageId::parse)?;
+        let msg = messages::get(&self.store.read, &mid)
+            .await
+            .or_not_found("message")?;
+        if msg.group_id != group.id.as_str() {
+            return Err(AppError::NotFound("message"));
+        }
+        let org = orgs::get(&self.store.read, &group.org).await?;
+        let announce =
+            org.read_receipts_enabled && group.row.member_count as usize <= MAX_READ_RECEIPT_GROUP;
+        let me = auth.actor.person_id.clone();
+        let (gid, org_id) = (group.id.clone(), group.org.clone());
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let Some(_) = groups::advance_read(tx, &gid, &me, msg.seq).await? else {
+                        return Ok(());
+                    };
+                    for (id, at) in messages::arm_burns(tx, &gid, &me, msg.seq).await? {
+                        tx.emit(EventDraft {
+                            org_id: org_id.clone(),
+                            group_id: Some(gid.clone()),
+                            person_id: None,
+                            kind: "message.burn_scheduled",
+                            data: serde_json::json!({"id": id, "burn_at": at}),
+                            membership: None,
+                        })
+                        .await?;
+                    }
+                    if announce {
+                        tx.emit(EventDraft {
+                            org_id,
+                            group_id: Some(gid.clone()),
+                            person_id: None,
+                            kind: "receipt.updated",
+                            data: serde_json::json!({"group_id": gid.as_str(), "person_id": me.as_str(), "seq": msg.seq}),
+                            membership: None,
+                        })
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Who has and has not read a message (groups up to the documented size).
+    pub async fn receipts(&self, auth: &Auth, id: &str) -> Result<ReceiptsView> {
+        let (row, group) = self.readable_message(auth, id).await?;
+        let org = orgs::get(&self.store.read, &group.org).await?;
+        if !org.read_receipts_enabled {
+            return Err(AppError::Forbidden(
+                "read receipts are turned off in this organization",
+            ));
+        }
+        if group.row.member_count as usize > MAX_READ_RECEIPT_GROUP {
+            return Err(AppError::invalid(
+                "group_too_large",
+                format!("read receipts are kept for groups up to {MAX_READ_RECEIPT_GROUP} members"),
+            ));
+        }
+        let members = groups::members(&self.store.read, &group.id).await?;
+        let (mut read, mut unread) = (Vec::new(), Vec::new());
+        for m in members {
+            if row.author_id.as_deref() == Some(m.person_id.as_str()) {
+                continue;
+            }
+            let r = PersonRef {
+                id: m.person_id,
+                display_name: m.display_name,
+            };
+            if m.read_seq >= row.seq {
+                read.push(r)
+            } else {
+                unread.push(r)
+            }
+        }
+        Ok(ReceiptsView {
+            message_id: row.id,
+            read,
+            unread,
+        })
+    }
+}
+
+/// Deletes burn-after-read messages when their time comes.
+pub(crate) async fn burn_sweeper(app: App) {
+    loop {
+        let now = now_millis();
+        match messages::due_burns(&app.store.read, now, 200).await {
+            Ok(due) => {
+                for row in due {
+                    if let Err(e) = burn(&app, row).await {
+                        tracing::warn!(error = %e, "burning a message failed");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for messages to burn failed"),
+        }
+        let next = messages::next_burn(&app.store.read).await.ok().flatten();
+        let wait = next
+            .map(|at| (at - now_millis()).clamp(20, 1000))
+            .unwrap_or(1000);
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+    }
+}
+
+async fn burn(app: &App, row: MessageRow) -> Result<()> {
+    let group = groups::get(
+        &app.store.read,
+        &GroupId::from_trusted(row.group_id.clone()),
+        &PersonId::from_trusted(""),
+    )
+    .await?;
+    let org = OrgId::from_trusted(group.group.org_id);
+    let gid = GroupId::from_trusted(row.group_id.clone());
+    app.writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let current = messages::get_in(tx, &row.id).await?;
+                if current.deleted_at.is_some() {
+                    return Ok(());
+                }
+                messages::erase(tx, &row.id).await?;
+                tx.emit(EventDraft {
+                    org_id: org,
+                    group_id: Some(gid),
+                    person_id: None,
+                    kind: "message.deleted",
+                    data: serde_json::json!({"id": row.id, "group_id": row.group_id, "deleted": true, "burned": true}),
+                    membership: None,
+                })
+                .await?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(())
+}

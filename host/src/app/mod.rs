@@ -1,0 +1,194 @@
+//! Application services: each public function is one use case (sign in, post a message,
+//! add a member). They validate input with the domain, ask the policy, read from storage
+//! and hand writes to the writer. Handlers stay thin; this layer knows no HTTP.
+
+pub mod auth;
+pub mod groups;
+pub mod messages;
+pub mod orgs;
+pub mod people;
+pub mod realtime;
+pub mod views;
+
+use std::sync::Arc;
+
+use courtyard_domain::policy::Actor;
+use tokio::sync::Semaphore;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::store::writer::Writer;
+use crate::store::{Store, StoreError};
+
+/// Shared state of a running host. Cloning is cheap.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub writer: Writer,
+    pub hub: Arc<Hub>,
+    /// Keys HMACs that must not reveal their input (anonymous authorship, idempotency).
+    pub secret: Vec<u8>,
+    /// Bounds concurrent argon2 work so a login flood cannot exhaust memory or CPU.
+    pub password_work: Semaphore,
+    pub login_limiter: auth::LoginLimiter,
+    /// One-time token for first-run setup, present while no platform admin exists.
+    pub setup_token: parking_lot::Mutex<Option<String>>,
+}
+
+impl std::ops::Deref for App {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.inner
+    }
+}
+
+impl App {
+    pub async fn start(config: Config) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let store = Store::open(config.database_url.as_deref(), &config.data_dir)
+            .await
+            .context("opening the database")?;
+        let secret = store
+            .meta_get_or_insert("server_secret", &crate::crypto::new_secret())
+            .await
+            .context("reading the server secret")?;
+        let secret = hex::decode(secret).context("server secret is not hex")?;
+        let hub = Arc::new(Hub::new());
+        let publisher = hub.clone();
+        let writer = Writer::start(
+            store.write.clone(),
+            Box::new(move |events| publisher.publish(&events)),
+        );
+        let setup_token = if crate::store::people::any_platform_admin(&store.read).await? {
+            None
+        } else {
+            Some(crate::crypto::new_token("setup_"))
+        };
+        let login_limiter = auth::LoginLimiter::new(&config);
+        let app = App {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                writer,
+                hub,
+                secret,
+                password_work: Semaphore::new(4),
+                login_limiter,
+                setup_token: parking_lot::Mutex::new(setup_token),
+            }),
+        };
+        tokio::spawn(messages::burn_sweeper(app.clone()));
+        Ok(app)
+    }
+}
+
+/// Everything a use case can refuse with. The HTTP layer maps each to a status and a
+/// stable `code`; internal details are logged, never sent.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("{0}")]
+    RateLimited(&'static str),
+    #[error("{0}")]
+    Gone(&'static str),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound("resource"),
+            StoreError::Conflict(what) => AppError::Conflict(what.to_owned()),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// Turns "not found in storage" into the caller's own not-found wording.
+pub(crate) trait OrNotFound<T> {
+    fn or_not_found(self, what: &'static str) -> Result<T>;
+}
+
+impl<T> OrNotFound<T> for Result<T, StoreError> {
+    fn or_not_found(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| match e {
+            StoreError::NotFound => AppError::NotFound(what),
+            other => other.into(),
+        })
+    }
+}
+
+/// Checks a required short text field.
+pub(crate) fn check_name(field: &'static str, value: &str, max: usize) -> Result<String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(AppError::invalid(
+            "invalid_field",
+            format!("{field} must not be empty"),
+        ));
+    }
+    check_text(field, trimmed, max)
+}
+
+/// Checks an optional free-text field: length and no control characters.
+pub(crate) fn check_text(field: &'static str, value: &str, max: usize) -> Result<String> {
+    if value.chars().count() > max {
+        return Err(AppError::invalid(
+            "invalid_field",
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(AppError::invalid(
+            "invalid_field",
+            format!("{field} contains control characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// Resolves an id from the wire, reporting a malformed one as not found.
+pub(crate) fn parse_id<T>(
+    what: &'static str,
+    raw: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T> {
+    parse(raw).ok_or(AppError::NotFound(what))
+}
+
+pub(crate) fn actor_of(person: &crate::store::people::PersonRow) -> Actor {
+    Actor {
+        person_id: courtyard_domain::PersonId::from_trusted(person.id.clone()),
+        org_id: courtyard_domain::OrgId::from_trusted(person.org_id.clone()),
+        role: courtyard_domain::Role::parse(&person.role).unwrap_or(courtyard_domain::Role::Guest),
+    }
+}

@@ -1,0 +1,129 @@
+//! Server configuration: built-in defaults, then `courtyard.toml` (in the data directory or
+//! at `--config`), then `COURTYARD_*` environment variables, then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Where the SQLite database (and later files and the plugin cache) live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; unset means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// How long a browser or API sign-in lasts, in hours.
+    pub session_ttl_hours: i64,
+    /// Mark the session cookie `Secure` (set when served over HTTPS).
+    pub cookie_secure: bool,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// Failed sign-ins per account within the window before further attempts are refused.
+    pub login_failures_per_account: u32,
+    /// Failed sign-ins per client address within the window.
+    pub login_failures_per_ip: u32,
+    /// The rate-limit window, in seconds.
+    pub login_window_secs: u64,
+    /// Seconds a graceful shutdown waits for in-flight requests.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".parse().expect("valid address"),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            session_ttl_hours: 24 * 14,
+            cookie_secure: false,
+            log_format: LogFormat::Text,
+            login_failures_per_account: 10,
+            login_failures_per_ip: 100,
+            login_window_secs: 15 * 60,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+/// Values given on the command line; only those present override the rest.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
+        let data_dir = overrides
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| Config::default().data_dir);
+        let file = config_file
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| data_dir.join("courtyard.toml"));
+        if config_file.is_some() && !file.exists() {
+            anyhow::bail!("config file {} does not exist", file.display());
+        }
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(&file))
+            .merge(Env::prefixed("COURTYARD_").ignore(&["config"]))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_file_and_defaults() {
+        let dir = std::env::temp_dir().join(format!("cy-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("courtyard.toml"),
+            "session_ttl_hours = 5\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Overrides::default()
+        };
+        let config = Config::load(None, &overrides).unwrap();
+        assert_eq!(config.session_ttl_hours, 5);
+        assert_eq!(config.listen.port(), 9100);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = std::env::temp_dir().join(format!("cy-config-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("courtyard.toml"), "lisen = \"x\"\n").unwrap();
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        assert!(Config::load(None, &overrides).is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,9 @@
+//! Handlers of `/api/v1`, one module per area. Each handler is a few lines: extract, call
+//! the application service, wrap the answer.
+
+pub mod auth;
+pub mod events;
+pub mod groups;
+pub mod messages;
+pub mod orgs;
+pub mod people;

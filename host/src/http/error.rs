@@ -1,0 +1,52 @@
+//! The one place errors become HTTP responses: a status, a stable `code` and a human
+//! `message`. Internal details are logged with the request, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::app::AppError;
+
+/// Every error the API returns.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable: `not_found`, `invalid_json`, `unauthenticated`, …
+    pub code: String,
+    /// For people; wording may change.
+    pub message: String,
+}
+
+pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = ErrorBody {
+        code: code.to_owned(),
+        message: message.into(),
+    };
+    (status, Json(body)).into_response()
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Invalid { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Gone(_) => (StatusCode::GONE, "too_old"),
+            AppError::Internal(e) => {
+                tracing::error!(error = ?e, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = match &self {
+            AppError::Unauthenticated => {
+                "sign-in required: the email, password or token is not valid".to_owned()
+            }
+            other => other.to_string(),
+        };
+        error_response(status, code, message)
+    }
+}

@@ -1,0 +1,146 @@
+//! The HTTP layer: the only code that knows axum. It assembles the router, the OpenAPI
+//! document (generated from the handlers' annotations), limits, logging and shutdown.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use courtyard_domain::limits::MAX_REQUEST_BYTES;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::app::App;
+use error::error_response;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Courtyard API", description = "People, groups and messages of a Courtyard host. \
+        Errors are JSON `{code, message}`. Authenticate with `Authorization: Bearer <token>` \
+        (from sign-in or a personal access token) or the session cookie plus `X-CSRF-Token`."),
+    modifiers(&Security),
+    security(("bearer" = []), ("cookie" = [])),
+    tags(
+        (name = "auth", description = "Signing in, sessions and tokens"),
+        (name = "orgs", description = "Organizations"),
+        (name = "people", description = "The people directory"),
+        (name = "groups", description = "Departments, teams, shared groups and direct messages"),
+        (name = "messages", description = "Messages, threads, feed posts, reactions and receipts"),
+        (name = "realtime", description = "The event stream"),
+        (name = "system", description = "Health and the API document"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(extract::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The whole API with its OpenAPI document.
+pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::auth::router())
+        .merge(api::orgs::router())
+        .merge(api::people::router())
+        .merge(api::groups::router())
+        .merge(api::messages::router())
+        .merge(api::events::router())
+        .routes(utoipa_axum::routes!(healthz))
+        .split_for_parts()
+}
+
+pub fn router(app: App) -> Router {
+    let (api, doc) = api();
+    let doc_json = doc
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    api.route(
+        "/api/openapi.json",
+        get(move || async move { ([("content-type", "application/json")], doc_json) }),
+    )
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
+    .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+    .layer(TraceLayer::new_for_http())
+    .with_state(app)
+}
+
+/// Liveness and readiness: the database answers.
+#[utoipa::path(get, path = "/healthz", tag = "system", security(),
+    responses((status = 200, description = "healthy"), (status = 503, body = error::ErrorBody)))]
+async fn healthz(State(app): State<App>) -> Response {
+    match app.store.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok", "database": app.store.backend_name()})),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database does not answer",
+            )
+        }
+    }
+}
+
+async fn not_found() -> Response {
+    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+async fn method_not_allowed() -> Response {
+    error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this endpoint",
+    )
+}
+
+/// Serves until `shutdown` resolves, then finishes in-flight requests (up to the grace
+/// period) before returning.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let grace = Duration::from_secs(app.config.shutdown_grace_secs);
+    let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(());
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result?,
+        _ = async { let _ = stop_rx.await; tokio::time::sleep(grace).await } => {
+            tracing::warn!("shutdown grace period over; closing remaining connections");
+        }
+    }
+    app.store.close().await;
+    Ok(())
+}

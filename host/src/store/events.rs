@@ -1,0 +1,122 @@
+//! The event log: every change a person may be told about, numbered by a position (`seq`)
+//! that only grows. Live delivery and reconnect catch-up both read from here, so they agree.
+
+use std::sync::Arc;
+
+use courtyard_domain::{GroupId, OrgId, PersonId};
+use serde_json::Value;
+
+use super::{Pools, Result, on_db};
+
+/// An event about to be written.
+#[derive(Clone, Debug)]
+pub struct EventDraft {
+    pub org_id: OrgId,
+    /// The group whose members receive it, if any.
+    pub group_id: Option<GroupId>,
+    /// A single person who receives it (personal events), if any.
+    pub person_id: Option<PersonId>,
+    pub kind: &'static str,
+    pub data: Value,
+    /// Set on membership events so live delivery can update who hears a group.
+    pub membership: Option<Membership>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub person_id: PersonId,
+    pub joined: bool,
+}
+
+/// A committed event, encoded once for every subscriber.
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub seq: i64,
+    pub group_id: Option<GroupId>,
+    pub person_id: Option<PersonId>,
+    pub membership: Option<Membership>,
+    /// The wire frame, shared by every connection that receives it.
+    pub frame: Arc<str>,
+}
+
+pub(crate) fn frame(seq: i64, kind: &str, group_id: Option<&str>, at: i64, data: &str) -> Arc<str> {
+    // Built by hand around the stored JSON text so the payload is never parsed and
+    // re-encoded on the way out.
+    let group = match group_id {
+        Some(g) => format!("\"{g}\""),
+        None => "null".to_owned(),
+    };
+    format!(r#"{{"seq":{seq},"type":"{kind}","group_id":{group},"at":{at},"data":{data}}}"#).into()
+}
+
+pub(crate) const INSERT: &str = "INSERT INTO events \
+    (seq, org_id, group_id, person_id, kind, payload, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// The event as subscribers receive it, once its position is known.
+pub(crate) fn committed(seq: i64, draft: EventDraft, data: &str, now: i64) -> Event {
+    let frame = frame(
+        seq,
+        draft.kind,
+        draft.group_id.as_ref().map(|g| g.as_str()),
+        now,
+        data,
+    );
+    Event {
+        seq,
+        group_id: draft.group_id,
+        person_id: draft.person_id,
+        membership: draft.membership,
+        frame,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    kind: String,
+    group_id: Option<String>,
+    payload: String,
+    created_at: i64,
+}
+
+/// What a reconnecting client missed: events after `since` that reach `person` (through a
+/// group they are a member of now, or addressed to them), oldest first.
+pub async fn since(
+    pools: &Pools,
+    person: &PersonId,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Arc<str>)>> {
+    const SQL: &str = "SELECT seq, kind, group_id, payload, created_at FROM events \
+        WHERE seq > $1 AND (person_id = $2 OR group_id IN \
+            (SELECT group_id FROM group_members WHERE person_id = $2)) \
+        ORDER BY seq LIMIT $3";
+    let rows: Vec<EventRow> = on_db!(pools, p => sqlx::query_as(SQL)
+        .bind(since).bind(person.as_str()).bind(limit).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let f = frame(
+                r.seq,
+                &r.kind,
+                r.group_id.as_deref(),
+                r.created_at,
+                &r.payload,
+            );
+            (r.seq, f)
+        })
+        .collect())
+}
+
+/// The newest position written so far (0 for an empty log).
+pub async fn head(pools: &Pools) -> Result<i64> {
+    const SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM events";
+    Ok(on_db!(pools, p => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await)?)
+}
+
+/// The oldest position still kept; a client behind it must refetch instead of catching up.
+pub async fn floor(pools: &Pools) -> Result<i64> {
+    const SQL: &str = "SELECT COALESCE(MIN(seq), 0) FROM events";
+    Ok(on_db!(pools, p => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await)?)
+}

@@ -1,0 +1,190 @@
+//! Storage: the one module that speaks SQL. The same SQL text runs on SQLite and PostgreSQL
+//! (portable types: TEXT ids, BIGINT epoch-millisecond times, BOOLEAN flags; `$n`
+//! placeholders, which both drivers accept); [`on_db!`] expands a body once per backend so
+//! every query is compiled against both drivers with no runtime translation.
+//!
+//! Reads go straight to a pool. Every write that others must hear about goes through the
+//! [`writer::Writer`], which batches transactions (group commit) and assigns event positions.
+
+pub mod events;
+pub mod groups;
+pub mod messages;
+pub mod orgs;
+pub mod people;
+pub mod sessions;
+pub mod writer;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// Dispatches one body over whichever backend is in use. `$c` is bound to the pool (for
+/// reads) or the connection (for [`writer::WriteTx`]); the body is type-checked per driver.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_db {
+    ($target:expr, $c:ident => $body:expr) => {
+        match $target {
+            $crate::store::Db::Sqlite($c) => $body,
+            $crate::store::Db::Postgres($c) => $body,
+        }
+    };
+}
+pub use on_db;
+
+/// A backend-tagged value: pools for reading, connections inside the writer.
+#[derive(Clone, Debug)]
+pub enum Db<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+pub type Pools = Db<SqlitePool, PgPool>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("the write could not be carried out (writer unavailable)")]
+    WriterGone,
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to a domain conflict; other errors pass through.
+    pub fn unique_as(self, what: &'static str) -> Self {
+        match &self {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                StoreError::Conflict(what)
+            }
+            _ => self,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Opened storage: a read pool and the pool the writer draws its connection from.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) read: Pools,
+    pub(crate) write: Pools,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database. `database_url` selects
+    /// PostgreSQL; otherwise SQLite lives at `data_dir/courtyard.db`.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Self> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Self::open_postgres(url).await
+            }
+            Some(url) if url.starts_with("sqlite:") => {
+                let opts = SqliteConnectOptions::from_str(url)?;
+                Self::open_sqlite(opts).await
+            }
+            Some(_) => Err(StoreError::Database(sqlx::Error::Configuration(
+                "database URL must start with postgres://, postgresql:// or sqlite:".into(),
+            ))),
+            None => {
+                std::fs::create_dir_all(data_dir).map_err(|e| {
+                    StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("creating data directory {}: {e}", data_dir.display()),
+                    )))
+                })?;
+                let opts = SqliteConnectOptions::new().filename(data_dir.join("courtyard.db"));
+                Self::open_sqlite(opts).await
+            }
+        }
+    }
+
+    async fn open_sqlite(opts: SqliteConnectOptions) -> Result<Self> {
+        // WAL lets readers run beside the single writer; synchronous=FULL makes every
+        // acknowledged commit survive power loss. Group commit recovers the throughput.
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-16000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self {
+            read: Db::Sqlite(read),
+            write: Db::Sqlite(write),
+        })
+    }
+
+    async fn open_postgres(url: &str) -> Result<Self> {
+        let opts = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(Self {
+            read: Db::Postgres(pool.clone()),
+            write: Db::Postgres(pool),
+        })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.read {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Cheap liveness probe for `/healthz`.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(&self.read, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Reads a value from the `meta` table.
+    pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
+        const SQL: &str = "SELECT value FROM meta WHERE key = $1";
+        Ok(on_db!(&self.write, p => sqlx::query_scalar(SQL).bind(key).fetch_optional(p).await)?)
+    }
+
+    /// Inserts a meta value unless one exists, and returns whichever value is stored. Used for
+    /// secrets that every host node must share.
+    pub async fn meta_get_or_insert(&self, key: &str, value: &str) -> Result<String> {
+        const INSERT: &str =
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING";
+        on_db!(&self.write, p => sqlx::query(INSERT).bind(key).bind(value).execute(p).await.map(|_| ()))?;
+        self.meta_get(key).await?.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn close(&self) {
+        on_db!(&self.read, p => p.close().await);
+        on_db!(&self.write, p => p.close().await);
+    }
+}
+
+/// Milliseconds since the Unix epoch: the one time representation in storage.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
