@@ -87,14 +87,25 @@ pub fn router(app: App) -> Router {
     .with_state(app)
 }
 
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Health {
+    /// `ok`
+    status: &'static str,
+    /// `sqlite` or `postgres`
+    database: &'static str,
+}
+
 /// Liveness and readiness: the database answers.
 #[utoipa::path(get, path = "/healthz", tag = "system", security(),
-    responses((status = 200, description = "healthy"), (status = 503, body = error::ErrorBody)))]
+    responses((status = 200, body = Health), (status = 503, body = error::ErrorBody)))]
 async fn healthz(State(app): State<App>) -> Response {
     match app.store.ping().await {
         Ok(()) => (
             StatusCode::OK,
-            axum::Json(serde_json::json!({"status": "ok", "database": app.store.backend_name()})),
+            axum::Json(Health {
+                status: "ok",
+                database: app.store.backend_name(),
+            }),
         )
             .into_response(),
         Err(e) => {

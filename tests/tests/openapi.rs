@@ -1,0 +1,435 @@
+//! The served OpenAPI document matches what the server really answers: every response of a
+//! walk through the API (successes and errors) must be documented for its status code and
+//! validate against the documented schema.
+
+mod common;
+
+use common::{Backend, Client, TestServer};
+use serde_json::{Value, json};
+
+struct Contract {
+    doc: Value,
+    checked: std::cell::RefCell<Vec<String>>,
+}
+
+impl Contract {
+    async fn fetch(client: &Client) -> Self {
+        let (status, doc) = client.get("/api/openapi.json").await;
+        assert_eq!(status, 200);
+        assert_eq!(doc["openapi"], "3.1.0");
+        Self {
+            doc,
+            checked: Default::default(),
+        }
+    }
+
+    /// Calls `method template` (with `{…}` filled from `args`) as `client` and checks the
+    /// answer against the document. Returns it.
+    async fn call(
+        &self,
+        client: &Client,
+        method: &str,
+        template: &str,
+        args: &[&str],
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut path = template.to_owned();
+        for arg in args {
+            let start = path.find('{').expect("a placeholder for every argument");
+            let end = path[start..].find('}').unwrap() + start;
+            path.replace_range(start..=end, arg);
+        }
+        let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let (status, value) = client.request(m, &path, body).await;
+        self.check(method, template, status, &value);
+        (status, value)
+    }
+
+    fn check(&self, method: &str, template: &str, status: u16, body: &Value) {
+        let template_key = template.split('?').next().unwrap();
+        let op = &self.doc["paths"][template_key][method];
+        assert!(
+            op.is_object(),
+            "{method} {template_key} is not in the OpenAPI document"
+        );
+        let response = &op["responses"][status.to_string()];
+        assert!(
+            response.is_object(),
+            "{method} {template_key} answered {status}, which the document does not list: {body}"
+        );
+        if let Some(schema) = response["content"]["application/json"]["schema"].as_object() {
+            let mut root = self.doc.clone();
+            root["$defs"] = json!({ "target": Value::Object(schema.clone()) });
+            root["$ref"] = json!("#/$defs/target");
+            let validator =
+                jsonschema::draft202012::new(&root).expect("the document's schemas compile");
+            let errors: Vec<String> = validator
+                .iter_errors(body)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{method} {template_key} {status} does not match its schema: {errors:?}\nbody: {body}"
+            );
+        } else {
+            assert!(
+                body.is_null(),
+                "{method} {template_key} {status} documents no body but sent {body}"
+            );
+        }
+        self.checked
+            .borrow_mut()
+            .push(format!("{method} {template_key}"));
+    }
+}
+
+async fn responses_match_the_document(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let anon = server.client();
+    let c = Contract::fetch(&anon).await;
+    let admin = &server.admin;
+
+    c.call(&anon, "get", "/healthz", &[], None).await;
+    let (s, _) = c.call(&anon, "get", "/api/v1/me", &[], None).await;
+    assert_eq!(s, 401);
+    let (s, org) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/orgs",
+            &[],
+            Some(json!({"name": "Contract Co", "anonymous_posts_enabled": true})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let org_id = org["id"].as_str().unwrap();
+    c.call(admin, "get", "/api/v1/orgs", &[], None).await;
+    c.call(admin, "get", "/api/v1/orgs/{org_id}", &[org_id], None)
+        .await;
+    c.call(
+        admin,
+        "patch",
+        "/api/v1/orgs/{org_id}",
+        &[org_id],
+        Some(json!({"read_receipts_enabled": true})),
+    )
+    .await;
+    let (s, dept) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/groups",
+            &[],
+            Some(json!({"kind": "department", "name": "研发部", "org_id": org_id})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let dept_id = dept["id"].as_str().unwrap();
+    let (s, person) = c
+        .call(admin, "post", "/api/v1/orgs/{org_id}/people", &[org_id], Some(json!({
+            "email": "wang.wu@contract.example.com", "display_name": "王五", "password": common::PASSWORD,
+            "title": "Engineer", "department_id": dept_id
+        })))
+        .await;
+    assert_eq!(s, 201);
+    let person_id = person["id"].as_str().unwrap();
+    let (s, _) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/orgs/{org_id}/people",
+            &[org_id],
+            Some(json!({"email": "bad", "display_name": "x"})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    c.call(
+        admin,
+        "get",
+        "/api/v1/orgs/{org_id}/departments",
+        &[org_id],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/orgs/{org_id}/partner-invitations",
+        &[org_id],
+        None,
+    )
+    .await;
+
+    let wang = Client::login(
+        &server.base,
+        "wang.wu@contract.example.com",
+        common::PASSWORD,
+    )
+    .await;
+    c.call(&wang, "get", "/api/v1/me", &[], None).await;
+    c.call(&wang, "get", "/api/v1/people?q=ww", &[], None).await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/people/{person_id}",
+        &[person_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "patch",
+        "/api/v1/people/{person_id}",
+        &[person_id],
+        Some(json!({"title": "Senior Engineer"})),
+    )
+    .await;
+    let (s, tok) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/me/tokens",
+            &[],
+            Some(json!({"name": "ci bot"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    c.call(&wang, "get", "/api/v1/me/tokens", &[], None).await;
+    c.call(
+        &wang,
+        "delete",
+        "/api/v1/me/tokens/{id}",
+        &[tok["id"].as_str().unwrap()],
+        None,
+    )
+    .await;
+
+    let (s, team) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/groups",
+            &[],
+            Some(json!({"kind": "interest", "name": "Badminton"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let team_id = team["id"].as_str().unwrap();
+    c.call(&wang, "get", "/api/v1/groups", &[], None).await;
+    c.call(&wang, "get", "/api/v1/groups/{group_id}", &[team_id], None)
+        .await;
+    c.call(
+        &wang,
+        "patch",
+        "/api/v1/groups/{group_id}",
+        &[team_id],
+        Some(json!({"description": "Thursdays"})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/groups/{group_id}/members",
+        &[team_id],
+        None,
+    )
+    .await;
+    let (s, msg) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/groups/{group_id}/messages",
+            &[team_id],
+            Some(json!({"body": "hi `code` https://example.com", "client_txn_id": "t1"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let msg_id = msg["id"].as_str().unwrap();
+    let (s, _) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/groups/{group_id}/messages",
+            &[team_id],
+            Some(json!({"body": "hi `code` https://example.com", "client_txn_id": "t1"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    c.call(
+        &wang,
+        "post",
+        "/api/v1/groups/{group_id}/messages",
+        &[team_id],
+        Some(json!({"body": "reply", "client_txn_id": "t2", "thread_root_id": msg_id})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "post",
+        "/api/v1/groups/{group_id}/messages",
+        &[team_id],
+        Some(json!({"body": "", "client_txn_id": "t3"})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/groups/{group_id}/messages",
+        &[team_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/messages/{message_id}",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/messages/{message_id}/replies",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "patch",
+        "/api/v1/messages/{message_id}",
+        &[msg_id],
+        Some(json!({"body": "hi again"})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "put",
+        "/api/v1/messages/{message_id}/reactions/{emoji}",
+        &[msg_id, "👍"],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "delete",
+        "/api/v1/messages/{message_id}/reactions/{emoji}",
+        &[msg_id, "👍"],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "put",
+        "/api/v1/messages/{message_id}/pin",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/groups/{group_id}/pins",
+        &[team_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "delete",
+        "/api/v1/messages/{message_id}/pin",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "post",
+        "/api/v1/groups/{group_id}/read",
+        &[team_id],
+        Some(json!({"message_id": msg_id})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/messages/{message_id}/receipts",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(&wang, "get", "/api/v1/events?since=0", &[], None)
+        .await;
+    c.call(
+        &wang,
+        "post",
+        "/api/v1/direct",
+        &[],
+        Some(json!({"person_ids": [admin_id(&server).await]})),
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/groups/{group_id}/partners",
+        &[team_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "delete",
+        "/api/v1/messages/{message_id}",
+        &[msg_id],
+        None,
+    )
+    .await;
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/groups/{group_id}",
+        &["00000000-0000-0000-0000-000000000000"],
+        None,
+    )
+    .await;
+    c.call(&wang, "post", "/api/v1/auth/logout", &[], None)
+        .await;
+    let (s, _) = c
+        .call(
+            &anon,
+            "post",
+            "/api/v1/auth/login",
+            &[],
+            Some(json!({"email": "nobody@x.example.com", "password": "wrong password"})),
+        )
+        .await;
+    assert_eq!(s, 401);
+    let (s, _) = c.call(&anon, "post", "/api/v1/setup", &[], Some(json!({
+        "setup_token": "nope", "email": "a@b.example.com", "password": "long enough password", "display_name": "A", "org_name": "B"
+    }))).await;
+    assert_eq!(s, 403);
+
+    // The walk touched a good share of the document.
+    let operations: usize = c.doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    let mut touched = c.checked.borrow().clone();
+    touched.sort();
+    touched.dedup();
+    assert!(
+        touched.len() * 10 >= operations * 7,
+        "only {} of {operations} operations exercised",
+        touched.len()
+    );
+}
+
+async fn admin_id(server: &TestServer) -> String {
+    let (_, me) = server.admin.get("/api/v1/me").await;
+    me["id"].as_str().unwrap().to_owned()
+}
+
+both_backends!(responses_match_the_document);
