@@ -31,6 +31,9 @@ pub struct Config {
     pub login_window_secs: u64,
     /// Seconds a graceful shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
+    /// How long the event log keeps events for reconnect catch-up, in hours. A client
+    /// offline for longer is told to refetch.
+    pub event_retention_hours: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +56,7 @@ impl Default for Config {
             login_failures_per_ip: 100,
             login_window_secs: 15 * 60,
             shutdown_grace_secs: 20,
+            event_retention_hours: 24 * 30,
         }
     }
 }

@@ -83,6 +83,7 @@ impl App {
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
+        tokio::spawn(realtime::event_pruner(app.clone()));
         Ok(app)
     }
 }

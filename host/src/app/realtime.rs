@@ -102,3 +102,28 @@ impl App {
         }
     }
 }
+
+/// Trims the event log to the configured retention, in small batches so the writer is never
+/// held for long.
+pub(crate) async fn event_pruner(app: App) {
+    const BATCH: i64 = 5_000;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let before = crate::store::now_millis() - app.config.event_retention_hours * 3600 * 1000;
+        loop {
+            let deleted = app
+                .writer
+                .write(move |tx| Box::pin(async move { events::prune(tx, before, BATCH).await }))
+                .await;
+            match deleted {
+                Ok(n) if n as i64 == BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "pruning the event log failed");
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -120,3 +120,12 @@ pub async fn floor(pools: &Pools) -> Result<i64> {
     const SQL: &str = "SELECT COALESCE(MIN(seq), 0) FROM events";
     Ok(on_db!(pools, p => sqlx::query_scalar::<_, i64>(SQL).fetch_one(p).await)?)
 }
+
+/// Deletes up to `limit` events older than `before` (epoch ms), always keeping the newest
+/// event so the log's head stays known. Returns how many were deleted.
+pub async fn prune(tx: &mut super::writer::WriteTx, before: i64, limit: i64) -> Result<u64> {
+    const SQL: &str = "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
+        WHERE created_at < $1 AND seq < (SELECT MAX(seq) FROM events) ORDER BY seq LIMIT $2)";
+    Ok(super::writer::on_tx!(tx, c => sqlx::query(SQL)
+        .bind(before).bind(limit).execute(&mut *c).await.map(|r| r.rows_affected()))?)
+}
