@@ -376,20 +376,30 @@ impl App {
         Ok(r.view(row))
     }
 
-    /// Top-level messages, newest first; page back with `before` (a `seq`).
+    /// Top-level messages, newest first; page back with `before` (a `seq`). `kind` narrows
+    /// to chat lines or feed posts.
     pub async fn history(
         &self,
         auth: &Auth,
         group_id: &str,
+        kind: Option<&str>,
         before: Option<i64>,
         limit: Option<i64>,
     ) -> Result<Vec<MessageView>> {
+        let kind = match kind {
+            None => None,
+            Some(k) => Some(
+                MessageKind::parse(k)
+                    .ok_or_else(|| AppError::invalid("invalid_kind", "kind must be chat or post"))?
+                    .as_str(),
+            ),
+        };
         let group = self.seen_group(auth, group_id).await?;
         if !group.rights.read {
             return Err(AppError::NotFound("group"));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-        let rows = messages::history(&self.store.read, &group.id, before, limit).await?;
+        let rows = messages::history(&self.store.read, &group.id, kind, before, limit).await?;
         let r = Renderer::load(self, &rows).await?;
         Ok(rows.into_iter().map(|m| r.view(m)).collect())
     }

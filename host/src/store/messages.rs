@@ -51,20 +51,22 @@ pub async fn by_txn(tx: &mut WriteTx, txn_key: &str) -> Result<Option<MessageRow
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(txn_key).fetch_optional(&mut *c).await)?)
 }
 
-/// Top-level messages of a group (no thread replies), newest first, before `before_seq`.
+/// Top-level messages of a group (no thread replies), newest first, before `before_seq`,
+/// optionally of one kind (`post` for the group's feed).
 pub async fn history(
     pools: &Pools,
     group: &GroupId,
+    kind: Option<&str>,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<MessageRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM messages WHERE group_id = $1 AND thread_root_id IS NULL \
-         AND seq < $2 ORDER BY seq DESC LIMIT $3"
+         AND seq < $2 AND ($4 IS NULL OR kind = $4) ORDER BY seq DESC LIMIT $3"
     );
     let before = before_seq.unwrap_or(i64::MAX);
     Ok(on_db!(pools, p => sqlx::query_as(&sql)
-        .bind(group.as_str()).bind(before).bind(limit).fetch_all(p).await)?)
+        .bind(group.as_str()).bind(before).bind(limit).bind(kind).fetch_all(p).await)?)
 }
 
 /// Replies in a thread, oldest first, after `after_seq`.

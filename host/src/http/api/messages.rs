@@ -30,6 +30,8 @@ pub fn router() -> OpenApiRouter<App> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
+    /// `chat` or `post` (the group's feed); both when omitted.
+    pub kind: Option<String>,
     /// Only messages with a smaller `seq` (page backwards).
     pub before: Option<i64>,
     /// 1 to 200; default 50.
@@ -38,14 +40,17 @@ pub struct HistoryQuery {
 
 /// Top-level messages of a group, newest first.
 #[utoipa::path(get, path = "/api/v1/groups/{group_id}/messages", tag = "messages", params(("group_id" = String, Path), HistoryQuery),
-    responses((status = 200, body = Vec<MessageView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MessageView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn history(
     State(app): State<App>,
     Authed(auth): Authed,
     Path(id): Path<String>,
     Q(q): Q<HistoryQuery>,
 ) -> Result<Json<Vec<MessageView>>, AppError> {
-    Ok(Json(app.history(&auth, &id, q.before, q.limit).await?))
+    Ok(Json(
+        app.history(&auth, &id, q.kind.as_deref(), q.before, q.limit)
+            .await?,
+    ))
 }
 
 /// Posts a message, reply, feed post or comment. Retrying with the same `client_txn_id`
