@@ -332,10 +332,16 @@ impl App {
         }
         let stored = row.clone();
         let event = group_event(&row, "group.updated");
+        let renamed_department =
+            seen.kind == GroupKind::Department && row.name != seen.row.group.name;
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
                     groups::update(tx, &stored).await?;
+                    if renamed_department {
+                        // People are found by their department's name too.
+                        people::reindex_department(tx, &stored.id, &stored.name).await?;
+                    }
                     tx.emit(event).await?;
                     Ok(())
                 })

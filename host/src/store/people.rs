@@ -130,6 +130,20 @@ pub async fn update(tx: &mut WriteTx, person: &PersonRow) -> Result<()> {
     Ok(())
 }
 
+/// Recomputes the search keys of everyone in a department after it was renamed.
+pub async fn reindex_department(tx: &mut WriteTx, department_id: &str, name: &str) -> Result<()> {
+    let select = format!("SELECT {COLUMNS} FROM people WHERE department_id = $1");
+    const UPDATE: &str = "UPDATE people SET search_text = $2 WHERE id = $1";
+    let rows: Vec<PersonRow> = on_tx!(tx, c => sqlx::query_as(&select)
+        .bind(department_id).fetch_all(&mut *c).await)?;
+    for p in rows {
+        let text = courtyard_domain::search::index_text(&p.display_name, &p.title, name, &p.email);
+        on_tx!(tx, c => sqlx::query(UPDATE).bind(&p.id).bind(&text)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
 pub async fn set_password(tx: &mut WriteTx, id: &PersonId, hash: &str) -> Result<()> {
     const SQL: &str = "UPDATE people SET password_hash = $2 WHERE id = $1";
     on_tx!(tx, c => sqlx::query(SQL).bind(id.as_str()).bind(hash).execute(&mut *c).await.map(|r| r.rows_affected()))?;
