@@ -1,0 +1,448 @@
+//! The engine, compiled plugins and sandboxed calls.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker, ResourceTable, types::ComponentItem};
+use wasmtime::{
+    Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreLimits, StoreLimitsBuilder, Trap,
+};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::api::{HostApi, Scope};
+use crate::manifest::{Manifest, SUPPORTED_WIT, version_cmp};
+use crate::v0_1_0;
+
+/// One epoch tick. Deadlines are counted in ticks.
+const TICK: Duration = Duration::from_millis(1);
+
+/// Sandbox limits for every call.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Linear memory a plugin instance may grow to.
+    pub memory_bytes: usize,
+    /// Wall-clock budget of a command, action or event call.
+    pub call_deadline: Duration,
+    /// Plugin instances that may run at once (pooling allocator slots).
+    pub concurrent_instances: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            memory_bytes: 64 << 20,
+            call_deadline: Duration::from_secs(2),
+            concurrent_instances: 256,
+        }
+    }
+}
+
+/// Why a plugin could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("the file is not a valid WebAssembly component: {0}")]
+    Invalid(String),
+    #[error("the component was built for contract {found}; this host needs {supported}")]
+    NeedsNewerHost { found: String, supported: String },
+    #[error("the component was built for contract {found}, which this host no longer runs")]
+    Unsupported { found: String },
+    #[error("the component targets contract {found} but its manifest says {manifest}")]
+    VersionMismatch { found: String, manifest: String },
+    #[error("the component imports `{0}`, which its manifest's capabilities do not cover")]
+    UndeclaredImport(String),
+    #[error("the component does not export `{0}`")]
+    MissingExport(String),
+}
+
+/// Why a call into a plugin failed. None of these affect the host or other plugins.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum CallError {
+    #[error("the plugin did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("the plugin crashed: {0}")]
+    Crashed(String),
+    #[error("the plugin ran out of memory")]
+    OutOfMemory,
+    #[error("the plugin returned something invalid: {0}")]
+    InvalidReply(String),
+    /// A user-facing message from the plugin itself.
+    #[error("{0}")]
+    Plugin(String),
+    #[error("too many plugin calls at once")]
+    Busy,
+}
+
+impl CallError {
+    /// Failures that count toward the circuit breaker (the plugin misbehaved).
+    pub fn is_fault(&self) -> bool {
+        !matches!(self, CallError::Plugin(_) | CallError::Busy)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CommandReply {
+    Ephemeral(String),
+    Message(String),
+    Card(serde_json::Value),
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookDecision {
+    Allow,
+    Rewrite(String),
+    Reject(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionReply {
+    UpdateCard(serde_json::Value),
+    Ephemeral(String),
+    None,
+}
+
+/// What each call's store holds.
+pub(crate) struct State {
+    pub wasi: WasiCtx,
+    pub table: ResourceTable,
+    pub limits: StoreLimits,
+    pub scope: Scope,
+    pub host: Arc<dyn HostApi>,
+    pub manifest: Arc<Manifest>,
+    /// Capabilities this organization granted (a subset of the manifest's).
+    pub grants: Arc<Vec<String>>,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The shared engine. Create one per process.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<State>,
+    limits: Limits,
+    slots: tokio::sync::Semaphore,
+}
+
+/// A compiled, verified plugin, ready to be instantiated in microseconds.
+pub struct Plugin {
+    pub manifest: Arc<Manifest>,
+    /// The contract version read from the component itself.
+    pub wit: String,
+    pre: v0_1_0::Pre,
+}
+
+impl Runtime {
+    /// `cache_dir` keeps compiled code so a restart does not recompile.
+    pub fn new(cache_dir: Option<PathBuf>, limits: Limits) -> anyhow::Result<Self> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        let mut pool = PoolingAllocationConfig::default();
+        let n = limits.concurrent_instances;
+        pool.total_component_instances(n)
+            .total_core_instances(n * 4)
+            .total_memories(n * 2)
+            .total_tables(n * 4)
+            .max_memory_size(limits.memory_bytes);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if let Some(dir) = cache_dir {
+            std::fs::create_dir_all(&dir)?;
+            let mut cache = CacheConfig::new();
+            cache.with_directory(dir);
+            config.cache(Some(Cache::new(cache).map_err(wasm_error)?));
+        }
+        let engine = Engine::new(&config).map_err(wasm_error)?;
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(TICK);
+                }
+            })?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
+        v0_1_0::add_to_linker(&mut linker).map_err(wasm_error)?;
+        Ok(Self {
+            engine,
+            linker,
+            slots: tokio::sync::Semaphore::new(n as usize),
+            limits,
+        })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles (or loads from the cache) and verifies a component against its manifest.
+    pub fn load(&self, manifest: Manifest, wasm: &[u8]) -> Result<Plugin, LoadError> {
+        let component =
+            Component::new(&self.engine, wasm).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let ty = component.component_type();
+        let handlers = ty
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .find(|name| name.starts_with("courtyard:plugin/handlers@"))
+            .ok_or_else(|| LoadError::MissingExport("courtyard:plugin/handlers".into()))?;
+        let found = handlers.rsplit('@').next().unwrap_or_default().to_owned();
+        if !SUPPORTED_WIT.contains(&found.as_str()) {
+            let newest = SUPPORTED_WIT[0];
+            return Err(
+                if version_cmp(&found, newest) == Some(std::cmp::Ordering::Greater) {
+                    LoadError::NeedsNewerHost {
+                        found,
+                        supported: SUPPORTED_WIT.join(", "),
+                    }
+                } else {
+                    LoadError::Unsupported { found }
+                },
+            );
+        }
+        if found != manifest.wit {
+            return Err(LoadError::VersionMismatch {
+                found,
+                manifest: manifest.wit.clone(),
+            });
+        }
+        for (name, item) in ty.imports(&self.engine) {
+            if !matches!(item.ty, ComponentItem::ComponentInstance(_)) && !name.starts_with("wasi:")
+            {
+                return Err(LoadError::UndeclaredImport(name.to_owned()));
+            }
+            if !import_allowed(name, &manifest) {
+                return Err(LoadError::UndeclaredImport(name.to_owned()));
+            }
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let pre = v0_1_0::Pre::new(pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        Ok(Plugin {
+            manifest: Arc::new(manifest),
+            wit: found,
+            pre,
+        })
+    }
+
+    fn store(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        deadline: Duration,
+    ) -> Store<State> {
+        // No files, sockets, environment or arguments: an empty WASI context.
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .table_elements(100_000)
+            .instances(64)
+            .tables(64)
+            .memories(16)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = State {
+            wasi,
+            table: ResourceTable::new(),
+            limits,
+            scope,
+            host,
+            manifest: plugin.manifest.clone(),
+            grants,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let ticks = (deadline.as_micros() / TICK.as_micros()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        store
+    }
+
+    /// Runs one call in a fresh store, mapping every failure to a [`CallError`].
+    async fn run<T, F>(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        deadline: Duration,
+        call: F,
+    ) -> Result<T, CallError>
+    where
+        F: for<'a> FnOnce(
+            &'a mut Store<State>,
+            &'a v0_1_0::Pre,
+        ) -> std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = wasmtime::Result<Result<T, CallError>>>
+                    + Send
+                    + 'a,
+            >,
+        >,
+    {
+        let _slot = self.slots.try_acquire().map_err(|_| CallError::Busy)?;
+        let mut store = self.store(plugin, host, scope, grants, deadline);
+        // Host functions may await storage; the whole call is bounded too.
+        let outcome = tokio::time::timeout(
+            deadline + Duration::from_millis(500),
+            call(&mut store, &plugin.pre),
+        )
+        .await;
+        match outcome {
+            Err(_) => Err(CallError::Timeout(deadline)),
+            Ok(Ok(result)) => result,
+            Ok(Err(e)) => Err(classify(e, deadline)),
+        }
+    }
+
+    pub async fn command(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        command: String,
+        args: String,
+    ) -> Result<CommandReply, CallError> {
+        let ctx = v0_1_0::context(&scope);
+        self.run(
+            plugin,
+            host,
+            scope,
+            grants,
+            self.limits.call_deadline,
+            move |store, pre| {
+                Box::pin(async move { v0_1_0::command(store, pre, ctx, command, args).await })
+            },
+        )
+        .await
+    }
+
+    pub async fn before_message(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        body: String,
+        deadline: Duration,
+    ) -> Result<HookDecision, CallError> {
+        let ctx = v0_1_0::context(&scope);
+        self.run(plugin, host, scope, grants, deadline, move |store, pre| {
+            Box::pin(async move { v0_1_0::before_message(store, pre, ctx, body).await })
+        })
+        .await
+    }
+
+    pub async fn action(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        message_id: String,
+        action_id: String,
+        value: String,
+    ) -> Result<ActionReply, CallError> {
+        let ctx = v0_1_0::context(&scope);
+        self.run(
+            plugin,
+            host,
+            scope,
+            grants,
+            self.limits.call_deadline,
+            move |store, pre| {
+                Box::pin(async move {
+                    v0_1_0::action(store, pre, ctx, message_id, action_id, value).await
+                })
+            },
+        )
+        .await
+    }
+
+    pub async fn event(
+        &self,
+        plugin: &Plugin,
+        host: Arc<dyn HostApi>,
+        scope: Scope,
+        grants: Arc<Vec<String>>,
+        kind: String,
+        data: String,
+    ) -> Result<(), CallError> {
+        let ctx = v0_1_0::context(&scope);
+        self.run(
+            plugin,
+            host,
+            scope,
+            grants,
+            self.limits.call_deadline,
+            move |store, pre| {
+                Box::pin(async move { v0_1_0::event(store, pre, ctx, kind, data).await })
+            },
+        )
+        .await
+    }
+}
+
+/// wasmtime has its own error type; the edges of this crate speak `anyhow`.
+fn wasm_error(e: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{e:#}")
+}
+
+/// Interfaces of the contract a component may import given its manifest.
+fn import_allowed(name: &str, manifest: &Manifest) -> bool {
+    if name.starts_with("wasi:") {
+        return true;
+    }
+    let Some(rest) = name.strip_prefix("courtyard:plugin/") else {
+        return false;
+    };
+    let Some((iface, version)) = rest.split_once('@') else {
+        return false;
+    };
+    if version != manifest.wit {
+        return false;
+    }
+    match iface {
+        "types" | "log" | "clock" => true,
+        cap => manifest.has_capability(cap),
+    }
+}
+
+fn classify(e: wasmtime::Error, deadline: Duration) -> CallError {
+    if let Some(trap) = e.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::Interrupt => CallError::Timeout(deadline),
+            Trap::StackOverflow => CallError::Crashed("stack overflow".into()),
+            other => CallError::Crashed(other.to_string()),
+        };
+    }
+    let text = format!("{e:#}");
+    if text.contains("memory")
+        && (text.contains("grow") || text.contains("limit") || text.contains("exceed"))
+    {
+        return CallError::OutOfMemory;
+    }
+    CallError::Crashed(
+        text.lines()
+            .next()
+            .unwrap_or("trap")
+            .chars()
+            .take(300)
+            .collect(),
+    )
+}
