@@ -34,6 +34,13 @@ pub struct Config {
     /// How long the event log keeps events for reconnect catch-up, in hours. A client
     /// offline for longer is told to refetch.
     pub event_retention_hours: i64,
+    /// A directory of bundled plugin packages (`<id>/courtyard.toml` + `<id>/plugin.wasm`)
+    /// offered to every organization.
+    pub bundled_plugins_dir: Option<PathBuf>,
+    /// Memory a plugin instance may use, in MiB.
+    pub plugin_memory_mib: usize,
+    /// Wall-clock budget of a plugin command, action or event call, in milliseconds.
+    pub plugin_call_deadline_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +64,9 @@ impl Default for Config {
             login_window_secs: 15 * 60,
             shutdown_grace_secs: 20,
             event_retention_hours: 24 * 30,
+            bundled_plugins_dir: None,
+            plugin_memory_mib: 64,
+            plugin_call_deadline_ms: 2000,
         }
     }
 }

@@ -3,17 +3,19 @@
 //! check CI runs). Each installs what it needs first.
 
 use std::net::TcpStream;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint>
+const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint | build-plugins>
 
-  run    build and start the server (SQLite in ./data, http://127.0.0.1:8080);
-         extra flags go to `courtyard serve`
-  test   formatting, clippy and the whole test suite on SQLite and PostgreSQL
-  lint   formatting and clippy only
+  run            build the bundled plugins and start the server (SQLite in ./data,
+                 http://127.0.0.1:8080); extra flags go to `courtyard serve`
+  test           formatting, clippy, plugins and the whole test suite on SQLite and PostgreSQL
+  lint           formatting and clippy only
+  build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
 
 environment:
   COURTYARD_TEST_SKIP_POSTGRES=1   run without PostgreSQL (its tests are skipped, loudly)
@@ -22,8 +24,11 @@ environment:
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => run(&args[1..]),
-        Some("test") => lint().and_then(|()| test()),
+        Some("run") => build_plugins().and_then(|dir| run(&dir, &args[1..])),
+        Some("test") => build_plugins().and_then(|_| lint()).and_then(|()| test()),
+        Some("build-plugins") => {
+            build_plugins().map(|dir| eprintln!("xtask: bundled plugins in {}", dir.display()))
+        }
         Some("lint") => lint(),
         _ => {
             eprintln!("{USAGE}");
@@ -52,10 +57,11 @@ fn status(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-fn run(extra: &[String]) -> Result<()> {
+fn run(bundled: &Path, extra: &[String]) -> Result<()> {
     let extra: Vec<&String> = extra.iter().skip_while(|a| *a == "--").collect();
     status(
         cargo()
+            .env("COURTYARD_BUNDLED_PLUGINS_DIR", bundled)
             .args([
                 "run",
                 "-p",
@@ -67,6 +73,77 @@ fn run(extra: &[String]) -> Result<()> {
             ])
             .args(extra),
     )
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask is inside the workspace")
+        .to_path_buf()
+}
+
+/// Reads `key = "value"` from a TOML file's top level without a TOML parser.
+fn toml_string(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// Plugin crates: (package name, crate directory, bundled with the server).
+fn plugin_crates() -> Result<Vec<(String, PathBuf, bool)>> {
+    let mut found = Vec::new();
+    for (dir, bundled) in [("plugins", true), ("tests/plugins", false)] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else {
+            continue;
+        };
+        let mut dirs: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.join("courtyard.toml").is_file())
+            .collect();
+        dirs.sort();
+        for path in dirs {
+            let cargo_toml = std::fs::read_to_string(path.join("Cargo.toml"))
+                .with_context(|| format!("reading {}", path.display()))?;
+            let name = toml_string(&cargo_toml, "name")
+                .with_context(|| format!("no package name in {}/Cargo.toml", path.display()))?;
+            found.push((name, path, bundled));
+        }
+    }
+    Ok(found)
+}
+
+/// Builds every plugin for wasm32-wasip2 (adding the target if needed) and copies the
+/// bundled ones, with their manifests, to target/bundled-plugins/<id>/.
+fn build_plugins() -> Result<PathBuf> {
+    status(Command::new("rustup").args(["target", "add", "wasm32-wasip2"]))?;
+    let crates = plugin_crates()?;
+    let mut build = cargo();
+    build.args(["build", "--release", "--target", "wasm32-wasip2"]);
+    for (name, _, _) in &crates {
+        build.args(["-p", name]);
+    }
+    status(&mut build)?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    let out = target.join("bundled-plugins");
+    let _ = std::fs::remove_dir_all(&out);
+    for (name, path, _) in crates.iter().filter(|c| c.2) {
+        let manifest = std::fs::read_to_string(path.join("courtyard.toml"))?;
+        let id = toml_string(&manifest, "id")
+            .with_context(|| format!("no id in {}/courtyard.toml", path.display()))?;
+        let dest = out.join(id);
+        std::fs::create_dir_all(&dest)?;
+        std::fs::write(dest.join("courtyard.toml"), &manifest)?;
+        let wasm = target
+            .join("wasm32-wasip2/release")
+            .join(format!("{}.wasm", name.replace('-', "_")));
+        std::fs::copy(&wasm, dest.join("plugin.wasm"))
+            .with_context(|| format!("copying {}", wasm.display()))?;
+    }
+    Ok(out)
 }
 
 fn lint() -> Result<()> {

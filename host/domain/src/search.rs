@@ -77,16 +77,48 @@ pub fn matches(index_text: &str, normalized_query: &str) -> bool {
 /// The SQL `LIKE` pattern for a normalised query, for use with `ESCAPE '\'`: escapes `\`, `%`
 /// and `_` and wraps the result in `%…%`.
 pub fn like_pattern(normalized_query: &str) -> String {
-    let mut pattern = String::with_capacity(normalized_query.len() + 2);
-    pattern.push('%');
+    format!("%{}%", like_escape(normalized_query))
+}
+
+fn like_escape(normalized_query: &str) -> String {
+    let mut escaped = String::with_capacity(normalized_query.len());
     for c in normalized_query.chars() {
         if matches!(c, '\\' | '%' | '_') {
-            pattern.push('\\');
+            escaped.push('\\');
         }
-        pattern.push(c);
+        escaped.push(c);
     }
-    pattern.push('%');
-    pattern
+    escaped
+}
+
+/// The SQL `LIKE` patterns (for `ESCAPE '\'`) of one normalised query: `contains` selects the
+/// matches; the others let storage order candidates coarsely before a page is cut, so that
+/// everyone [`rank`] puts at 0 to 2 comes before people who merely contain the query (who may
+/// be many, and alphabetically first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LikePatterns {
+    /// Some key contains the query: `%q%`, over the index text.
+    pub contains: String,
+    /// Some key is the query: `%␟q␟%`, over the index text with a [`KEY_SEPARATOR`] added at
+    /// both ends (rank 0 matches this).
+    pub exact_key: String,
+    /// Some key starts with the query: `%␟q%`, over the index text with a separator added in
+    /// front (names, spellings and initials starting with the query: ranks 1 and 2).
+    pub key_prefix: String,
+    /// Some word inside a key starts with the query: `% q%`, over the index text (rank 1 for
+    /// later words of a name).
+    pub word_prefix: String,
+}
+
+pub fn like_patterns(normalized_query: &str) -> LikePatterns {
+    let q = like_escape(normalized_query);
+    let sep = KEY_SEPARATOR;
+    LikePatterns {
+        contains: format!("%{q}%"),
+        exact_key: format!("%{sep}{q}{sep}%"),
+        key_prefix: format!("%{sep}{q}%"),
+        word_prefix: format!("% {q}%"),
+    }
 }
 
 /// How well a person matches, for ordering results; lower is better:
@@ -472,6 +504,35 @@ mod tests {
         assert_eq!(like_pattern("a_b"), "%a\\_b%");
         assert_eq!(like_pattern("c:\\x"), "%c:\\\\x%");
         assert_eq!(like_pattern("%_\\"), "%\\%\\_\\\\%");
+    }
+
+    #[test]
+    fn like_patterns_cover_the_top_ranks() {
+        let p = like_patterns("a_b");
+        assert_eq!(p.contains, "%a\\_b%");
+        assert_eq!(p.exact_key, "%\u{1f}a\\_b\u{1f}%");
+        assert_eq!(p.key_prefix, "%\u{1f}a\\_b%");
+        assert_eq!(p.word_prefix, "% a\\_b%");
+        // The in-memory counterparts of the patterns, for plain queries.
+        let sep = KEY_SEPARATOR.to_string();
+        let cases = [
+            ("Li", "", "li"),
+            ("Li Na", "", "li"),
+            ("Aaron Li", "", "li"),
+            ("Li Ming", "", "liming"),
+            ("张三", "", "zhangsan"),
+            ("张三丰", "", "zs"),
+            ("Alice", "", "li"),
+        ];
+        for (name, title, q) in cases {
+            let text = index_text(name, title, "", "x@y.z");
+            let exact = format!("{sep}{text}{sep}").contains(&format!("{sep}{q}{sep}"));
+            let prefix = format!("{sep}{text}").contains(&format!("{sep}{q}"))
+                || text.contains(&format!(" {q}"));
+            let r = rank(name, &text, q);
+            assert_eq!(r == 0, r == 0 && exact, "{name} / {q}");
+            assert_eq!(r <= 2, exact || prefix, "{name} / {q}: rank {r}");
+        }
     }
 
     #[test]

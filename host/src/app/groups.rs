@@ -198,17 +198,23 @@ impl App {
                 initial.push((m, MemberRole::Member));
             }
         }
-        self.insert_group(row, initial).await
+        self.insert_group(row, initial, &auth.actor.person_id).await
     }
 
+    /// Stores a new group with its first members; the view is the one `viewer` gets.
     async fn insert_group(
         &self,
         row: GroupRow,
         members: Vec<(PersonRow, MemberRole)>,
+        viewer: &PersonId,
     ) -> Result<GroupView> {
         let stored = row.clone();
         let count = members.len() as i64;
-        let viewer_role = members.first().map(|(_, r)| r.as_str().to_owned());
+        // The creator is not always a member (an admin creating a department with a head).
+        let viewer_role = members
+            .iter()
+            .find(|(p, _)| p.id == viewer.as_str())
+            .map(|(_, r)| r.as_str().to_owned());
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
@@ -615,7 +621,7 @@ impl App {
             .into_iter()
             .map(|p| (p, MemberRole::Member))
             .collect();
-        match self.insert_group(row, members).await {
+        match self.insert_group(row, members, &auth.actor.person_id).await {
             // Two people opened the same conversation at once: return the one that won.
             Err(AppError::Conflict(_)) => {
                 let existing = groups::find_direct(&self.store.read, &key)

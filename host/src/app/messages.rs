@@ -19,7 +19,7 @@ use super::groups::Seen;
 use super::views::{MessageView, PersonRef, PinView, ReactionView, ReceiptsView};
 use super::{App, AppError, OrNotFound, Result, parse_id};
 use crate::crypto;
-use crate::store::events::EventDraft;
+use crate::store::events::{self, EventDraft};
 use crate::store::messages::{self, MessageRow};
 use crate::store::writer::WriteTx;
 use crate::store::{StoreError, groups, now_millis, orgs, people};
@@ -113,6 +113,14 @@ impl Renderer {
         Ok(Self { names, reactions })
     }
 
+    /// For messages without an author (posted by plugins) and no reactions yet.
+    pub(crate) fn plain() -> Self {
+        Self {
+            names: HashMap::new(),
+            reactions: HashMap::new(),
+        }
+    }
+
     fn single(author: Option<(&str, &str)>, reactions: Vec<(String, String, String)>) -> Self {
         let mut r = Self {
             names: HashMap::new(),
@@ -127,9 +135,10 @@ impl Renderer {
         r
     }
 
-    fn view(&self, row: MessageRow) -> MessageView {
+    pub(crate) fn view(&self, row: MessageRow) -> MessageView {
         let deleted = row.deleted_at.is_some();
-        let author = if row.anonymous {
+        // Anonymous posts never name their author; a deleted message no longer does.
+        let author = if row.anonymous || deleted {
             None
         } else {
             row.author_id.as_ref().map(|id| PersonRef {
@@ -181,6 +190,12 @@ impl Renderer {
             created_at: row.created_at,
             edited_at: row.edited_at,
             deleted,
+            card: row
+                .card
+                .as_deref()
+                .filter(|_| !deleted)
+                .and_then(|c| serde_json::from_str(c).ok()),
+            plugin_id: row.plugin_id,
         }
     }
 }
@@ -246,7 +261,12 @@ impl App {
                 format!("client_txn_id must be 1 to {MAX_TXN_ID_BYTES} bytes"),
             ));
         }
-        let parsed = markup::parse(&input.body).map_err(markup_error)?;
+        markup::parse(&input.body).map_err(markup_error)?;
+        // Plugins enabled here may inspect (and rewrite or refuse) the message first.
+        let body = self
+            .before_message(auth, &group.id, &group.org, input.body.clone())
+            .await?;
+        let parsed = markup::parse(&body).map_err(markup_error)?;
         let kind = match input.kind.as_deref() {
             None => MessageKind::Chat,
             Some(k) => MessageKind::parse(k)
@@ -316,7 +336,7 @@ impl App {
             kind: kind.as_str().to_owned(),
             anonymous: input.anonymous,
             thread_root_id: thread_root,
-            body: input.body,
+            body,
             mentions: serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into()),
             mentions_all: parsed.mentions_all,
             txn_key,
@@ -328,6 +348,8 @@ impl App {
             created_at: 0,
             edited_at: None,
             deleted_at: None,
+            plugin_id: None,
+            card: None,
         };
         let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
         let renderer = Renderer::single(
@@ -464,7 +486,7 @@ impl App {
             return Ok(());
         }
         self.rewrite(row.id.clone(), group, "message.deleted", |tx, id| {
-            Box::pin(async move { messages::erase(tx, &id).await })
+            Box::pin(async move { erase_everywhere(tx, &id).await })
         })
         .await?;
         Ok(())
@@ -681,6 +703,21 @@ impl App {
     }
 }
 
+/// Erases a message for everyone: the message itself, and the copies of it that earlier
+/// events in the log carry, which now hold its tombstone. Catch-up must not bring back text
+/// that was deleted or burnt.
+async fn erase_everywhere(tx: &mut WriteTx, id: &str) -> Result<(), StoreError> {
+    messages::erase(tx, id).await?;
+    let row = messages::get_in(tx, id).await?;
+    let (group, seq) = (row.group_id.clone(), row.seq);
+    let tombstone = Renderer::single(None, Vec::new()).view(row);
+    let payload = serde_json::to_value(&tombstone)
+        .unwrap_or_default()
+        .to_string();
+    events::scrub_message(tx, &group, seq, id, &payload).await?;
+    Ok(())
+}
+
 /// Deletes burn-after-read messages when their time comes.
 pub(crate) async fn burn_sweeper(app: App) {
     loop {
@@ -719,7 +756,7 @@ async fn burn(app: &App, row: MessageRow) -> Result<()> {
                 if current.deleted_at.is_some() {
                     return Ok(());
                 }
-                messages::erase(tx, &row.id).await?;
+                erase_everywhere(tx, &row.id).await?;
                 tx.emit(EventDraft {
                     org_id: org,
                     group_id: Some(gid),

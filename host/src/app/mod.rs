@@ -7,6 +7,7 @@ pub mod groups;
 pub mod messages;
 pub mod orgs;
 pub mod people;
+pub mod plugins;
 pub mod realtime;
 pub mod views;
 
@@ -36,6 +37,7 @@ pub struct Inner {
     /// Bounds concurrent argon2 work so a login flood cannot exhaust memory or CPU.
     pub password_work: Semaphore,
     pub login_limiter: auth::LoginLimiter,
+    pub plugins: plugins::Plugins,
     /// One-time token for first-run setup, present while no platform admin exists.
     pub setup_token: parking_lot::Mutex<Option<String>>,
 }
@@ -70,6 +72,24 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
+        let mut plugins = plugins::Plugins::new(&config).context("starting the plugin runtime")?;
+        if let Some(dir) = &config.bundled_plugins_dir {
+            let bundled = plugins::Plugins::bundled_from(dir)?;
+            let rows: Vec<_> = bundled.iter().map(|(row, _)| row.clone()).collect();
+            writer
+                .write(move |tx| {
+                    Box::pin(async move {
+                        for (row, wasm) in &bundled {
+                            crate::store::plugins::put_package(tx, row, wasm).await?;
+                        }
+                        Ok(())
+                    })
+                })
+                .await
+                .context("registering bundled plugins")?;
+            tracing::info!(count = rows.len(), dir = %dir.display(), "bundled plugins available");
+            plugins.set_bundled(rows);
+        }
         let app = App {
             inner: Arc::new(Inner {
                 config,
@@ -79,6 +99,7 @@ impl App {
                 secret,
                 password_work: Semaphore::new(4),
                 login_limiter,
+                plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
             }),
         };
@@ -106,6 +127,9 @@ pub enum AppError {
     RateLimited(&'static str),
     #[error("{0}")]
     Gone(&'static str),
+    /// A plugin crashed, timed out or is suspended; the host is fine.
+    #[error("{0}")]
+    PluginFailed(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

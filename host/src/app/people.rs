@@ -351,20 +351,21 @@ impl App {
             })?),
             None => None,
         };
-        let pattern = query.as_deref().map(search::like_pattern);
+        let patterns = query.as_deref().map(search::like_patterns);
         let scope = policy::directory_scope(&auth.actor);
-        // Fetch more than asked so ranking can bring exact matches to the top.
+        // Storage puts the likely best matches first; fetch more than asked so ranking can
+        // order them finely.
         let fetch = if query.is_some() {
             (limit * 5).min(1000)
         } else {
             limit
         };
-        let mut rows = people::search(
+        let mut rows = people::search_ranked(
             &self.store.read,
             scope,
             &auth.actor.person_id,
             &auth.actor.org_id,
-            pattern.as_deref(),
+            patterns.as_ref(),
             fetch,
         )
         .await?;

@@ -199,6 +199,12 @@ pub struct MessageView {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted: bool,
+    /// The plugin that posted this message, if a plugin did.
+    pub plugin_id: Option<String>,
+    /// A plugin card: `{title, blocks: [...]}` (text, fields, badge, table, image, buttons,
+    /// divider), rendered by clients.
+    #[schema(value_type = Option<Object>)]
+    pub card: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

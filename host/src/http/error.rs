@@ -36,6 +36,7 @@ impl IntoResponse for AppError {
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Gone(_) => (StatusCode::GONE, "too_old"),
+            AppError::PluginFailed(_) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -129,3 +129,34 @@ pub async fn prune(tx: &mut super::writer::WriteTx, before: i64, limit: i64) -> 
     Ok(super::writer::on_tx!(tx, c => sqlx::query(SQL)
         .bind(before).bind(limit).execute(&mut *c).await.map(|r| r.rows_affected()))?)
 }
+
+/// Replaces the data of the logged events that carry a message's state (its creation,
+/// edits, pins and reactions) with `payload`, the message's tombstone, so text erased from
+/// the message cannot be read back through catch-up. Positions and kinds stay as they were.
+pub async fn scrub_message(
+    tx: &mut super::writer::WriteTx,
+    group_id: &str,
+    from_seq: i64,
+    message_id: &str,
+    payload: &str,
+) -> Result<u64> {
+    // The LIKE narrows the scan (payloads are compact JSON); the exact test is on the parsed
+    // payload, whose top-level `id` must be the message's.
+    const FIND: &str = "SELECT seq, payload FROM events WHERE group_id = $1 AND seq >= $2 \
+        AND kind IN ('message.created', 'message.updated', 'message.pinned', \
+        'message.unpinned', 'reaction.added', 'reaction.removed') AND payload LIKE $3";
+    const SET: &str = "UPDATE events SET payload = $2 WHERE seq = $1";
+    let pattern = format!("%\"id\":\"{message_id}\"%");
+    let found: Vec<(i64, String)> = super::writer::on_tx!(tx, c => sqlx::query_as(FIND)
+        .bind(group_id).bind(from_seq).bind(&pattern).fetch_all(&mut *c).await)?;
+    let mut scrubbed = 0;
+    for (seq, data) in found {
+        let carries = serde_json::from_str::<Value>(&data)
+            .is_ok_and(|v| v.get("id").and_then(Value::as_str) == Some(message_id));
+        if carries {
+            scrubbed += super::writer::on_tx!(tx, c => sqlx::query(SET)
+                .bind(seq).bind(payload).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
+    }
+    Ok(scrubbed)
+}

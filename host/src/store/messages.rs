@@ -27,11 +27,15 @@ pub struct MessageRow {
     pub created_at: i64,
     pub edited_at: Option<i64>,
     pub deleted_at: Option<i64>,
+    /// Set on messages a plugin posted (they have no author).
+    pub plugin_id: Option<String>,
+    /// A plugin card in its JSON form.
+    pub card: Option<String>,
 }
 
 const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
-    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at";
+    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card";
 
 pub async fn get(pools: &Pools, id: &MessageId) -> Result<MessageRow> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");
@@ -95,14 +99,14 @@ pub async fn pinned(pools: &Pools, group: &GroupId) -> Result<Vec<MessageRow>> {
 pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     );
     on_tx!(tx, c => sqlx::query(&sql)
         .bind(&m.id).bind(m.seq).bind(&m.group_id).bind(&m.kind).bind(&m.author_id)
         .bind(&m.author_proof).bind(m.anonymous).bind(&m.thread_root_id).bind(&m.body)
         .bind(&m.mentions).bind(m.mentions_all).bind(&m.txn_key).bind(m.reply_count)
         .bind(m.burn_after_secs).bind(m.burn_at).bind(&m.pinned_by).bind(m.pinned_at)
-        .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at)
+        .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at).bind(&m.plugin_id).bind(&m.card)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if let Some(root) = &m.thread_root_id {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
@@ -124,6 +128,14 @@ pub async fn update_body(
     on_tx!(tx, c => sqlx::query(SQL)
         .bind(id).bind(body).bind(mentions).bind(mentions_all).bind(now)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Replaces a plugin card.
+pub async fn set_card(tx: &mut WriteTx, id: &str, card: &str) -> Result<()> {
+    const SQL: &str = "UPDATE messages SET card = $2, edited_at = $3 WHERE id = $1";
+    let now = tx.now();
+    on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(card).bind(now).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 

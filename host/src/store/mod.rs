@@ -11,6 +11,7 @@ pub mod groups;
 pub mod messages;
 pub mod orgs;
 pub mod people;
+pub mod plugins;
 pub mod sessions;
 pub mod writer;
 

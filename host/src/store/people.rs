@@ -1,6 +1,7 @@
 //! People: the directory, credentials and roles.
 
 use courtyard_domain::policy::DirectoryScope;
+use courtyard_domain::search::{KEY_SEPARATOR, LikePatterns};
 use courtyard_domain::{OrgId, PersonId};
 
 use super::writer::{WriteTx, on_tx};
@@ -79,6 +80,32 @@ pub async fn search(
     pattern: Option<&str>,
     limit: i64,
 ) -> Result<Vec<PersonRow>> {
+    search_in(pools, scope, viewer, viewer_org, pattern, None, limit).await
+}
+
+/// Directory search for a query, people whose keys are or start with it first, so that a
+/// page cut here keeps the best matches however many others merely contain the query.
+pub async fn search_ranked(
+    pools: &Pools,
+    scope: DirectoryScope,
+    viewer: &PersonId,
+    viewer_org: &OrgId,
+    patterns: Option<&LikePatterns>,
+    limit: i64,
+) -> Result<Vec<PersonRow>> {
+    let contains = patterns.map(|p| p.contains.as_str());
+    search_in(pools, scope, viewer, viewer_org, contains, patterns, limit).await
+}
+
+async fn search_in(
+    pools: &Pools,
+    scope: DirectoryScope,
+    viewer: &PersonId,
+    viewer_org: &OrgId,
+    pattern: Option<&str>,
+    tiers: Option<&LikePatterns>,
+    limit: i64,
+) -> Result<Vec<PersonRow>> {
     let shared = "id IN (SELECT m2.person_id FROM group_members m1 \
         JOIN group_members m2 ON m1.group_id = m2.group_id WHERE m1.person_id = $2)";
     let scope_sql = match scope {
@@ -86,14 +113,27 @@ pub async fn search(
         DirectoryScope::HomeOrgAndSharedGroups => format!("(org_id = $1 OR {shared})"),
         DirectoryScope::SharedGroupsOnly => format!("($1 = $1 AND ({shared} OR id = $2))"),
     };
+    // Without tiers every CASE test is against NULL, and the order is alphabetical.
     let sql = format!(
         "SELECT {COLUMNS} FROM people WHERE {scope_sql} AND status = 'active' \
          AND ($3 IS NULL OR search_text LIKE $3 ESCAPE '\\') \
-         ORDER BY display_name, id LIMIT $4"
+         ORDER BY CASE \
+           WHEN ($5 || search_text || $5) LIKE $6 ESCAPE '\\' THEN 0 \
+           WHEN ($5 || search_text) LIKE $7 ESCAPE '\\' OR search_text LIKE $8 ESCAPE '\\' THEN 1 \
+           ELSE 2 END, display_name, id LIMIT $4"
     );
-    let pattern = pattern.map(str::to_owned);
+    let (exact_key, key_prefix, word_prefix) = match tiers {
+        Some(t) => (
+            Some(t.exact_key.as_str()),
+            Some(t.key_prefix.as_str()),
+            Some(t.word_prefix.as_str()),
+        ),
+        None => (None, None, None),
+    };
+    let separator = KEY_SEPARATOR.to_string();
     Ok(on_db!(pools, p => sqlx::query_as(&sql)
-        .bind(viewer_org.as_str()).bind(viewer.as_str()).bind(&pattern).bind(limit)
+        .bind(viewer_org.as_str()).bind(viewer.as_str()).bind(pattern).bind(limit)
+        .bind(&separator).bind(exact_key).bind(key_prefix).bind(word_prefix)
         .fetch_all(p).await)?)
 }
 

@@ -65,12 +65,15 @@ enum Storage {
     Postgres { admin_url: String, db: String },
 }
 
+type Configure = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
+
 pub struct TestServer {
     pub app: App,
     pub base: String,
     pub addr: std::net::SocketAddr,
     pub backend: Backend,
     storage: Storage,
+    configure: Configure,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     pub admin: Client,
@@ -78,6 +81,15 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend) -> TestServer {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Starts a server whose configuration `configure` adjusts (kept across restarts).
+    pub async fn start_with(
+        backend: Backend,
+        configure: impl Fn(&mut Config) + Send + Sync + 'static,
+    ) -> TestServer {
+        let configure: Configure = std::sync::Arc::new(configure);
         let storage = match backend {
             Backend::Sqlite => {
                 let dir =
@@ -97,10 +109,15 @@ impl TestServer {
                 Storage::Postgres { admin_url, db }
             }
         };
-        Self::start_on(backend, storage, true).await
+        Self::start_on(backend, storage, true, configure).await
     }
 
-    async fn start_on(backend: Backend, storage: Storage, bootstrap: bool) -> TestServer {
+    async fn start_on(
+        backend: Backend,
+        storage: Storage,
+        bootstrap: bool,
+        configure: Configure,
+    ) -> TestServer {
         let mut config = Config::default();
         match &storage {
             Storage::Sqlite(dir) => config.data_dir = dir.clone(),
@@ -114,6 +131,7 @@ impl TestServer {
             }
         }
         config.shutdown_grace_secs = 1;
+        configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -142,6 +160,7 @@ impl TestServer {
             addr,
             backend,
             storage,
+            configure,
             stop: Some(stop),
             task: Some(task),
             admin,
@@ -153,8 +172,9 @@ impl TestServer {
         self.shutdown().await;
         let storage = std::mem::replace(&mut self.storage, Storage::Sqlite(PathBuf::new()));
         let backend = self.backend;
+        let configure = self.configure.clone();
         drop(self);
-        Self::start_on(backend, storage, false).await
+        Self::start_on(backend, storage, false, configure).await
     }
 
     async fn shutdown(&mut self) {

@@ -7,3 +7,4 @@ pub mod groups;
 pub mod messages;
 pub mod orgs;
 pub mod people;
+pub mod plugins;

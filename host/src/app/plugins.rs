@@ -1,0 +1,1162 @@
+//! Plugins in the host: packages (bundled or uploaded), installs per organization with
+//! granted capabilities, enablement per group with validated settings, slash commands, card
+//! actions, the before-message hook, the circuit breaker, and plugin logs for admins.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use courtyard_domain::{GroupId, OrgId};
+use courtyard_runtime::api::{Actor as PluginActor, Scope};
+use courtyard_runtime::manifest::{Manifest, version_cmp};
+use courtyard_runtime::{ActionReply, CallError, CommandReply, HookDecision, Limits, Runtime};
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::auth::Auth;
+use super::{App, AppError, OrNotFound, Result, parse_id};
+use crate::store::plugins::{self as ps, AuditRow, EnablementRow, InstallRow, PackageRow};
+use crate::store::{StoreError, messages, now_millis};
+
+pub mod services;
+
+/// Consecutive faults before a plugin is suspended in a group.
+const BREAKER_THRESHOLD: i64 = 3;
+/// First suspension; doubles with every trip, up to an hour.
+const BREAKER_BASE: Duration = Duration::from_secs(60);
+const LOG_LINES: usize = 200;
+/// Largest plugin component accepted.
+pub const MAX_PACKAGE_BYTES: usize = 32 << 20;
+
+/// The host's plugin machinery, shared by every request.
+pub struct Plugins {
+    pub runtime: Runtime,
+    compiled: RwLock<HashMap<String, Arc<courtyard_runtime::Plugin>>>,
+    bundled: Vec<PackageRow>,
+    logs: Mutex<HashMap<(String, String), VecDeque<LogLine>>>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LogLine {
+    pub at: i64,
+    /// `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    pub message: String,
+    pub group_id: Option<String>,
+    pub request_id: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct LocalizedText {
+    pub en: String,
+    #[serde(rename = "zh-CN")]
+    pub zh_cn: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CommandView {
+    pub plugin_id: String,
+    pub name: String,
+    pub usage: String,
+    pub description: LocalizedText,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PackageView {
+    pub id: String,
+    pub version: String,
+    pub wit: String,
+    pub name: LocalizedText,
+    pub description: Option<LocalizedText>,
+    pub capabilities: Vec<String>,
+    pub commands: Vec<CommandView>,
+    pub before_message_hook: bool,
+    /// The settings schema, as declared in the manifest.
+    #[schema(value_type = Vec<Object>)]
+    pub settings: serde_json::Value,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InstallView {
+    pub org_id: String,
+    pub package: PackageView,
+    /// Capabilities the organization granted (a subset of what the package asks for).
+    pub grants: Vec<String>,
+    pub installed_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EnablementView {
+    pub group_id: String,
+    pub plugin_id: String,
+    #[schema(value_type = Object)]
+    pub settings: serde_json::Value,
+    /// `open`: messages pass when the hook fails; `closed`: they are refused.
+    pub hook_failure: String,
+    pub hook_deadline_ms: i64,
+    pub enabled_at: i64,
+    /// Consecutive failures so far.
+    pub failures: i64,
+    /// Why the circuit breaker suspended the plugin here, while it is suspended.
+    pub suspended_reason: Option<String>,
+    pub suspended_until: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadedPackage {
+    /// The manifest (`courtyard.toml`) text.
+    pub manifest: String,
+    /// The component, base64 encoded.
+    pub wasm_base64: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstallPlugin {
+    /// A bundled plugin's id (see the catalog) …
+    pub plugin_id: Option<String>,
+    /// … or an uploaded package.
+    pub package: Option<UploadedPackage>,
+    /// Capabilities to grant; all that the package asks for when omitted.
+    pub grants: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInstall {
+    pub grants: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnablePlugin {
+    /// Settings for this group, validated against the plugin's schema.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
+    /// `open` (default) or `closed`: what happens to a message when the hook fails.
+    pub hook_failure: Option<String>,
+    /// Lower the plugin's hook deadline for this group (milliseconds).
+    pub hook_deadline_ms: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunCommand {
+    /// What the person typed, e.g. `/roll 20`.
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunAction {
+    pub action_id: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+/// What running a command or pressing a button produced.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PluginReply {
+    /// Text only the caller sees.
+    pub ephemeral: Option<String>,
+    /// The message posted or updated, if any.
+    pub message: Option<super::views::MessageView>,
+}
+
+fn localized(l: &courtyard_runtime::manifest::Localized) -> LocalizedText {
+    LocalizedText {
+        en: l.en.clone(),
+        zh_cn: l.zh_cn.clone(),
+    }
+}
+
+pub(crate) fn package_view(m: &Manifest, sha: &str) -> PackageView {
+    PackageView {
+        id: m.id.clone(),
+        version: m.version.clone(),
+        wit: m.wit.clone(),
+        name: localized(&m.name),
+        description: m.description.as_ref().map(localized),
+        capabilities: m.capabilities.clone(),
+        commands: m
+            .commands
+            .iter()
+            .map(|c| CommandView {
+                plugin_id: m.id.clone(),
+                name: c.name.clone(),
+                usage: c.usage.clone(),
+                description: localized(&c.description),
+            })
+            .collect(),
+        before_message_hook: m.hooks.before_message.is_some(),
+        settings: serde_json::to_value(&m.settings).unwrap_or_default(),
+        sha256: sha.to_owned(),
+    }
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+fn manifest_of(row: &PackageRow) -> Result<Manifest> {
+    Manifest::parse(&row.manifest).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!("stored manifest of {}: {e}", row.plugin_id))
+    })
+}
+
+fn grants_of(row: &InstallRow) -> Vec<String> {
+    serde_json::from_str(&row.grants).unwrap_or_default()
+}
+
+fn enablement_view(e: EnablementRow, now: i64) -> EnablementView {
+    let suspended = e.disabled_until.is_some_and(|u| u > now);
+    EnablementView {
+        settings: serde_json::from_str(&e.settings).unwrap_or_default(),
+        hook_failure: if e.hook_fail_open { "open" } else { "closed" }.to_owned(),
+        hook_deadline_ms: e.hook_deadline_ms,
+        enabled_at: e.enabled_at,
+        failures: e.failures,
+        suspended_reason: suspended.then(|| e.disabled_reason.clone()).flatten(),
+        suspended_until: e.disabled_until.filter(|_| suspended),
+        group_id: e.group_id,
+        plugin_id: e.plugin_id,
+    }
+}
+
+impl Plugins {
+    pub fn new(config: &crate::config::Config) -> anyhow::Result<Self> {
+        let limits = Limits {
+            memory_bytes: config.plugin_memory_mib << 20,
+            call_deadline: Duration::from_millis(config.plugin_call_deadline_ms),
+            ..Limits::default()
+        };
+        let runtime = Runtime::new(Some(config.data_dir.join("plugin-cache")), limits)?;
+        Ok(Self {
+            runtime,
+            compiled: RwLock::new(HashMap::new()),
+            bundled: Vec::new(),
+            logs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Reads bundled packages from `dir` (`<id>/courtyard.toml` and `<id>/plugin.wasm`).
+    pub fn bundled_from(dir: &Path) -> anyhow::Result<Vec<(PackageRow, Vec<u8>)>> {
+        use anyhow::Context;
+        let mut found = Vec::new();
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("reading bundled plugins in {}", dir.display()))?;
+        for entry in entries {
+            let path = entry?.path();
+            let (manifest_path, wasm_path) =
+                (path.join("courtyard.toml"), path.join("plugin.wasm"));
+            if !manifest_path.is_file() || !wasm_path.is_file() {
+                continue;
+            }
+            let text = std::fs::read_to_string(&manifest_path)?;
+            let manifest =
+                Manifest::parse(&text).with_context(|| format!("{}", manifest_path.display()))?;
+            let wasm = std::fs::read(&wasm_path)?;
+            let row = PackageRow {
+                sha256: sha256_hex(&wasm),
+                plugin_id: manifest.id,
+                version: manifest.version,
+                manifest: text,
+                created_at: now_millis(),
+            };
+            found.push((row, wasm));
+        }
+        found.sort_by(|a, b| a.0.plugin_id.cmp(&b.0.plugin_id));
+        Ok(found)
+    }
+
+    pub fn set_bundled(&mut self, rows: Vec<PackageRow>) {
+        self.bundled = rows;
+    }
+
+    pub fn log(&self, scope: &Scope, level: &str, message: &str) {
+        let mut logs = self.logs.lock();
+        let lines = logs
+            .entry((scope.org_id.clone(), scope.plugin_id.clone()))
+            .or_default();
+        if lines.len() == LOG_LINES {
+            lines.pop_front();
+        }
+        lines.push_back(LogLine {
+            at: now_millis(),
+            level: level.to_owned(),
+            message: message.to_owned(),
+            group_id: scope.group_id.clone(),
+            request_id: scope.request_id.clone(),
+        });
+    }
+
+    fn logs(&self, org: &str, plugin: &str) -> Vec<LogLine> {
+        self.logs
+            .lock()
+            .get(&(org.to_owned(), plugin.to_owned()))
+            .map(|l| l.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A plugin ready to call in one group.
+pub(crate) struct Ready {
+    pub code: Arc<courtyard_runtime::Plugin>,
+    pub enablement: EnablementRow,
+    pub grants: Arc<Vec<String>>,
+}
+
+impl App {
+    fn record(
+        &self,
+        auth: &Auth,
+        org: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> AuditRow {
+        let _ = self;
+        AuditRow {
+            id: courtyard_domain::MessageId::generate().into_string(),
+            org_id: Some(org.to_owned()),
+            actor_id: Some(auth.actor.person_id.as_str().to_owned()),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            detail: detail.to_string(),
+            at: now_millis(),
+        }
+    }
+
+    /// Compiled code for a stored package (compiled once per process, cached on disk).
+    pub(crate) async fn compiled(&self, sha: &str) -> Result<Arc<courtyard_runtime::Plugin>> {
+        if let Some(code) = self.plugins.compiled.read().get(sha) {
+            return Ok(code.clone());
+        }
+        let row = ps::package(&self.store.read, sha).await?;
+        let wasm = ps::package_wasm(&self.store.read, sha).await?;
+        let manifest = manifest_of(&row)?;
+        let app = self.clone();
+        let code = tokio::task::spawn_blocking(move || app.plugins.runtime.load(manifest, &wasm))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| {
+                AppError::Internal(anyhow::anyhow!("stored package {sha} no longer loads: {e}"))
+            })?;
+        let code = Arc::new(code);
+        self.plugins
+            .compiled
+            .write()
+            .insert(sha.to_owned(), code.clone());
+        Ok(code)
+    }
+
+    pub fn plugin_catalog(&self, _auth: &Auth) -> Vec<PackageView> {
+        self.plugins
+            .bundled
+            .iter()
+            .filter_map(|row| {
+                Manifest::parse(&row.manifest)
+                    .ok()
+                    .map(|m| package_view(&m, &row.sha256))
+            })
+            .collect()
+    }
+
+    fn require_admin(&self, auth: &Auth, org_id: &str) -> Result<OrgId> {
+        let org = parse_id("organization", org_id, OrgId::parse)?;
+        if !(auth.actor.is_platform_admin() || auth.actor.org_id == org) {
+            return Err(AppError::NotFound("organization"));
+        }
+        if !auth.actor.administers(&org) {
+            return Err(AppError::Forbidden(
+                "only organization admins manage plugins",
+            ));
+        }
+        Ok(org)
+    }
+
+    pub async fn install_plugin(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        input: InstallPlugin,
+    ) -> Result<InstallView> {
+        let org = self.require_admin(auth, org_id)?;
+        crate::store::orgs::get(&self.store.read, &org)
+            .await
+            .or_not_found("organization")?;
+        let (row, wasm) = match (&input.plugin_id, &input.package) {
+            (Some(id), None) => {
+                let row = self
+                    .plugins
+                    .bundled
+                    .iter()
+                    .find(|p| &p.plugin_id == id)
+                    .cloned()
+                    .ok_or(AppError::NotFound("plugin"))?;
+                let wasm = ps::package_wasm(&self.store.read, &row.sha256).await?;
+                (row, wasm)
+            }
+            (None, Some(pkg)) => {
+                let wasm = base64::engine::general_purpose::STANDARD
+                    .decode(pkg.wasm_base64.trim())
+                    .map_err(|_| {
+                        AppError::invalid("invalid_package", "wasm_base64 is not valid base64")
+                    })?;
+                if wasm.len() > MAX_PACKAGE_BYTES {
+                    return Err(AppError::invalid(
+                        "package_too_large",
+                        format!("a component is at most {} MiB", MAX_PACKAGE_BYTES >> 20),
+                    ));
+                }
+                let manifest = Manifest::parse(&pkg.manifest)
+                    .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
+                let row = PackageRow {
+                    sha256: sha256_hex(&wasm),
+                    plugin_id: manifest.id,
+                    version: manifest.version,
+                    manifest: pkg.manifest.clone(),
+                    created_at: now_millis(),
+                };
+                (row, wasm)
+            }
+            _ => {
+                return Err(AppError::invalid(
+                    "invalid_install",
+                    "give either plugin_id (bundled) or package (uploaded)",
+                ));
+            }
+        };
+        let manifest = Manifest::parse(&row.manifest)
+            .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
+        // Verify the component against its manifest before anything is stored.
+        let app = self.clone();
+        let (verify_manifest, verify_wasm) = (manifest.clone(), wasm.clone());
+        let code = tokio::task::spawn_blocking(move || {
+            app.plugins.runtime.load(verify_manifest, &verify_wasm)
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::invalid("invalid_package", e.to_string()))?;
+        let grants = match input.grants {
+            None => manifest.capabilities.clone(),
+            Some(g) => {
+                if let Some(extra) = g.iter().find(|c| !manifest.has_capability(c)) {
+                    return Err(AppError::invalid(
+                        "invalid_grant",
+                        format!("the plugin does not ask for `{extra}`"),
+                    ));
+                }
+                g
+            }
+        };
+        let existing = ps::install(&self.store.read, org.as_str(), &manifest.id)
+            .await
+            .ok();
+        if let Some(current) = &existing {
+            let current_pkg = ps::package(&self.store.read, &current.package_sha).await?;
+            if version_cmp(&manifest.version, &current_pkg.version)
+                == Some(std::cmp::Ordering::Less)
+            {
+                return Err(AppError::Conflict(format!(
+                    "version {} is installed; {} is older",
+                    current_pkg.version, manifest.version
+                )));
+            }
+        }
+        let now = now_millis();
+        let install = InstallRow {
+            org_id: org.as_str().to_owned(),
+            plugin_id: manifest.id.clone(),
+            package_sha: row.sha256.clone(),
+            grants: serde_json::to_string(&grants).unwrap_or_else(|_| "[]".into()),
+            installed_by: auth.actor.person_id.as_str().to_owned(),
+            installed_at: existing.as_ref().map_or(now, |e| e.installed_at),
+            updated_at: now,
+        };
+        let action = if existing.is_some() {
+            "plugin.upgraded"
+        } else {
+            "plugin.installed"
+        };
+        let audit = self.record(auth, org.as_str(), action, &manifest.id, serde_json::json!({"version": manifest.version, "sha256": row.sha256, "grants": grants}));
+        let (stored_row, stored_install) = (row.clone(), install.clone());
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    ps::put_package(tx, &stored_row, &wasm).await?;
+                    ps::upsert_install(tx, &stored_install).await?;
+                    ps::audit(tx, &audit).await
+                })
+            })
+            .await?;
+        self.plugins
+            .compiled
+            .write()
+            .insert(row.sha256.clone(), Arc::new(code));
+        Ok(InstallView {
+            org_id: install.org_id,
+            package: package_view(&manifest, &row.sha256),
+            grants,
+            installed_at: install.installed_at,
+            updated_at: now,
+        })
+    }
+
+    pub async fn installed_plugins(&self, auth: &Auth, org_id: &str) -> Result<Vec<InstallView>> {
+        let org = parse_id("organization", org_id, OrgId::parse)?;
+        if !(auth.actor.is_platform_admin() || (auth.actor.org_id == org && !auth.actor.is_guest()))
+        {
+            return Err(AppError::NotFound("organization"));
+        }
+        let mut out = Vec::new();
+        for install in ps::installs(&self.store.read, org.as_str()).await? {
+            let pkg = ps::package(&self.store.read, &install.package_sha).await?;
+            let manifest = manifest_of(&pkg)?;
+            out.push(InstallView {
+                org_id: install.org_id.clone(),
+                package: package_view(&manifest, &pkg.sha256),
+                grants: grants_of(&install),
+                installed_at: install.installed_at,
+                updated_at: install.updated_at,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn update_install(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        plugin: &str,
+        input: UpdateInstall,
+    ) -> Result<InstallView> {
+        let org = self.require_admin(auth, org_id)?;
+        let mut install = ps::install(&self.store.read, org.as_str(), plugin)
+            .await
+            .or_not_found("plugin")?;
+        let pkg = ps::package(&self.store.read, &install.package_sha).await?;
+        let manifest = manifest_of(&pkg)?;
+        if let Some(extra) = input.grants.iter().find(|c| !manifest.has_capability(c)) {
+            return Err(AppError::invalid(
+                "invalid_grant",
+                format!("the plugin does not ask for `{extra}`"),
+            ));
+        }
+        install.grants = serde_json::to_string(&input.grants).unwrap_or_else(|_| "[]".into());
+        install.updated_at = now_millis();
+        let audit = self.record(
+            auth,
+            org.as_str(),
+            "plugin.grants_changed",
+            plugin,
+            serde_json::json!({"grants": input.grants}),
+        );
+        let stored = install.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    ps::upsert_install(tx, &stored).await?;
+                    ps::audit(tx, &audit).await
+                })
+            })
+            .await?;
+        Ok(InstallView {
+            org_id: install.org_id.clone(),
+            package: package_view(&manifest, &pkg.sha256),
+            grants: input.grants,
+            installed_at: install.installed_at,
+            updated_at: install.updated_at,
+        })
+    }
+
+    /// Removes a plugin and all its data from an organization; `confirm` must be true.
+    pub async fn uninstall_plugin(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        plugin: &str,
+        confirm: bool,
+    ) -> Result<()> {
+        let org = self.require_admin(auth, org_id)?;
+        if !confirm {
+            return Err(AppError::invalid(
+                "confirmation_required",
+                "uninstalling deletes the plugin's data; repeat with ?confirm=true",
+            ));
+        }
+        ps::install(&self.store.read, org.as_str(), plugin)
+            .await
+            .or_not_found("plugin")?;
+        let audit = self.record(
+            auth,
+            org.as_str(),
+            "plugin.uninstalled",
+            plugin,
+            serde_json::json!({}),
+        );
+        let (o, p) = (org.as_str().to_owned(), plugin.to_owned());
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    ps::uninstall(tx, &o, &p).await?;
+                    ps::audit(tx, &audit).await
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub async fn enable_plugin(
+        &self,
+        auth: &Auth,
+        group_id: &str,
+        plugin: &str,
+        input: EnablePlugin,
+    ) -> Result<EnablementView> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.manage {
+            return Err(AppError::Forbidden(
+                "only the group's owners and admins (or org admins) enable plugins",
+            ));
+        }
+        let install = ps::install(&self.store.read, group.org.as_str(), plugin)
+            .await
+            .or_not_found("plugin")?;
+        let pkg = ps::package(&self.store.read, &install.package_sha).await?;
+        let manifest = manifest_of(&pkg)?;
+        let settings = manifest
+            .validate_settings(input.settings.as_ref().unwrap_or(&serde_json::Value::Null))
+            .map_err(|e| AppError::invalid("invalid_settings", e.to_string()))?;
+        let fail_open = match input.hook_failure.as_deref() {
+            None | Some("open") => true,
+            Some("closed") => false,
+            Some(_) => {
+                return Err(AppError::invalid(
+                    "invalid_field",
+                    "hook_failure must be open or closed",
+                ));
+            }
+        };
+        let max_deadline = manifest
+            .hooks
+            .before_message
+            .as_ref()
+            .map_or(50, |h| h.deadline_ms as i64);
+        let deadline = input.hook_deadline_ms.unwrap_or(max_deadline);
+        if !(1..=max_deadline.max(1)).contains(&deadline) {
+            return Err(AppError::invalid(
+                "invalid_field",
+                format!("hook_deadline_ms must be 1 to {max_deadline}"),
+            ));
+        }
+        let row = EnablementRow {
+            group_id: group.id.as_str().to_owned(),
+            plugin_id: plugin.to_owned(),
+            org_id: group.org.as_str().to_owned(),
+            settings: settings.to_string(),
+            hook_fail_open: fail_open,
+            hook_deadline_ms: deadline,
+            enabled_by: auth.actor.person_id.as_str().to_owned(),
+            enabled_at: now_millis(),
+            failures: 0,
+            trips: 0,
+            disabled_reason: None,
+            disabled_until: None,
+        };
+        let audit = self.record(
+            auth,
+            group.org.as_str(),
+            "plugin.enabled",
+            plugin,
+            serde_json::json!({"group_id": row.group_id, "settings": settings}),
+        );
+        let stored = row.clone();
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    ps::upsert_enablement(tx, &stored).await?;
+                    ps::audit(tx, &audit).await
+                })
+            })
+            .await?;
+        Ok(enablement_view(row, now_millis()))
+    }
+
+    pub async fn disable_plugin(&self, auth: &Auth, group_id: &str, plugin: &str) -> Result<()> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.manage {
+            return Err(AppError::Forbidden(
+                "only the group's owners and admins (or org admins) disable plugins",
+            ));
+        }
+        let audit = self.record(
+            auth,
+            group.org.as_str(),
+            "plugin.disabled",
+            plugin,
+            serde_json::json!({"group_id": group.id.as_str()}),
+        );
+        let (g, p) = (group.id.as_str().to_owned(), plugin.to_owned());
+        let removed = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let removed = ps::delete_enablement(tx, &g, &p).await?;
+                    if removed {
+                        ps::audit(tx, &audit).await?;
+                    }
+                    Ok(removed)
+                })
+            })
+            .await?;
+        if removed {
+            Ok(())
+        } else {
+            Err(AppError::NotFound("plugin"))
+        }
+    }
+
+    pub async fn group_plugins(&self, auth: &Auth, group_id: &str) -> Result<Vec<EnablementView>> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !(group.rights.read || group.rights.manage) {
+            return Err(AppError::NotFound("group"));
+        }
+        let now = now_millis();
+        Ok(
+            ps::enablements_in_group(&self.store.read, group.id.as_str())
+                .await?
+                .into_iter()
+                .map(|e| enablement_view(e, now))
+                .collect(),
+        )
+    }
+
+    /// Plugins enabled in a group, with their code and grants.
+    pub(crate) async fn ready_in(&self, org: &str, group: &str) -> Result<Vec<Ready>> {
+        let mut out = Vec::new();
+        for enablement in ps::enablements_in_group(&self.store.read, group).await? {
+            let Ok(install) = ps::install(&self.store.read, org, &enablement.plugin_id).await
+            else {
+                continue;
+            };
+            let code = self.compiled(&install.package_sha).await?;
+            out.push(Ready {
+                code,
+                grants: Arc::new(grants_of(&install)),
+                enablement,
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn group_commands(&self, auth: &Auth, group_id: &str) -> Result<Vec<CommandView>> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("group"));
+        }
+        let mut out = Vec::new();
+        for ready in self.ready_in(group.org.as_str(), group.id.as_str()).await? {
+            out.extend(package_view(&ready.code.manifest, "").commands);
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub(crate) fn scope(
+        &self,
+        auth: Option<&Auth>,
+        org: &str,
+        group: Option<&str>,
+        ready: &Ready,
+    ) -> Scope {
+        Scope {
+            plugin_id: ready.enablement.plugin_id.clone(),
+            org_id: org.to_owned(),
+            group_id: group.map(str::to_owned),
+            actor: auth.map(|a| PluginActor {
+                id: a.person.id.clone(),
+                display_name: a.person.display_name.clone(),
+                role: a.person.role.clone(),
+            }),
+            request_id: courtyard_domain::MessageId::generate().into_string(),
+            settings: serde_json::from_str(&ready.enablement.settings).unwrap_or_default(),
+        }
+    }
+
+    fn suspended(ready: &Ready) -> Option<String> {
+        let until = ready.enablement.disabled_until?;
+        (until > now_millis()).then(|| {
+            ready
+                .enablement
+                .disabled_reason
+                .clone()
+                .unwrap_or_else(|| "repeated failures".into())
+        })
+    }
+
+    /// Counts a call's outcome toward the circuit breaker.
+    pub(crate) async fn health(&self, ready: &Ready, outcome: Option<&CallError>) {
+        let fault = outcome.filter(|e| e.is_fault()).map(|e| e.to_string());
+        if fault.is_none() && ready.enablement.failures == 0 {
+            return;
+        }
+        let backoff =
+            BREAKER_BASE.as_millis() as i64 * (1i64 << ready.enablement.trips.clamp(0, 6));
+        let until = now_millis() + backoff.min(3_600_000);
+        let (g, p) = (
+            ready.enablement.group_id.clone(),
+            ready.enablement.plugin_id.clone(),
+        );
+        let result = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    ps::record_health(
+                        tx,
+                        &g,
+                        &p,
+                        fault.as_deref().map(|r| (r, BREAKER_THRESHOLD, until)),
+                    )
+                    .await
+                })
+            })
+            .await;
+        match result {
+            Ok(Some(tripped)) => {
+                tracing::warn!(plugin = %tripped.plugin_id, group = %tripped.group_id, reason = ?tripped.disabled_reason, until = ?tripped.disabled_until, "plugin suspended by the circuit breaker")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "recording plugin health failed"),
+        }
+    }
+
+    fn call_failed(&self, plugin: &str, e: &CallError) -> AppError {
+        match e {
+            CallError::Plugin(message) => AppError::invalid("plugin_error", message.clone()),
+            CallError::Busy => AppError::RateLimited("plugins are busy; try again"),
+            other => {
+                tracing::warn!(plugin, error = %other, "plugin call failed");
+                AppError::PluginFailed(format!("the plugin `{plugin}` failed: {other}"))
+            }
+        }
+    }
+
+    /// Runs a slash command typed in a group.
+    pub async fn run_command(
+        &self,
+        auth: &Auth,
+        group_id: &str,
+        input: RunCommand,
+    ) -> Result<PluginReply> {
+        let group = self.seen_group(auth, group_id).await?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("group"));
+        }
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot post in this group"));
+        }
+        let text = input.text.trim();
+        let Some(rest) = text.strip_prefix('/') else {
+            return Err(AppError::invalid(
+                "invalid_command",
+                "a command starts with /",
+            ));
+        };
+        if text.len() > 4096 {
+            return Err(AppError::invalid(
+                "invalid_command",
+                "a command is at most 4096 bytes",
+            ));
+        }
+        let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let ready = self
+            .ready_in(group.org.as_str(), group.id.as_str())
+            .await?
+            .into_iter()
+            .find(|r| r.code.manifest.commands.iter().any(|c| c.name == name))
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "unknown_command",
+                    format!("no plugin enabled in this group answers /{name}"),
+                )
+            })?;
+        if let Some(reason) = Self::suspended(&ready) {
+            return Err(AppError::PluginFailed(format!(
+                "the plugin `{}` is suspended here: {reason}",
+                ready.enablement.plugin_id
+            )));
+        }
+        let scope = self.scope(
+            Some(auth),
+            group.org.as_str(),
+            Some(group.id.as_str()),
+            &ready,
+        );
+        let host = services::Services::new(self.clone());
+        let outcome = self
+            .plugins
+            .runtime
+            .command(
+                &ready.code,
+                host,
+                scope.clone(),
+                ready.grants.clone(),
+                name.to_owned(),
+                args.trim().to_owned(),
+            )
+            .await;
+        self.health(&ready, outcome.as_ref().err()).await;
+        let reply = outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e))?;
+        let message = match reply {
+            CommandReply::Ephemeral(text) => {
+                return Ok(PluginReply {
+                    ephemeral: Some(text),
+                    message: None,
+                });
+            }
+            CommandReply::None => None,
+            CommandReply::Message(body) => Some(
+                self.plugin_post(&scope, group.id.as_str(), body, None)
+                    .await?,
+            ),
+            CommandReply::Card(card) => Some(
+                self.plugin_post(&scope, group.id.as_str(), String::new(), Some(card))
+                    .await?,
+            ),
+        };
+        Ok(PluginReply {
+            ephemeral: None,
+            message,
+        })
+    }
+
+    /// A button pressed on a plugin card.
+    pub async fn run_action(
+        &self,
+        auth: &Auth,
+        message_id: &str,
+        input: RunAction,
+    ) -> Result<PluginReply> {
+        let id = parse_id("message", message_id, courtyard_domain::MessageId::parse)?;
+        let row = messages::get(&self.store.read, &id)
+            .await
+            .or_not_found("message")?;
+        let group = self
+            .seen_group(auth, &row.group_id)
+            .await
+            .map_err(|_| AppError::NotFound("message"))?;
+        if !group.rights.read {
+            return Err(AppError::NotFound("message"));
+        }
+        if !group.rights.post {
+            return Err(AppError::Forbidden("you cannot act in this group"));
+        }
+        let (Some(plugin_id), Some(card)) = (&row.plugin_id, &row.card) else {
+            return Err(AppError::invalid(
+                "not_a_card",
+                "this message has no buttons",
+            ));
+        };
+        let card: serde_json::Value = serde_json::from_str(card).unwrap_or_default();
+        if row.deleted_at.is_some()
+            || !courtyard_runtime::card::has_action(&card, &input.action_id)
+            || input.value.len() > 2000
+        {
+            return Err(AppError::invalid(
+                "unknown_action",
+                "this card has no such button",
+            ));
+        }
+        let ready = self
+            .ready_in(group.org.as_str(), group.id.as_str())
+            .await?
+            .into_iter()
+            .find(|r| &r.enablement.plugin_id == plugin_id)
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "plugin_disabled",
+                    "the plugin behind this card is not enabled here any more",
+                )
+            })?;
+        if let Some(reason) = Self::suspended(&ready) {
+            return Err(AppError::PluginFailed(format!(
+                "the plugin `{plugin_id}` is suspended here: {reason}"
+            )));
+        }
+        let scope = self.scope(
+            Some(auth),
+            group.org.as_str(),
+            Some(group.id.as_str()),
+            &ready,
+        );
+        let host = services::Services::new(self.clone());
+        let outcome = self
+            .plugins
+            .runtime
+            .action(
+                &ready.code,
+                host,
+                scope.clone(),
+                ready.grants.clone(),
+                row.id.clone(),
+                input.action_id,
+                input.value,
+            )
+            .await;
+        self.health(&ready, outcome.as_ref().err()).await;
+        match outcome.map_err(|e| self.call_failed(plugin_id, &e))? {
+            ActionReply::Ephemeral(text) => Ok(PluginReply {
+                ephemeral: Some(text),
+                message: None,
+            }),
+            ActionReply::None => Ok(PluginReply {
+                ephemeral: None,
+                message: None,
+            }),
+            ActionReply::UpdateCard(card) => {
+                let message = self
+                    .plugin_update_card(&scope, &row.id, card)
+                    .await
+                    .map_err(|e| match e {
+                        courtyard_runtime::api::HostError::NotFound => {
+                            AppError::NotFound("message")
+                        }
+                        other => AppError::Internal(anyhow::anyhow!("{other}")),
+                    })?;
+                Ok(PluginReply {
+                    ephemeral: None,
+                    message: Some(message),
+                })
+            }
+        }
+    }
+
+    /// Runs the before-message hooks of the group's plugins in turn. Returns the body to
+    /// store (possibly rewritten) or the refusal.
+    pub(crate) async fn before_message(
+        &self,
+        auth: &Auth,
+        group: &GroupId,
+        group_org: &OrgId,
+        body: String,
+    ) -> Result<String> {
+        let mut body = body;
+        let readies = self.ready_in(group_org.as_str(), group.as_str()).await?;
+        for ready in readies
+            .into_iter()
+            .filter(|r| r.code.manifest.hooks.before_message.is_some())
+        {
+            let plugin = ready.enablement.plugin_id.clone();
+            let fail_open = ready.enablement.hook_fail_open;
+            let failed = |reason: String| -> Result<()> {
+                if fail_open {
+                    tracing::warn!(
+                        plugin,
+                        reason,
+                        "before-message hook failed; letting the message through (fail-open)"
+                    );
+                    Ok(())
+                } else {
+                    Err(AppError::invalid(
+                        "hook_failed",
+                        format!(
+                            "the plugin `{plugin}` could not check this message ({reason}); the group's policy refuses it"
+                        ),
+                    ))
+                }
+            };
+            if let Some(reason) = Self::suspended(&ready) {
+                failed(format!("suspended: {reason}"))?;
+                continue;
+            }
+            let scope = self.scope(Some(auth), group_org.as_str(), Some(group.as_str()), &ready);
+            let deadline = Duration::from_millis(ready.enablement.hook_deadline_ms.max(1) as u64);
+            let host = services::Services::new(self.clone());
+            let outcome = self
+                .plugins
+                .runtime
+                .before_message(
+                    &ready.code,
+                    host,
+                    scope,
+                    ready.grants.clone(),
+                    body.clone(),
+                    deadline,
+                )
+                .await;
+            self.health(&ready, outcome.as_ref().err()).await;
+            match outcome {
+                Ok(HookDecision::Allow) => {}
+                Ok(HookDecision::Rewrite(new)) => body = new,
+                Ok(HookDecision::Reject(reason)) => {
+                    return Err(AppError::invalid("rejected_by_plugin", reason));
+                }
+                Err(e) => failed(e.to_string())?,
+            }
+        }
+        Ok(body)
+    }
+
+    pub fn plugin_logs(&self, auth: &Auth, org_id: &str, plugin: &str) -> Result<Vec<LogLine>> {
+        let org = self.require_admin(auth, org_id)?;
+        Ok(self.plugins.logs(org.as_str(), plugin))
+    }
+
+    pub async fn audit_entries(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        limit: Option<i64>,
+    ) -> Result<Vec<AuditEntry>> {
+        let org = self.require_admin(auth, org_id)?;
+        let rows = ps::audit_log(
+            &self.store.read,
+            org.as_str(),
+            limit.unwrap_or(100).clamp(1, 500),
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                actor_id: r.actor_id,
+                action: r.action,
+                target: r.target,
+                detail: serde_json::from_str(&r.detail).unwrap_or_default(),
+                at: r.at,
+            })
+            .collect())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    pub actor_id: Option<String>,
+    /// e.g. `plugin.installed`, `plugin.enabled`, `plugin.grants_changed`
+    pub action: String,
+    pub target: String,
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    pub at: i64,
+}
+
+impl From<StoreError> for courtyard_runtime::api::HostError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => courtyard_runtime::api::HostError::NotFound,
+            other => {
+                tracing::warn!(error = %other, "plugin host call failed in storage");
+                courtyard_runtime::api::HostError::Unavailable("storage is unavailable".into())
+            }
+        }
+    }
+}

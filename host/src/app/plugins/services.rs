@@ -1,0 +1,580 @@
+//! The host side of the plugin capabilities ([`HostApi`]): every call stays inside the
+//! plugin's organization, sees only what the acting person may see, and writes only where
+//! the plugin is enabled.
+
+use std::sync::Arc;
+
+use courtyard_domain::policy::{self, Actor, PersonFacts};
+use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId, Role, markup, search};
+use courtyard_runtime::api::{Group, HostApi, HostError, HostResult, LogLevel, Person, Scope};
+
+use crate::app::App;
+use crate::app::messages::Renderer;
+use crate::app::views::MessageView;
+use crate::crypto;
+use crate::store::events::EventDraft;
+use crate::store::messages::{self, MessageRow};
+use crate::store::people::{self, PersonRow};
+use crate::store::plugins as ps;
+use crate::store::{StoreError, groups, now_millis};
+
+/// Storage a plugin may use in one organization.
+const KV_QUOTA_BYTES: i64 = 10 << 20;
+
+pub(crate) struct Services {
+    app: App,
+}
+
+impl Services {
+    pub(crate) fn new(app: App) -> Arc<dyn HostApi> {
+        Arc::new(Services { app })
+    }
+}
+
+fn person(row: PersonRow) -> Person {
+    Person {
+        guest: row.role == Role::Guest.as_str(),
+        id: row.id,
+        org_id: row.org_id,
+        display_name: row.display_name,
+        title: row.title,
+        department_id: row.department_id,
+        email: row.email,
+    }
+}
+
+/// Who the plugin acts as: the person who acted, or (for work nobody started) a staff
+/// member of the organization.
+fn viewer(scope: &Scope) -> Actor {
+    match &scope.actor {
+        Some(a) => Actor {
+            person_id: PersonId::from_trusted(a.id.clone()),
+            org_id: OrgId::from_trusted(scope.org_id.clone()),
+            role: Role::parse(&a.role).unwrap_or(Role::Guest),
+        },
+        None => Actor {
+            person_id: PersonId::from_trusted(""),
+            org_id: OrgId::from_trusted(scope.org_id.clone()),
+            role: Role::Member,
+        },
+    }
+}
+
+fn kv_scope(scope: &Scope, group_scoped: bool) -> HostResult<String> {
+    if group_scoped {
+        scope
+            .group_id
+            .clone()
+            .ok_or_else(|| HostError::Invalid("group-scoped storage needs a group".into()))
+    } else {
+        Ok(String::new())
+    }
+}
+
+impl Services {
+    async fn visible_person(&self, scope: &Scope, id: &str) -> HostResult<PersonRow> {
+        let pid = PersonId::parse(id).ok_or(HostError::NotFound)?;
+        let row = people::get(&self.app.store.read, &pid).await?;
+        let actor = viewer(scope);
+        // A plugin never leaves its organization's view, whoever it acts for.
+        let org = OrgId::from_trusted(row.org_id.clone());
+        let shares_group =
+            people::share_group(&self.app.store.read, &actor.person_id, &pid).await?;
+        let facts = PersonFacts {
+            person_id: &pid,
+            org_id: &org,
+            shares_group,
+        };
+        let same_org = row.org_id == scope.org_id;
+        if (same_org || shares_group)
+            && policy::can_see_person(
+                &Actor {
+                    role: if actor.is_platform_admin() {
+                        Role::Member
+                    } else {
+                        actor.role
+                    },
+                    ..actor
+                },
+                &facts,
+            )
+        {
+            Ok(row)
+        } else {
+            Err(HostError::NotFound)
+        }
+    }
+
+    /// A group of the plugin's organization where the plugin is enabled.
+    async fn enabled_group(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> HostResult<crate::store::groups::GroupWithRole> {
+        let gid = GroupId::parse(id).ok_or(HostError::NotFound)?;
+        let row = groups::get(&self.app.store.read, &gid, &PersonId::from_trusted("")).await?;
+        if row.group.org_id != scope.org_id {
+            return Err(HostError::NotFound);
+        }
+        let enabled = ps::enablements_in_group(&self.app.store.read, id).await?;
+        if !enabled.iter().any(|e| e.plugin_id == scope.plugin_id) {
+            return Err(HostError::NotFound);
+        }
+        Ok(row)
+    }
+}
+
+#[async_trait::async_trait]
+impl HostApi for Services {
+    async fn person(&self, scope: &Scope, id: &str) -> HostResult<Person> {
+        Ok(person(self.visible_person(scope, id).await?))
+    }
+
+    async fn search_people(
+        &self,
+        scope: &Scope,
+        query: &str,
+        limit: u32,
+    ) -> HostResult<Vec<Person>> {
+        let actor = viewer(scope);
+        let normalized = search::normalize_query(query);
+        let pattern = normalized.as_deref().map(search::like_pattern);
+        let dir = if actor.is_guest() {
+            policy::DirectoryScope::SharedGroupsOnly
+        } else {
+            policy::DirectoryScope::HomeOrgAndSharedGroups
+        };
+        let rows = people::search(
+            &self.app.store.read,
+            dir,
+            &actor.person_id,
+            &actor.org_id,
+            pattern.as_deref(),
+            limit.clamp(1, 100) as i64,
+        )
+        .await?;
+        Ok(rows.into_iter().map(person).collect())
+    }
+
+    async fn managers(&self, scope: &Scope, id: &str, levels: u32) -> HostResult<Vec<Person>> {
+        let subject = self.visible_person(scope, id).await?;
+        let mut out = Vec::new();
+        let mut dept = subject.department_id.clone();
+        let mut hops = 0;
+        while let Some(d) = dept.take() {
+            hops += 1;
+            if out.len() as u32 >= levels || hops > 32 {
+                break;
+            }
+            let Ok(g) = groups::get(
+                &self.app.store.read,
+                &GroupId::from_trusted(d),
+                &PersonId::from_trusted(""),
+            )
+            .await
+            else {
+                break;
+            };
+            if let Some(head) = &g.group.head_id
+                && head != &subject.id
+                && !out.iter().any(|p: &Person| &p.id == head)
+                && let Ok(row) =
+                    people::get(&self.app.store.read, &PersonId::from_trusted(head.clone())).await
+            {
+                out.push(person(row));
+            }
+            dept = g.group.parent_id.clone();
+        }
+        Ok(out)
+    }
+
+    async fn group(&self, scope: &Scope, id: &str) -> HostResult<Group> {
+        let g = self.enabled_group(scope, id).await?.group;
+        Ok(Group {
+            id: g.id,
+            org_id: g.org_id,
+            name: g.name,
+            kind: g.kind,
+        })
+    }
+
+    async fn members(&self, scope: &Scope, id: &str) -> HostResult<Vec<Person>> {
+        self.enabled_group(scope, id).await?;
+        let mut out = Vec::new();
+        for m in
+            groups::members(&self.app.store.read, &GroupId::from_trusted(id.to_owned())).await?
+        {
+            out.push(person(
+                people::get(&self.app.store.read, &PersonId::from_trusted(m.person_id)).await?,
+            ));
+        }
+        Ok(out)
+    }
+
+    async fn post(
+        &self,
+        scope: &Scope,
+        group_id: &str,
+        body: String,
+        card: Option<serde_json::Value>,
+    ) -> HostResult<String> {
+        self.enabled_group(scope, group_id).await?;
+        let view = self
+            .app
+            .plugin_post(scope, group_id, body, card)
+            .await
+            .map_err(|e| match e {
+                crate::app::AppError::Invalid { message, .. } => HostError::Invalid(message),
+                crate::app::AppError::NotFound(_) => HostError::NotFound,
+                other => HostError::Unavailable(other.to_string()),
+            })?;
+        Ok(view.id)
+    }
+
+    async fn update_card(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+        card: serde_json::Value,
+    ) -> HostResult<()> {
+        self.app
+            .plugin_update_card(scope, message_id, card)
+            .await
+            .map(|_| ())
+    }
+
+    async fn send_card(
+        &self,
+        scope: &Scope,
+        person_id: &str,
+        card: serde_json::Value,
+    ) -> HostResult<String> {
+        let target = self.visible_person(scope, person_id).await?;
+        if target.org_id != scope.org_id {
+            return Err(HostError::NotFound);
+        }
+        let key = format!("plugin:{}:{}", scope.plugin_id, target.id);
+        let group_id = match groups::find_direct(&self.app.store.read, &key).await? {
+            Some(g) => g.id,
+            None => {
+                let row = crate::store::groups::GroupRow {
+                    id: GroupId::generate().into_string(),
+                    org_id: scope.org_id.clone(),
+                    kind: GroupKind::Direct.as_str().to_owned(),
+                    name: scope.plugin_id.clone(),
+                    description: String::new(),
+                    parent_id: None,
+                    head_id: None,
+                    direct_key: Some(key.clone()),
+                    archived: false,
+                    created_by: target.id.clone(),
+                    created_at: now_millis(),
+                };
+                let stored = row.clone();
+                let member = target.clone();
+                let created = self
+                    .app
+                    .writer
+                    .write(move |tx| {
+                        Box::pin(async move {
+                            groups::insert(tx, &stored).await?;
+                            let gid = GroupId::from_trusted(stored.id.clone());
+                            groups::add_member(
+                                tx,
+                                &gid,
+                                &PersonId::from_trusted(member.id.clone()),
+                                "member",
+                            )
+                            .await?;
+                            tx.emit(crate::app::people::membership_event(&member, &gid, true))
+                                .await?;
+                            Ok(())
+                        })
+                    })
+                    .await;
+                match created {
+                    Ok(()) => row.id,
+                    Err(StoreError::Conflict(_)) => {
+                        groups::find_direct(&self.app.store.read, &key)
+                            .await?
+                            .ok_or(HostError::NotFound)?
+                            .id
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        };
+        let view = self
+            .app
+            .insert_plugin_message(scope, &group_id, String::new(), Some(card))
+            .await?;
+        Ok(view.id)
+    }
+
+    async fn kv_get(
+        &self,
+        scope: &Scope,
+        key: &str,
+        group_scoped: bool,
+    ) -> HostResult<Option<Vec<u8>>> {
+        let s = kv_scope(scope, group_scoped)?;
+        Ok(ps::kv_get(
+            &self.app.store.read,
+            &scope.org_id,
+            &scope.plugin_id,
+            &s,
+            key,
+            now_millis(),
+        )
+        .await?)
+    }
+
+    async fn kv_set(
+        &self,
+        scope: &Scope,
+        key: &str,
+        value: Vec<u8>,
+        group_scoped: bool,
+        ttl_ms: Option<u64>,
+    ) -> HostResult<()> {
+        let s = kv_scope(scope, group_scoped)?;
+        let (org, plugin, key) = (
+            scope.org_id.clone(),
+            scope.plugin_id.clone(),
+            key.to_owned(),
+        );
+        let expires =
+            ttl_ms.map(|t| now_millis().saturating_add(t.min(i64::MAX as u64 / 2) as i64));
+        self.app
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    if ps::kv_usage(tx, &org, &plugin).await? + value.len() as i64 > KV_QUOTA_BYTES
+                    {
+                        return Ok(Err(HostError::Quota(format!(
+                            "plugin storage is limited to {} MiB per organization",
+                            KV_QUOTA_BYTES >> 20
+                        ))));
+                    }
+                    ps::kv_set(tx, &org, &plugin, &s, &key, &value, expires).await?;
+                    Ok(Ok(()))
+                })
+            })
+            .await?
+    }
+
+    async fn kv_delete(&self, scope: &Scope, key: &str, group_scoped: bool) -> HostResult<bool> {
+        let s = kv_scope(scope, group_scoped)?;
+        let (org, plugin, key) = (
+            scope.org_id.clone(),
+            scope.plugin_id.clone(),
+            key.to_owned(),
+        );
+        Ok(self
+            .app
+            .writer
+            .write(move |tx| {
+                Box::pin(async move { ps::kv_delete(tx, &org, &plugin, &s, &key).await })
+            })
+            .await?)
+    }
+
+    async fn kv_compare_and_set(
+        &self,
+        scope: &Scope,
+        key: &str,
+        expected: Option<Vec<u8>>,
+        value: Vec<u8>,
+        group_scoped: bool,
+    ) -> HostResult<bool> {
+        let s = kv_scope(scope, group_scoped)?;
+        let (org, plugin, key) = (
+            scope.org_id.clone(),
+            scope.plugin_id.clone(),
+            key.to_owned(),
+        );
+        // The writer serialises every write, so read-compare-write in one job is atomic.
+        self.app
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let current = ps::kv_get_in(tx, &org, &plugin, &s, &key).await?;
+                    if current != expected {
+                        return Ok(Ok(false));
+                    }
+                    if ps::kv_usage(tx, &org, &plugin).await? + value.len() as i64 > KV_QUOTA_BYTES
+                    {
+                        return Ok(Err(HostError::Quota(format!(
+                            "plugin storage is limited to {} MiB per organization",
+                            KV_QUOTA_BYTES >> 20
+                        ))));
+                    }
+                    ps::kv_set(tx, &org, &plugin, &s, &key, &value, None).await?;
+                    Ok(Ok(true))
+                })
+            })
+            .await?
+    }
+
+    async fn kv_scan(
+        &self,
+        scope: &Scope,
+        prefix: &str,
+        start_after: Option<String>,
+        limit: u32,
+        group_scoped: bool,
+    ) -> HostResult<Vec<(String, Vec<u8>)>> {
+        let s = kv_scope(scope, group_scoped)?;
+        let after = start_after.unwrap_or_default();
+        Ok(ps::kv_scan(
+            &self.app.store.read,
+            &scope.org_id,
+            &scope.plugin_id,
+            &s,
+            prefix,
+            &after,
+            limit.clamp(1, 100) as i64,
+            now_millis(),
+        )
+        .await?)
+    }
+
+    fn log(&self, scope: &Scope, level: LogLevel, message: &str) {
+        let level = match level {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        };
+        tracing::info!(plugin = %scope.plugin_id, org = %scope.org_id, request = %scope.request_id, level, "plugin: {message}");
+        self.app.plugins.log(scope, level, message);
+    }
+}
+
+impl App {
+    /// Posts a message as a plugin into a group where it is enabled.
+    pub(crate) async fn plugin_post(
+        &self,
+        scope: &Scope,
+        group_id: &str,
+        body: String,
+        card: Option<serde_json::Value>,
+    ) -> crate::app::Result<MessageView> {
+        if card.is_none() {
+            markup::parse(&body)
+                .map_err(|e| crate::app::AppError::invalid("invalid_message", e.to_string()))?;
+        }
+        self.insert_plugin_message(scope, group_id, body, card)
+            .await
+            .map_err(|e| match e {
+                HostError::NotFound => crate::app::AppError::NotFound("group"),
+                other => crate::app::AppError::Internal(anyhow::anyhow!("{other}")),
+            })
+    }
+
+    pub(crate) async fn insert_plugin_message(
+        &self,
+        scope: &Scope,
+        group_id: &str,
+        body: String,
+        card: Option<serde_json::Value>,
+    ) -> HostResult<MessageView> {
+        let gid = GroupId::parse(group_id).ok_or(HostError::NotFound)?;
+        let id = MessageId::generate().into_string();
+        let row = MessageRow {
+            txn_key: crypto::keyed_digest(&self.secret, &["plugin", &scope.plugin_id, &id]),
+            id,
+            seq: 0,
+            group_id: gid.as_str().to_owned(),
+            kind: "chat".to_owned(),
+            author_id: None,
+            author_proof: None,
+            anonymous: false,
+            thread_root_id: None,
+            mentions: "[]".to_owned(),
+            mentions_all: false,
+            body,
+            reply_count: 0,
+            burn_after_secs: None,
+            burn_at: None,
+            pinned_by: None,
+            pinned_at: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+            plugin_id: Some(scope.plugin_id.clone()),
+            card: card.map(|c| c.to_string()),
+        };
+        let org = OrgId::from_trusted(scope.org_id.clone());
+        let view = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    let mut row = row;
+                    row.seq = tx.next_seq().await?;
+                    row.created_at = tx.now();
+                    messages::insert(tx, &row).await?;
+                    let view = Renderer::plain().view(row.clone());
+                    let draft = EventDraft {
+                        org_id: org,
+                        group_id: Some(gid),
+                        person_id: None,
+                        kind: "message.created",
+                        data: serde_json::to_value(&view).unwrap_or_default(),
+                        membership: None,
+                    };
+                    tx.emit_at(row.seq, draft).await?;
+                    Ok(view)
+                })
+            })
+            .await?;
+        Ok(view)
+    }
+
+    /// Replaces one of the plugin's own cards and tells the group.
+    pub(crate) async fn plugin_update_card(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+        card: serde_json::Value,
+    ) -> HostResult<MessageView> {
+        let mid = MessageId::parse(message_id).ok_or(HostError::NotFound)?;
+        let row = messages::get(&self.store.read, &mid).await?;
+        let group = groups::get(
+            &self.store.read,
+            &GroupId::from_trusted(row.group_id.clone()),
+            &PersonId::from_trusted(""),
+        )
+        .await?;
+        if row.plugin_id.as_deref() != Some(scope.plugin_id.as_str())
+            || group.group.org_id != scope.org_id
+            || row.deleted_at.is_some()
+        {
+            return Err(HostError::NotFound);
+        }
+        let org = OrgId::from_trusted(scope.org_id.clone());
+        let gid = GroupId::from_trusted(row.group_id.clone());
+        let id = row.id.clone();
+        let view = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    messages::set_card(tx, &id, &card.to_string()).await?;
+                    let row = messages::get_in(tx, &id).await?;
+                    let view = Renderer::plain().view(row);
+                    let draft = EventDraft {
+                        org_id: org,
+                        group_id: Some(gid),
+                        person_id: None,
+                        kind: "message.updated",
+                        data: serde_json::to_value(&view).unwrap_or_default(),
+                        membership: None,
+                    };
+                    tx.emit(draft).await?;
+                    Ok(view)
+                })
+            })
+            .await?;
+        Ok(view)
+    }
+}

@@ -1,0 +1,210 @@
+//! Plugins over HTTP: the catalog, installs per organization, enablement per group, slash
+//! commands, card buttons, plugin logs and the audit log.
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::plugins::{
+    AuditEntry, CommandView, EnablePlugin, EnablementView, InstallPlugin, InstallView, LogLine,
+    MAX_PACKAGE_BYTES, PackageView, PluginReply, RunAction, RunCommand, UpdateInstall,
+};
+use crate::app::{App, AppError};
+use crate::http::error::ErrorBody;
+use crate::http::extract::{Authed, Body, Q};
+
+pub fn router() -> OpenApiRouter<App> {
+    // Uploaded components are larger than any other request; only this route takes them.
+    let uploads = OpenApiRouter::new()
+        .routes(routes!(list_installed, install))
+        .layer(DefaultBodyLimit::max(MAX_PACKAGE_BYTES * 4 / 3 + 64 * 1024));
+    OpenApiRouter::new()
+        .routes(routes!(catalog))
+        .merge(uploads)
+        .routes(routes!(update_install, uninstall))
+        .routes(routes!(plugin_logs))
+        .routes(routes!(audit_log))
+        .routes(routes!(group_plugins))
+        .routes(routes!(enable, disable))
+        .routes(routes!(list_commands, run_command))
+        .routes(routes!(run_action))
+}
+
+/// Plugins bundled with this host, available to install.
+#[utoipa::path(get, path = "/api/v1/plugins/catalog", tag = "plugins", responses((status = 200, body = Vec<PackageView>)))]
+async fn catalog(State(app): State<App>, Authed(auth): Authed) -> Json<Vec<PackageView>> {
+    Json(app.plugin_catalog(&auth))
+}
+
+/// Plugins installed in an organization.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/plugins", tag = "plugins", params(("org_id" = String, Path)),
+    responses((status = 200, body = Vec<InstallView>), (status = 404, body = ErrorBody)))]
+async fn list_installed(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(org): Path<String>,
+) -> Result<Json<Vec<InstallView>>, AppError> {
+    Ok(Json(app.installed_plugins(&auth, &org).await?))
+}
+
+/// Installs (or upgrades) a plugin: a bundled one by id, or an uploaded package. The
+/// component is verified against its manifest first.
+#[utoipa::path(post, path = "/api/v1/orgs/{org_id}/plugins", tag = "plugins", params(("org_id" = String, Path)), request_body = InstallPlugin,
+    responses((status = 201, body = InstallView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn install(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(org): Path<String>,
+    Body(req): Body<InstallPlugin>,
+) -> Result<Response, AppError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.install_plugin(&auth, &org, req).await?),
+    )
+        .into_response())
+}
+
+/// Changes the capabilities granted to an installed plugin.
+#[utoipa::path(patch, path = "/api/v1/orgs/{org_id}/plugins/{plugin_id}", tag = "plugins",
+    params(("org_id" = String, Path), ("plugin_id" = String, Path)), request_body = UpdateInstall,
+    responses((status = 200, body = InstallView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_install(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path((org, plugin)): Path<(String, String)>,
+    Body(req): Body<UpdateInstall>,
+) -> Result<Json<InstallView>, AppError> {
+    Ok(Json(app.update_install(&auth, &org, &plugin, req).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmQuery {
+    /// Must be true: uninstalling deletes the plugin's data.
+    #[serde(default)]
+    pub confirm: bool,
+}
+
+/// Uninstalls a plugin and deletes its data (requires `?confirm=true`).
+#[utoipa::path(delete, path = "/api/v1/orgs/{org_id}/plugins/{plugin_id}", tag = "plugins",
+    params(("org_id" = String, Path), ("plugin_id" = String, Path), ConfirmQuery),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn uninstall(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path((org, plugin)): Path<(String, String)>,
+    Q(q): Q<ConfirmQuery>,
+) -> Result<StatusCode, AppError> {
+    app.uninstall_plugin(&auth, &org, &plugin, q.confirm)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The plugin's recent log lines (organization admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/plugins/{plugin_id}/logs", tag = "plugins",
+    params(("org_id" = String, Path), ("plugin_id" = String, Path)),
+    responses((status = 200, body = Vec<LogLine>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn plugin_logs(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path((org, plugin)): Path<(String, String)>,
+) -> Result<Json<Vec<LogLine>>, AppError> {
+    Ok(Json(app.plugin_logs(&auth, &org, &plugin)?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// 1 to 500; default 100.
+    pub limit: Option<i64>,
+}
+
+/// The organization's audit log, newest first (organization admins).
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit", tag = "plugins", params(("org_id" = String, Path), AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn audit_log(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(org): Path<String>,
+    Q(q): Q<AuditQuery>,
+) -> Result<Json<Vec<AuditEntry>>, AppError> {
+    Ok(Json(app.audit_entries(&auth, &org, q.limit).await?))
+}
+
+/// Plugins enabled in a group, with their health.
+#[utoipa::path(get, path = "/api/v1/groups/{group_id}/plugins", tag = "plugins", params(("group_id" = String, Path)),
+    responses((status = 200, body = Vec<EnablementView>), (status = 404, body = ErrorBody)))]
+async fn group_plugins(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(group): Path<String>,
+) -> Result<Json<Vec<EnablementView>>, AppError> {
+    Ok(Json(app.group_plugins(&auth, &group).await?))
+}
+
+/// Enables an installed plugin in a group (or changes its settings there).
+#[utoipa::path(put, path = "/api/v1/groups/{group_id}/plugins/{plugin_id}", tag = "plugins",
+    params(("group_id" = String, Path), ("plugin_id" = String, Path)), request_body = EnablePlugin,
+    responses((status = 200, body = EnablementView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn enable(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path((group, plugin)): Path<(String, String)>,
+    Body(req): Body<EnablePlugin>,
+) -> Result<Json<EnablementView>, AppError> {
+    Ok(Json(app.enable_plugin(&auth, &group, &plugin, req).await?))
+}
+
+/// Disables a plugin in a group.
+#[utoipa::path(delete, path = "/api/v1/groups/{group_id}/plugins/{plugin_id}", tag = "plugins",
+    params(("group_id" = String, Path), ("plugin_id" = String, Path)),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn disable(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path((group, plugin)): Path<(String, String)>,
+) -> Result<StatusCode, AppError> {
+    app.disable_plugin(&auth, &group, &plugin).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Slash commands available in a group (for autocomplete).
+#[utoipa::path(get, path = "/api/v1/groups/{group_id}/commands", tag = "plugins", params(("group_id" = String, Path)),
+    responses((status = 200, body = Vec<CommandView>), (status = 404, body = ErrorBody)))]
+async fn list_commands(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(group): Path<String>,
+) -> Result<Json<Vec<CommandView>>, AppError> {
+    Ok(Json(app.group_commands(&auth, &group).await?))
+}
+
+/// Runs a slash command. 502 `plugin_failed` when the plugin crashed, timed out or is
+/// suspended; the host and everyone else are unaffected.
+#[utoipa::path(post, path = "/api/v1/groups/{group_id}/commands", tag = "plugins", params(("group_id" = String, Path)), request_body = RunCommand,
+    responses((status = 200, body = PluginReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
+async fn run_command(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(group): Path<String>,
+    Body(req): Body<RunCommand>,
+) -> Result<Json<PluginReply>, AppError> {
+    Ok(Json(app.run_command(&auth, &group, req).await?))
+}
+
+/// Presses a button on a plugin card.
+#[utoipa::path(post, path = "/api/v1/messages/{message_id}/actions", tag = "plugins", params(("message_id" = String, Path)), request_body = RunAction,
+    responses((status = 200, body = PluginReply), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
+async fn run_action(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(message): Path<String>,
+    Body(req): Body<RunAction>,
+) -> Result<Json<PluginReply>, AppError> {
+    Ok(Json(app.run_action(&auth, &message, req).await?))
+}
