@@ -6,7 +6,7 @@
 //! ```ignore
 //! use courtyard_sdk::prelude::*;
 //!
-//! struct Dice;
+//! pub struct Dice;
 //!
 //! impl Plugin for Dice {
 //!     fn command(ctx: &Context, command: &str, args: &Args) -> Result<Reply> {
@@ -229,6 +229,9 @@ pub mod __private {
 #[macro_export]
 macro_rules! plugin {
     ($ty:ty) => {
+        // Native builds (tests, docs, clippy) compile the plugin but export nothing: the
+        // component's export names are only meaningful to a wasm linker.
+        #[allow(dead_code)]
         struct __CourtyardExports;
 
         impl $crate::bindings::exports::courtyard::plugin::handlers::Guest for __CourtyardExports {
@@ -259,6 +262,7 @@ macro_rules! plugin {
             }
         }
 
+        #[cfg(target_family = "wasm")]
         $crate::bindings::export!(__CourtyardExports with_types_in $crate::bindings);
     };
 }

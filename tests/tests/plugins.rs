@@ -19,7 +19,11 @@ fn target_dir() -> PathBuf {
 
 fn built(file: &str) -> PathBuf {
     let path = target_dir().join(file);
-    assert!(path.exists(), "{} is missing: build the plugins first with `cargo xtask build-plugins`", path.display());
+    assert!(
+        path.exists(),
+        "{} is missing: build the plugins first with `cargo xtask build-plugins`",
+        path.display()
+    );
     path
 }
 
@@ -27,7 +31,10 @@ fn built(file: &str) -> PathBuf {
 fn hostile_package(manifest: Option<&str>) -> Value {
     let wasm = std::fs::read(built("wasm32-wasip2/release/courtyard_plugin_hostile.wasm")).unwrap();
     let manifest = manifest.map(str::to_owned).unwrap_or_else(|| {
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/hostile/courtyard.toml")).unwrap()
+        std::fs::read_to_string(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/hostile/courtyard.toml"),
+        )
+        .unwrap()
     });
     json!({"package": {"manifest": manifest, "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}})
 }
@@ -52,9 +59,13 @@ async fn world(backend: Backend, deadline_ms: u64) -> World {
     let org = server.org("Plugin Co").await;
     let (_, admin) = server.person(&org, "Org Admin", "org_admin").await;
     let (member_id, member) = server.person(&org, "李雷", "member").await;
-    let (status, g) = member.post("/api/v1/groups", json!({"kind": "team", "name": "Games"})).await;
+    let (status, g) = member
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Games"}))
+        .await;
     assert_eq!(status, 201);
-    let (_, g2) = member.post("/api/v1/groups", json!({"kind": "team", "name": "Work"})).await;
+    let (_, g2) = member
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Work"}))
+        .await;
     World {
         group: g["id"].as_str().unwrap().to_owned(),
         other_group: g2["id"].as_str().unwrap().to_owned(),
@@ -67,14 +78,26 @@ async fn world(backend: Backend, deadline_ms: u64) -> World {
 }
 
 async fn command(client: &Client, group: &str, text: &str) -> (u16, Value) {
-    client.post(&format!("/api/v1/groups/{group}/commands"), json!({"text": text})).await
+    client
+        .post(
+            &format!("/api/v1/groups/{group}/commands"),
+            json!({"text": text}),
+        )
+        .await
 }
 
 async fn bundled_dice_in_one_group_only(backend: Backend) {
     let w = world(backend, 2000).await;
     let (status, catalog) = w.member.get("/api/v1/plugins/catalog").await;
     assert_eq!(status, 200);
-    assert!(catalog.as_array().unwrap().iter().any(|p| p["id"] == "dice" && p["name"]["zh-CN"] == "掷骰子"), "{catalog}");
+    assert!(
+        catalog
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["id"] == "dice" && p["name"]["zh-CN"] == "掷骰子"),
+        "{catalog}"
+    );
 
     // Members cannot install; org admins can.
     let install = format!("/api/v1/orgs/{}/plugins", w.org);
@@ -86,15 +109,35 @@ async fn bundled_dice_in_one_group_only(backend: Backend) {
 
     // Enabled in one group (by its owner), with settings checked against the schema.
     let enable = format!("/api/v1/groups/{}/plugins/dice", w.group);
-    let (status, err) = w.member.request(reqwest::Method::PUT, &enable, Some(json!({"settings": {"max_sides": "many"}}))).await;
+    let (status, err) = w
+        .member
+        .request(
+            reqwest::Method::PUT,
+            &enable,
+            Some(json!({"settings": {"max_sides": "many"}})),
+        )
+        .await;
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["code"], "invalid_settings");
-    let (status, e) = w.member.request(reqwest::Method::PUT, &enable, Some(json!({"settings": {"max_sides": 50}}))).await;
+    let (status, e) = w
+        .member
+        .request(
+            reqwest::Method::PUT,
+            &enable,
+            Some(json!({"settings": {"max_sides": 50}})),
+        )
+        .await;
     assert_eq!(status, 200, "{e}");
 
-    let (_, cmds) = w.member.get(&format!("/api/v1/groups/{}/commands", w.group)).await;
+    let (_, cmds) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/commands", w.group))
+        .await;
     assert_eq!(cmds[0]["name"], "roll");
-    let (_, none) = w.member.get(&format!("/api/v1/groups/{}/commands", w.other_group)).await;
+    let (_, none) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/commands", w.other_group))
+        .await;
     assert_eq!(none, json!([]));
     let (status, err) = command(&w.member, &w.other_group, "/roll").await;
     assert_eq!(status, 422);
@@ -107,36 +150,77 @@ async fn bundled_dice_in_one_group_only(backend: Backend) {
     let card_msg = &reply["message"];
     assert_eq!(card_msg["plugin_id"], "dice");
     assert!(card_msg["author"].is_null());
-    assert!(card_msg["card"]["title"].as_str().unwrap().contains("李雷 rolled"));
+    assert!(
+        card_msg["card"]["title"]
+            .as_str()
+            .unwrap()
+            .contains("李雷 rolled")
+    );
     assert_eq!(card_msg["card"]["blocks"][0]["fields"][2]["value"], "1");
     let live = ws.until("message.created").await;
     assert_eq!(live["data"]["id"], card_msg["id"]);
     let mid = card_msg["id"].as_str().unwrap();
-    let (status, pressed) = w.member.post(&format!("/api/v1/messages/{mid}/actions"), json!({"action_id": "roll", "value": "20"})).await;
+    let (status, pressed) = w
+        .member
+        .post(
+            &format!("/api/v1/messages/{mid}/actions"),
+            json!({"action_id": "roll", "value": "20"}),
+        )
+        .await;
     assert_eq!(status, 200, "{pressed}");
-    assert_eq!(pressed["message"]["card"]["blocks"][0]["fields"][2]["value"], "2");
+    assert_eq!(
+        pressed["message"]["card"]["blocks"][0]["fields"][2]["value"],
+        "2"
+    );
     let updated = ws.until("message.updated").await;
     assert_eq!(updated["data"]["id"], mid);
-    let (status, _) = w.member.post(&format!("/api/v1/messages/{mid}/actions"), json!({"action_id": "nope"})).await;
+    let (status, _) = w
+        .member
+        .post(
+            &format!("/api/v1/messages/{mid}/actions"),
+            json!({"action_id": "nope"}),
+        )
+        .await;
     assert_eq!(status, 422);
 
     // The plugin's own validation reaches the user as a clear message.
     let (status, err) = command(&w.member, &w.group, "/roll 1000").await;
     assert_eq!(status, 422);
     assert_eq!(err["code"], "plugin_error");
-    assert!(err["message"].as_str().unwrap().contains("2 to 50"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("2 to 50"),
+        "{err}"
+    );
 
     // Taking the storage grant away is enforced at once.
-    let (status, _) = w.admin.patch(&format!("/api/v1/orgs/{}/plugins/dice", w.org), json!({"grants": []})).await;
+    let (status, _) = w
+        .admin
+        .patch(
+            &format!("/api/v1/orgs/{}/plugins/dice", w.org),
+            json!({"grants": []}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, err) = command(&w.member, &w.group, "/roll").await;
     assert_eq!(status, 422, "{err}");
-    assert!(err["message"].as_str().unwrap().contains("storage"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("storage"),
+        "{err}"
+    );
 
     // Every change is in the audit log.
     let (_, audit) = w.admin.get(&format!("/api/v1/orgs/{}/audit", w.org)).await;
-    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
-    for expected in ["plugin.installed", "plugin.enabled", "plugin.grants_changed"] {
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "plugin.installed",
+        "plugin.enabled",
+        "plugin.grants_changed",
+    ] {
         assert!(actions.contains(&expected), "{actions:?}");
     }
 
@@ -144,32 +228,74 @@ async fn bundled_dice_in_one_group_only(backend: Backend) {
     let admin_token = w.admin.token.clone();
     let member = w.member.clone();
     let server = w.server.restart().await;
-    let member = Client { base: server.base.clone(), ..member };
-    let admin = Client { base: server.base.clone(), token: admin_token, http: reqwest::Client::new() };
-    let (status, _) = admin.patch(&format!("/api/v1/orgs/{}/plugins/dice", w.org), json!({"grants": ["storage"]})).await;
+    let member = Client {
+        base: server.base.clone(),
+        ..member
+    };
+    let admin = Client {
+        base: server.base.clone(),
+        token: admin_token,
+        http: reqwest::Client::new(),
+    };
+    let (status, _) = admin
+        .patch(
+            &format!("/api/v1/orgs/{}/plugins/dice", w.org),
+            json!({"grants": ["storage"]}),
+        )
+        .await;
     assert_eq!(status, 200);
     let (status, reply) = command(&member, &w.group, "/roll 6").await;
     assert_eq!(status, 200, "{reply}");
-    assert_eq!(reply["message"]["card"]["blocks"][0]["fields"][2]["value"], "3");
+    assert_eq!(
+        reply["message"]["card"]["blocks"][0]["fields"][2]["value"],
+        "3"
+    );
 }
 
 async fn uploads_are_verified(backend: Backend) {
     let w = world(backend, 2000).await;
     let install = format!("/api/v1/orgs/{}/plugins", w.org);
-    let manifest = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/hostile/courtyard.toml")).unwrap();
+    let manifest = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/hostile/courtyard.toml"),
+    )
+    .unwrap();
     // The component imports `people`; a manifest that does not ask for it is refused.
-    let narrowed = manifest.replace(r#"capabilities = ["messages", "storage", "people"]"#, r#"capabilities = ["messages", "storage"]"#);
-    let (status, err) = w.admin.post(&install, hostile_package(Some(&narrowed))).await;
+    let narrowed = manifest.replace(
+        r#"capabilities = ["messages", "storage", "people"]"#,
+        r#"capabilities = ["messages", "storage"]"#,
+    );
+    let (status, err) = w
+        .admin
+        .post(&install, hostile_package(Some(&narrowed)))
+        .await;
     assert_eq!(status, 422, "{err}");
-    assert!(err["message"].as_str().unwrap().contains("courtyard:plugin/people"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("courtyard:plugin/people"),
+        "{err}"
+    );
     let newer = manifest.replace(r#"wit = "0.1.0""#, r#"wit = "9.0.0""#);
     let (status, err) = w.admin.post(&install, hostile_package(Some(&newer))).await;
     assert_eq!(status, 422);
     assert!(err["message"].as_str().unwrap().contains("9.0.0"), "{err}");
-    let (status, err) = w.admin.post(&install, json!({"package": {"manifest": manifest, "wasm_base64": "AGFzbQEAAAA="}})).await;
+    let (status, err) = w
+        .admin
+        .post(
+            &install,
+            json!({"package": {"manifest": manifest, "wasm_base64": "AGFzbQEAAAA="}}),
+        )
+        .await;
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["code"], "invalid_package");
-    let (status, _) = w.admin.post(&install, json!({"package": {"manifest": manifest, "wasm_base64": "%%%"}})).await;
+    let (status, _) = w
+        .admin
+        .post(
+            &install,
+            json!({"package": {"manifest": manifest, "wasm_base64": "%%%"}}),
+        )
+        .await;
     assert_eq!(status, 422);
     let (_, installed) = w.admin.get(&install).await;
     assert_eq!(installed, json!([]), "nothing half-installed");
@@ -178,18 +304,31 @@ async fn uploads_are_verified(backend: Backend) {
     // Uninstall needs confirmation, then removes everything.
     let (status, _) = w.admin.delete(&format!("{install}/hostile")).await;
     assert_eq!(status, 422);
-    let (status, _) = w.admin.delete(&format!("{install}/hostile?confirm=true")).await;
+    let (status, _) = w
+        .admin
+        .delete(&format!("{install}/hostile?confirm=true"))
+        .await;
     assert_eq!(status, 204);
     let (_, installed) = w.admin.get(&install).await;
     assert_eq!(installed, json!([]));
 }
 
 async fn install_hostile(w: &World, hook_failure: &str) {
-    let (status, body) = w.admin.post(&format!("/api/v1/orgs/{}/plugins", w.org), hostile_package(None)).await;
+    let (status, body) = w
+        .admin
+        .post(
+            &format!("/api/v1/orgs/{}/plugins", w.org),
+            hostile_package(None),
+        )
+        .await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = w
         .member
-        .request(reqwest::Method::PUT, &format!("/api/v1/groups/{}/plugins/hostile", w.group), Some(json!({"hook_failure": hook_failure})))
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/groups/{}/plugins/hostile", w.group),
+            Some(json!({"hook_failure": hook_failure})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
 }
@@ -198,13 +337,22 @@ async fn hostile_plugins_are_stopped(backend: Backend) {
     let w = world(backend, 400).await;
     install_hostile(&w, "open").await;
     let (bystander_id, bystander) = w.server.person(&w.org, "Bystander", "member").await;
-    let (_, quiet) = bystander.post("/api/v1/groups", json!({"kind": "team", "name": "Quiet"})).await;
+    let (_, quiet) = bystander
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Quiet"}))
+        .await;
     let quiet = quiet["id"].as_str().unwrap().to_owned();
     let _ = bystander_id;
 
     for behaviour in ["loop", "recurse", "grow", "trap", "huge"] {
         // Re-enabling resets the breaker so each behaviour is tried on a live plugin.
-        let (status, _) = w.member.request(reqwest::Method::PUT, &format!("/api/v1/groups/{}/plugins/hostile", w.group), Some(json!({}))).await;
+        let (status, _) = w
+            .member
+            .request(
+                reqwest::Method::PUT,
+                &format!("/api/v1/groups/{}/plugins/hostile", w.group),
+                Some(json!({})),
+            )
+            .await;
         assert_eq!(status, 200);
         let started = Instant::now();
         let text = format!("/misbehave {behaviour}");
@@ -222,19 +370,28 @@ async fn hostile_plugins_are_stopped(backend: Backend) {
         assert!(took < Duration::from_secs(5), "{behaviour} took {took:?}");
     }
     let (status, fine) = command(&w.member, &w.group, "/misbehave ok").await;
-    assert_eq!(status, 200, "the plugin works again after misbehaving: {fine}");
+    assert_eq!(
+        status, 200,
+        "the plugin works again after misbehaving: {fine}"
+    );
     assert_eq!(fine["ephemeral"], "fine");
 
     // Three faults in a row suspend it in this group, visibly.
     for _ in 0..3 {
         command(&w.member, &w.group, "/misbehave trap").await;
     }
-    let (_, health) = w.member.get(&format!("/api/v1/groups/{}/plugins", w.group)).await;
+    let (_, health) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/plugins", w.group))
+        .await;
     let reason = health[0]["suspended_reason"].as_str().unwrap_or_default();
     assert!(reason.contains("crashed"), "{health}");
     let (status, err) = command(&w.member, &w.group, "/misbehave ok").await;
     assert_eq!(status, 502);
-    assert!(err["message"].as_str().unwrap().contains("suspended"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("suspended"),
+        "{err}"
+    );
 }
 
 async fn plugins_stay_inside_their_organization(backend: Backend) {
@@ -242,21 +399,40 @@ async fn plugins_stay_inside_their_organization(backend: Backend) {
     install_hostile(&w, "open").await;
     let other_org = w.server.org("Other Co").await;
     let (stranger_id, stranger) = w.server.person(&other_org, "Stranger", "member").await;
-    let (_, foreign) = stranger.post("/api/v1/groups", json!({"kind": "team", "name": "Foreign"})).await;
+    let (_, foreign) = stranger
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Foreign"}))
+        .await;
     let foreign = foreign["id"].as_str().unwrap();
 
     let (status, err) = command(&w.member, &w.group, &format!("/misbehave forge {foreign}")).await;
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["message"], "not found");
-    let (_, history) = stranger.get(&format!("/api/v1/groups/{foreign}/messages")).await;
+    let (_, history) = stranger
+        .get(&format!("/api/v1/groups/{foreign}/messages"))
+        .await;
     assert_eq!(history, json!([]));
     // Nor in a group of its own organization where it is not enabled.
-    let (status, _) = command(&w.member, &w.group, &format!("/misbehave forge {}", w.other_group)).await;
+    let (status, _) = command(
+        &w.member,
+        &w.group,
+        &format!("/misbehave forge {}", w.other_group),
+    )
+    .await;
     assert_eq!(status, 422);
-    let (status, err) = command(&w.member, &w.group, &format!("/misbehave peek {stranger_id}")).await;
+    let (status, err) = command(
+        &w.member,
+        &w.group,
+        &format!("/misbehave peek {stranger_id}"),
+    )
+    .await;
     assert_eq!(status, 422);
     assert_eq!(err["message"], "not found");
-    let (status, ok) = command(&w.member, &w.group, &format!("/misbehave peek {}", w.member_id)).await;
+    let (status, ok) = command(
+        &w.member,
+        &w.group,
+        &format!("/misbehave peek {}", w.member_id),
+    )
+    .await;
     assert_eq!(status, 200, "{ok}");
 
     // Storage spam hits the quota and stops there.
@@ -274,7 +450,10 @@ async fn before_message_hook(backend: Backend) {
         let group = w.group.clone();
         async move {
             member
-                .post(&format!("/api/v1/groups/{group}/messages"), json!({"body": body, "client_txn_id": uuid::Uuid::new_v4().to_string()}))
+                .post(
+                    &format!("/api/v1/groups/{group}/messages"),
+                    json!({"body": body, "client_txn_id": uuid::Uuid::new_v4().to_string()}),
+                )
                 .await
         }
     };
@@ -290,17 +469,28 @@ async fn before_message_hook(backend: Backend) {
     let (status, err) = post("loop-hook").await;
     assert_eq!(status, 422, "{err}");
     assert_eq!(err["code"], "hook_failed");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     // Fail-open lets it through.
     let (status, _) = w
         .member
-        .request(reqwest::Method::PUT, &format!("/api/v1/groups/{}/plugins/hostile", w.group), Some(json!({"hook_failure": "open"})))
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/groups/{}/plugins/hostile", w.group),
+            Some(json!({"hook_failure": "open"})),
+        )
         .await;
     assert_eq!(status, 200);
     let (status, m) = post("loop-hook again").await;
     assert_eq!(status, 201, "{m}");
     // Other groups are untouched by the hook.
-    let (_, history) = w.member.get(&format!("/api/v1/groups/{}/messages", w.other_group)).await;
+    let (_, history) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/messages", w.other_group))
+        .await;
     assert_eq!(history, json!([]));
     let m = w.member.say(&w.other_group, "reject-me is fine here").await;
     assert_eq!(m["body"], "reject-me is fine here");

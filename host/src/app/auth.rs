@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use courtyard_domain::limits::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 use courtyard_domain::policy::{self, Actor};
-use courtyard_domain::{OrgId, PersonId, PersonStatus, Role};
+use courtyard_domain::{MessageId, OrgId, PersonId, PersonStatus, Role};
 use parking_lot::Mutex;
 
 use super::views::{PersonView, SessionView, TokenView};
-use super::{App, AppError, Result, actor_of};
+use super::{App, AppError, Result, actor_of, parse_id};
 use crate::config::Config;
 use crate::crypto;
 use crate::store::people::PersonRow;
@@ -154,7 +154,11 @@ impl App {
         ip: Option<IpAddr>,
     ) -> Result<SessionView> {
         let email = email.trim().to_lowercase();
-        if password.len() > MAX_PASSWORD_BYTES || email.len() > 254 {
+        // No stored email has control characters (and PostgreSQL refuses NUL in a query).
+        if password.len() > MAX_PASSWORD_BYTES
+            || email.len() > 254
+            || email.chars().any(char::is_control)
+        {
             return Err(AppError::Unauthenticated);
         }
         if !self.login_limiter.allowed(&email, ip) {
@@ -317,7 +321,8 @@ impl App {
 
     pub async fn revoke_token(&self, auth: &Auth, id: &str) -> Result<()> {
         let person = auth.actor.person_id.clone();
-        let id = id.to_owned();
+        // Token ids are ids like any other (see `new_session`); anything else names nothing.
+        let id = parse_id("token", id, MessageId::parse)?.into_string();
         let removed = self
             .writer
             .write(move |tx| {

@@ -1,7 +1,7 @@
 //! Request extractors: who is calling (bearer token or session cookie with CSRF check), and
-//! JSON bodies and queries whose rejections are JSON errors like every other.
+//! JSON bodies, path parameters and queries whose rejections are JSON errors like every other.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
@@ -107,4 +107,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Q<T> {
 
 fn query_rejection(r: QueryRejection) -> Response {
     error_response(StatusCode::BAD_REQUEST, "invalid_query", r.body_text())
+}
+
+/// Path parameters with JSON errors. A segment that cannot be a parameter at all (invalid
+/// UTF-8 once percent-decoded) names nothing: 404, like every other malformed id.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(r) => Err(path_rejection(r)),
+        }
+    }
+}
+
+fn path_rejection(r: PathRejection) -> Response {
+    match &r {
+        PathRejection::FailedToDeserializePathParams(_) => {
+            error_response(StatusCode::NOT_FOUND, "not_found", r.body_text())
+        }
+        // A route without the parameters its handler expects: a bug, reported as such.
+        _ => error_response(r.status(), "internal", "internal error"),
+    }
 }

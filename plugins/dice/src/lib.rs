@@ -4,7 +4,7 @@
 use courtyard_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
-struct Dice;
+pub struct Dice;
 
 #[derive(Default, Serialize, Deserialize)]
 struct Tally {

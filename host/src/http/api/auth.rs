@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::app::views::{PersonView, SessionView, TokenView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body, SESSION_COOKIE};
+use crate::http::extract::{Authed, Body, Path, SESSION_COOKIE};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

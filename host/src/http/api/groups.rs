@@ -1,7 +1,7 @@
 //! `/api/v1/groups` and `/api/v1/direct`: groups, members and partners.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::app::groups::{AddMember, CreateGroup, UpdateGroup};
 use crate::app::views::{GroupView, MemberView, PartnerView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body};
+use crate::http::extract::{Authed, Body, Path};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

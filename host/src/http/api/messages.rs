@@ -1,7 +1,7 @@
 //! `/api/v1/groups/{id}/messages` and `/api/v1/messages`: posting and reading messages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,7 +13,7 @@ use crate::app::messages::{EditMessage, MarkRead, PostMessage};
 use crate::app::views::{MessageView, ReceiptsView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body, Q};
+use crate::http::extract::{Authed, Body, Path, Q};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

@@ -1,7 +1,7 @@
 //! `/api/v1/orgs`: organizations, their people, departments and partner invitations.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -12,7 +12,7 @@ use crate::app::people::CreatePerson;
 use crate::app::views::{DepartmentNode, OrgView, PartnerView, PersonView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body};
+use crate::http::extract::{Authed, Body, Path};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

@@ -1,7 +1,7 @@
 //! `/api/v1/people`: the directory.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -12,7 +12,7 @@ use crate::app::people::UpdatePerson;
 use crate::app::views::PersonView;
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body, Q};
+use crate::http::extract::{Authed, Body, Path, Q};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()

@@ -3,7 +3,7 @@
 
 use courtyard_sdk::prelude::*;
 
-struct Hostile;
+pub struct Hostile;
 
 #[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
