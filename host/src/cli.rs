@@ -30,6 +30,94 @@ pub enum Command {
     Admin(AdminCommand),
     /// Print the OpenAPI document.
     Openapi,
+    /// Plugin authoring and management.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
+}
+
+/// Where a running server is and who is asking.
+#[derive(Debug, Args)]
+pub struct RemoteArgs {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "COURTYARD_SERVER",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub server: String,
+    /// An admin's token (a personal access token from `POST /api/v1/me/tokens`).
+    #[arg(long, env = "COURTYARD_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Create a plugin crate from the template.
+    New {
+        /// The plugin id (lowercase letters, digits, dashes).
+        id: String,
+        /// Directory to create [default: ./ID].
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Build a plugin crate for wasm32-wasip2 and write a package file (.cyplugin).
+    Pack {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// Output file [default: ID-VERSION.cyplugin].
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Install (or upgrade) a plugin in an organization from a package file or crate directory.
+    Install {
+        /// A .cyplugin file or a plugin crate directory.
+        package: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Capabilities to grant (all that the plugin asks for when omitted).
+        #[arg(long = "grant")]
+        grants: Vec<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// List the plugins installed in an organization.
+    List {
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Enable a plugin in a group.
+    Enable {
+        plugin: String,
+        #[arg(long)]
+        group: String,
+        /// Settings as JSON.
+        #[arg(long, default_value = "{}")]
+        settings: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Disable a plugin in a group.
+    Disable {
+        plugin: String,
+        #[arg(long)]
+        group: String,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
+    /// Watch a plugin crate; on every change rebuild it and reinstall it into a local server
+    /// (and enable it in a group once).
+    Dev {
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        group: Option<String>,
+        #[command(flatten)]
+        remote: RemoteArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app.store.close().await;
             Ok(())
         }
+        Command::Plugin(cmd) => plugin(cmd).await,
         Command::Openapi => {
             use std::io::Write;
             let (_, doc) = crate::http::api();
@@ -161,4 +250,247 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// A signed-in client of a running server.
+struct Remote {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Remote {
+    fn new(args: &RemoteArgs) -> Self {
+        Self {
+            base: args.server.trim_end_matches('/').to_owned(),
+            token: args.token.clone(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req
+            .send()
+            .await
+            .with_context(|| format!("reaching {}", self.base))?;
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let value: serde_json::Value = if text.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text))
+        };
+        if !status.is_success() {
+            anyhow::bail!(
+                "{status}: {} ({})",
+                value["message"].as_str().unwrap_or("request failed"),
+                value["code"].as_str().unwrap_or("?")
+            );
+        }
+        Ok(value)
+    }
+}
+
+fn package_from(path: &std::path::Path) -> anyhow::Result<crate::plugin_tools::PackageFile> {
+    if path.is_dir() {
+        crate::plugin_tools::pack(path)
+    } else {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a plugin package", path.display()))
+    }
+}
+
+async fn install_package(
+    remote: &Remote,
+    org: &str,
+    package: &crate::plugin_tools::PackageFile,
+    grants: &[String],
+) -> anyhow::Result<serde_json::Value> {
+    let mut body = serde_json::json!({"package": {"manifest": package.manifest, "wasm_base64": package.wasm_base64}});
+    if !grants.is_empty() {
+        body["grants"] = serde_json::json!(grants);
+    }
+    remote
+        .call(
+            reqwest::Method::POST,
+            &format!("/api/v1/orgs/{org}/plugins"),
+            Some(body),
+        )
+        .await
+}
+
+/// The newest modification time under a plugin crate's sources.
+fn newest_change(dir: &std::path::Path) -> std::time::SystemTime {
+    fn walk(path: &std::path::Path, newest: &mut std::time::SystemTime) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        if meta.is_dir() {
+            if path
+                .file_name()
+                .is_some_and(|n| n == "target" || n == ".git")
+            {
+                return;
+            }
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(m) = meta.modified() {
+            *newest = (*newest).max(m);
+        }
+    }
+    let mut newest = std::time::UNIX_EPOCH;
+    walk(dir, &mut newest);
+    newest
+}
+
+async fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
+    match cmd {
+        PluginCommand::New { id, dir } => {
+            let dir = dir.unwrap_or_else(|| PathBuf::from(&id));
+            crate::plugin_tools::scaffold(&dir, &id)?;
+            println!(
+                "created {} — try: cd {} && cargo test",
+                dir.display(),
+                dir.display()
+            );
+            Ok(())
+        }
+        PluginCommand::Pack { dir, out } => {
+            let package = crate::plugin_tools::pack(&dir)?;
+            let manifest = courtyard_runtime::manifest::Manifest::parse(&package.manifest)?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!("{}-{}.cyplugin", manifest.id, manifest.version))
+            });
+            std::fs::write(&out, serde_json::to_vec(&package)?)?;
+            println!(
+                "packed {} {} into {}",
+                manifest.id,
+                manifest.version,
+                out.display()
+            );
+            Ok(())
+        }
+        PluginCommand::Install {
+            package,
+            org,
+            grants,
+            remote,
+        } => {
+            let package = package_from(&package)?;
+            let installed = install_package(&Remote::new(&remote), &org, &package, &grants).await?;
+            println!(
+                "installed {} {} (grants: {})",
+                installed["package"]["id"], installed["package"]["version"], installed["grants"]
+            );
+            Ok(())
+        }
+        PluginCommand::List { org, remote } => {
+            let list = Remote::new(&remote)
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/orgs/{org}/plugins"),
+                    None,
+                )
+                .await?;
+            for p in list.as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\tgrants: {}",
+                    p["package"]["id"].as_str().unwrap_or(""),
+                    p["package"]["version"].as_str().unwrap_or(""),
+                    p["package"]["name"]["en"].as_str().unwrap_or(""),
+                    p["grants"]
+                );
+            }
+            Ok(())
+        }
+        PluginCommand::Enable {
+            plugin,
+            group,
+            settings,
+            remote,
+        } => {
+            let settings: serde_json::Value =
+                serde_json::from_str(&settings).context("--settings must be JSON")?;
+            Remote::new(&remote)
+                .call(
+                    reqwest::Method::PUT,
+                    &format!("/api/v1/groups/{group}/plugins/{plugin}"),
+                    Some(serde_json::json!({"settings": settings})),
+                )
+                .await?;
+            println!("enabled {plugin} in {group}");
+            Ok(())
+        }
+        PluginCommand::Disable {
+            plugin,
+            group,
+            remote,
+        } => {
+            Remote::new(&remote)
+                .call(
+                    reqwest::Method::DELETE,
+                    &format!("/api/v1/groups/{group}/plugins/{plugin}"),
+                    None,
+                )
+                .await?;
+            println!("disabled {plugin} in {group}");
+            Ok(())
+        }
+        PluginCommand::Dev {
+            dir,
+            org,
+            group,
+            remote,
+        } => {
+            let remote = Remote::new(&remote);
+            let mut seen = std::time::UNIX_EPOCH;
+            let mut enabled = false;
+            loop {
+                let newest = newest_change(&dir);
+                if newest > seen {
+                    seen = newest;
+                    match package_from(&dir) {
+                        Ok(package) => match install_package(&remote, &org, &package, &[]).await {
+                            Ok(installed) => {
+                                let id = installed["package"]["id"]
+                                    .as_str()
+                                    .unwrap_or_default()
+                                    .to_owned();
+                                println!("reloaded {id} {}", installed["package"]["version"]);
+                                if let (Some(g), false) = (&group, enabled) {
+                                    remote
+                                        .call(
+                                            reqwest::Method::PUT,
+                                            &format!("/api/v1/groups/{g}/plugins/{id}"),
+                                            Some(serde_json::json!({})),
+                                        )
+                                        .await?;
+                                    enabled = true;
+                                    println!("enabled {id} in {g}");
+                                }
+                            }
+                            Err(e) => eprintln!("install failed: {e:#}"),
+                        },
+                        Err(e) => eprintln!("build failed: {e:#}"),
+                    }
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+            }
+        }
+    }
 }

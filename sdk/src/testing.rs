@@ -14,9 +14,8 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use base64::Engine as _;
 use courtyard_host::app::auth::Auth;
 use courtyard_host::app::groups::{AddMember, CreateGroup};
@@ -58,53 +57,7 @@ pub struct Harness {
 /// Builds the plugin crate at `crate_dir` for wasm32-wasip2 (release) and returns the
 /// component's path and the manifest text.
 pub fn build_plugin(crate_dir: impl AsRef<Path>) -> anyhow::Result<(PathBuf, String)> {
-    let dir = crate_dir.as_ref();
-    let manifest = std::fs::read_to_string(dir.join("courtyard.toml"))
-        .with_context(|| format!("reading {}/courtyard.toml", dir.display()))?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let meta = Command::new(&cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .current_dir(dir)
-        .output()
-        .context("running cargo metadata")?;
-    if !meta.status.success() {
-        bail!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&meta.stderr)
-        );
-    }
-    let meta: serde_json::Value = serde_json::from_slice(&meta.stdout)?;
-    let own = dir.join("Cargo.toml").canonicalize()?;
-    let package = meta["packages"]
-        .as_array()
-        .and_then(|ps| {
-            ps.iter().find(|p| {
-                p["manifest_path"]
-                    .as_str()
-                    .and_then(|m| Path::new(m).canonicalize().ok())
-                    == Some(own.clone())
-            })
-        })
-        .and_then(|p| p["name"].as_str())
-        .context("finding the plugin's package in cargo metadata")?
-        .to_owned();
-    let target = PathBuf::from(
-        meta["target_directory"]
-            .as_str()
-            .context("target directory")?,
-    );
-    let status = Command::new(&cargo)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "-p", &package])
-        .current_dir(dir)
-        .status()
-        .context("building the plugin for wasm32-wasip2 (is the target installed? `rustup target add wasm32-wasip2`)")?;
-    if !status.success() {
-        bail!("building {package} for wasm32-wasip2 failed");
-    }
-    let wasm = target
-        .join("wasm32-wasip2/release")
-        .join(format!("{}.wasm", package.replace('-', "_")));
-    Ok((wasm, manifest))
+    courtyard_host::plugin_tools::build_plugin(crate_dir.as_ref())
 }
 
 fn failed(e: AppError) -> anyhow::Error {
