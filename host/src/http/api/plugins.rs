@@ -2,7 +2,7 @@
 //! commands, card buttons, plugin logs and the audit log.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,7 +16,7 @@ use crate::app::plugins::{
 };
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body, Q};
+use crate::http::extract::{Authed, Body, Path, Q};
 
 pub fn router() -> OpenApiRouter<App> {
     // Uploaded components are larger than any other request; only this route takes them.
