@@ -13,5 +13,5 @@ mod runtime;
 mod v0_1_0;
 
 pub use runtime::{
-    ActionReply, CallError, CommandReply, HookDecision, Limits, LoadError, Plugin, Runtime,
+    ActionReply, Call, CallError, CommandReply, HookDecision, Limits, LoadError, Plugin, Runtime,
 };

@@ -124,6 +124,15 @@ impl WasiView for State {
     }
 }
 
+/// Who a call is for: the host services it may use, its scope, and the organization's grants.
+#[derive(Clone)]
+pub struct Call {
+    pub host: Arc<dyn HostApi>,
+    pub scope: Scope,
+    /// Capabilities this organization granted (a subset of the manifest's).
+    pub grants: Arc<Vec<String>>,
+}
+
 /// The shared engine. Create one per process.
 pub struct Runtime {
     engine: Engine,
@@ -237,14 +246,7 @@ impl Runtime {
         })
     }
 
-    fn store(
-        &self,
-        plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
-        deadline: Duration,
-    ) -> Store<State> {
+    fn store(&self, plugin: &Plugin, call: Call, deadline: Duration) -> Store<State> {
         // No files, sockets, environment or arguments: an empty WASI context.
         let wasi = wasmtime_wasi::WasiCtxBuilder::new().build();
         let limits = StoreLimitsBuilder::new()
@@ -259,10 +261,10 @@ impl Runtime {
             wasi,
             table: ResourceTable::new(),
             limits,
-            scope,
-            host,
+            scope: call.scope,
+            host: call.host,
             manifest: plugin.manifest.clone(),
-            grants,
+            grants: call.grants,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -272,34 +274,23 @@ impl Runtime {
         store
     }
 
-    /// Runs one call in a fresh store, mapping every failure to a [`CallError`].
+    /// Runs one entry point in a fresh store, mapping every failure to a [`CallError`].
     async fn run<T, F>(
         &self,
         plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
+        call: Call,
         deadline: Duration,
-        call: F,
+        enter: F,
     ) -> Result<T, CallError>
     where
-        F: for<'a> FnOnce(
-            &'a mut Store<State>,
-            &'a v0_1_0::Pre,
-        ) -> std::pin::Pin<
-            Box<
-                dyn std::future::Future<Output = wasmtime::Result<Result<T, CallError>>>
-                    + Send
-                    + 'a,
-            >,
-        >,
+        F: for<'a> FnOnce(&'a mut Store<State>, &'a v0_1_0::Pre) -> v0_1_0::Entry<'a, T>,
     {
         let _slot = self.slots.try_acquire().map_err(|_| CallError::Busy)?;
-        let mut store = self.store(plugin, host, scope, grants, deadline);
+        let mut store = self.store(plugin, call, deadline);
         // Host functions may await storage; the whole call is bounded too.
         let outcome = tokio::time::timeout(
             deadline + Duration::from_millis(500),
-            call(&mut store, &plugin.pre),
+            enter(&mut store, &plugin.pre),
         )
         .await;
         match outcome {
@@ -309,21 +300,18 @@ impl Runtime {
         }
     }
 
+    /// A slash command declared in the manifest.
     pub async fn command(
         &self,
         plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
+        call: Call,
         command: String,
         args: String,
     ) -> Result<CommandReply, CallError> {
-        let ctx = v0_1_0::context(&scope);
+        let ctx = v0_1_0::context(&call.scope);
         self.run(
             plugin,
-            host,
-            scope,
-            grants,
+            call,
             self.limits.call_deadline,
             move |store, pre| {
                 Box::pin(async move { v0_1_0::command(store, pre, ctx, command, args).await })
@@ -332,38 +320,34 @@ impl Runtime {
         .await
     }
 
+    /// The before-message hook, under its own (shorter) deadline.
     pub async fn before_message(
         &self,
         plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
+        call: Call,
         body: String,
         deadline: Duration,
     ) -> Result<HookDecision, CallError> {
-        let ctx = v0_1_0::context(&scope);
-        self.run(plugin, host, scope, grants, deadline, move |store, pre| {
+        let ctx = v0_1_0::context(&call.scope);
+        self.run(plugin, call, deadline, move |store, pre| {
             Box::pin(async move { v0_1_0::before_message(store, pre, ctx, body).await })
         })
         .await
     }
 
+    /// A button pressed on one of the plugin's cards.
     pub async fn action(
         &self,
         plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
+        call: Call,
         message_id: String,
         action_id: String,
         value: String,
     ) -> Result<ActionReply, CallError> {
-        let ctx = v0_1_0::context(&scope);
+        let ctx = v0_1_0::context(&call.scope);
         self.run(
             plugin,
-            host,
-            scope,
-            grants,
+            call,
             self.limits.call_deadline,
             move |store, pre| {
                 Box::pin(async move {
@@ -374,21 +358,18 @@ impl Runtime {
         .await
     }
 
+    /// An event the plugin subscribed to.
     pub async fn event(
         &self,
         plugin: &Plugin,
-        host: Arc<dyn HostApi>,
-        scope: Scope,
-        grants: Arc<Vec<String>>,
+        call: Call,
         kind: String,
         data: String,
     ) -> Result<(), CallError> {
-        let ctx = v0_1_0::context(&scope);
+        let ctx = v0_1_0::context(&call.scope);
         self.run(
             plugin,
-            host,
-            scope,
-            grants,
+            call,
             self.limits.call_deadline,
             move |store, pre| {
                 Box::pin(async move { v0_1_0::event(store, pre, ctx, kind, data).await })

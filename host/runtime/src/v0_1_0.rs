@@ -410,6 +410,10 @@ fn plugin_error(e: t::PluginError) -> CallError {
 
 type Call<T> = wasmtime::Result<Result<T, CallError>>;
 
+/// A call into the component, boxed so the runtime can bound it with a timeout.
+pub(crate) type Entry<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Call<T>> + Send + 'a>>;
+
 pub(crate) async fn command(
     store: &mut Store<State>,
     pre: &Pre,

@@ -11,7 +11,9 @@ use base64::Engine as _;
 use courtyard_domain::{GroupId, OrgId};
 use courtyard_runtime::api::{Actor as PluginActor, Scope};
 use courtyard_runtime::manifest::{Manifest, version_cmp};
-use courtyard_runtime::{ActionReply, CallError, CommandReply, HookDecision, Limits, Runtime};
+use courtyard_runtime::{
+    ActionReply, Call, CallError, CommandReply, HookDecision, Limits, Runtime,
+};
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -900,15 +902,17 @@ impl App {
             Some(group.id.as_str()),
             &ready,
         );
-        let host = services::Services::new(self.clone());
+        let host = services::Services::shared(self.clone());
         let outcome = self
             .plugins
             .runtime
             .command(
                 &ready.code,
-                host,
-                scope.clone(),
-                ready.grants.clone(),
+                Call {
+                    host,
+                    scope: scope.clone(),
+                    grants: ready.grants.clone(),
+                },
                 name.to_owned(),
                 args.trim().to_owned(),
             )
@@ -997,15 +1001,17 @@ impl App {
             Some(group.id.as_str()),
             &ready,
         );
-        let host = services::Services::new(self.clone());
+        let host = services::Services::shared(self.clone());
         let outcome = self
             .plugins
             .runtime
             .action(
                 &ready.code,
-                host,
-                scope.clone(),
-                ready.grants.clone(),
+                Call {
+                    host,
+                    scope: scope.clone(),
+                    grants: ready.grants.clone(),
+                },
                 row.id.clone(),
                 input.action_id,
                 input.value,
@@ -1079,15 +1085,17 @@ impl App {
             }
             let scope = self.scope(Some(auth), group_org.as_str(), Some(group.as_str()), &ready);
             let deadline = Duration::from_millis(ready.enablement.hook_deadline_ms.max(1) as u64);
-            let host = services::Services::new(self.clone());
+            let host = services::Services::shared(self.clone());
             let outcome = self
                 .plugins
                 .runtime
                 .before_message(
                     &ready.code,
-                    host,
-                    scope,
-                    ready.grants.clone(),
+                    Call {
+                        host,
+                        scope,
+                        grants: ready.grants.clone(),
+                    },
                     body.clone(),
                     deadline,
                 )

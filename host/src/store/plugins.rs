@@ -179,15 +179,22 @@ pub async fn record_health(
     }
 }
 
+/// Where a plugin's key lives: its organization, the plugin, and the group (or "" for the
+/// organization-wide space).
+#[derive(Clone, Copy, Debug)]
+pub struct KvSpace<'a> {
+    pub org: &'a str,
+    pub plugin: &'a str,
+    pub scope: &'a str,
+}
+
 fn live(now: i64) -> (&'static str, i64) {
     ("(expires_at IS NULL OR expires_at > $5)", now)
 }
 
 pub async fn kv_get(
     pools: &Pools,
-    org: &str,
-    plugin: &str,
-    scope: &str,
+    space: &KvSpace<'_>,
     key: &str,
     now: i64,
 ) -> Result<Option<Vec<u8>>> {
@@ -196,15 +203,13 @@ pub async fn kv_get(
         "SELECT value FROM plugin_kv WHERE org_id = $1 AND plugin_id = $2 AND scope = $3 AND key = $4 AND {cond}"
     );
     Ok(
-        on_db!(pools, p => sqlx::query_scalar(&sql).bind(org).bind(plugin).bind(scope).bind(key).bind(now).fetch_optional(p).await)?,
+        on_db!(pools, p => sqlx::query_scalar(&sql).bind(space.org).bind(space.plugin).bind(space.scope).bind(key).bind(now).fetch_optional(p).await)?,
     )
 }
 
 pub async fn kv_get_in(
     tx: &mut WriteTx,
-    org: &str,
-    plugin: &str,
-    scope: &str,
+    space: &KvSpace<'_>,
     key: &str,
 ) -> Result<Option<Vec<u8>>> {
     let (cond, now) = live(tx.now());
@@ -212,15 +217,13 @@ pub async fn kv_get_in(
         "SELECT value FROM plugin_kv WHERE org_id = $1 AND plugin_id = $2 AND scope = $3 AND key = $4 AND {cond}"
     );
     Ok(
-        on_tx!(tx, c => sqlx::query_scalar(&sql).bind(org).bind(plugin).bind(scope).bind(key).bind(now).fetch_optional(&mut *c).await)?,
+        on_tx!(tx, c => sqlx::query_scalar(&sql).bind(space.org).bind(space.plugin).bind(space.scope).bind(key).bind(now).fetch_optional(&mut *c).await)?,
     )
 }
 
 pub async fn kv_set(
     tx: &mut WriteTx,
-    org: &str,
-    plugin: &str,
-    scope: &str,
+    space: &KvSpace<'_>,
     key: &str,
     value: &[u8],
     expires_at: Option<i64>,
@@ -229,21 +232,15 @@ pub async fn kv_set(
         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (org_id, plugin_id, scope, key) DO UPDATE SET \
         value = excluded.value, expires_at = excluded.expires_at, updated_at = excluded.updated_at";
     let now = tx.now();
-    on_tx!(tx, c => sqlx::query(SQL).bind(org).bind(plugin).bind(scope).bind(key).bind(value).bind(expires_at).bind(now)
+    on_tx!(tx, c => sqlx::query(SQL).bind(space.org).bind(space.plugin).bind(space.scope).bind(key).bind(value).bind(expires_at).bind(now)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn kv_delete(
-    tx: &mut WriteTx,
-    org: &str,
-    plugin: &str,
-    scope: &str,
-    key: &str,
-) -> Result<bool> {
+pub async fn kv_delete(tx: &mut WriteTx, space: &KvSpace<'_>, key: &str) -> Result<bool> {
     const SQL: &str =
         "DELETE FROM plugin_kv WHERE org_id = $1 AND plugin_id = $2 AND scope = $3 AND key = $4";
-    let n = on_tx!(tx, c => sqlx::query(SQL).bind(org).bind(plugin).bind(scope).bind(key)
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(space.org).bind(space.plugin).bind(space.scope).bind(key)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(n > 0)
 }
@@ -258,9 +255,7 @@ pub async fn kv_usage(tx: &mut WriteTx, org: &str, plugin: &str) -> Result<i64> 
 
 pub async fn kv_scan(
     pools: &Pools,
-    org: &str,
-    plugin: &str,
-    scope: &str,
+    space: &KvSpace<'_>,
     prefix: &str,
     after: &str,
     limit: i64,
@@ -271,7 +266,7 @@ pub async fn kv_scan(
     let prefix_len = prefix.chars().count() as i64;
     Ok(
         on_db!(pools, p => sqlx::query_as::<_, (String, Vec<u8>)>(SQL)
-        .bind(org).bind(plugin).bind(scope).bind(after).bind(prefix_len).bind(prefix).bind(now).bind(limit)
+        .bind(space.org).bind(space.plugin).bind(space.scope).bind(after).bind(prefix_len).bind(prefix).bind(now).bind(limit)
         .fetch_all(p).await)?,
     )
 }

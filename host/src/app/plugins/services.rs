@@ -15,7 +15,7 @@ use crate::crypto;
 use crate::store::events::EventDraft;
 use crate::store::messages::{self, MessageRow};
 use crate::store::people::{self, PersonRow};
-use crate::store::plugins as ps;
+use crate::store::plugins::{self as ps, KvSpace};
 use crate::store::{StoreError, groups, now_millis};
 
 /// Storage a plugin may use in one organization.
@@ -26,7 +26,8 @@ pub(crate) struct Services {
 }
 
 impl Services {
-    pub(crate) fn new(app: App) -> Arc<dyn HostApi> {
+    /// The services as the runtime takes them.
+    pub(crate) fn shared(app: App) -> Arc<dyn HostApi> {
         Arc::new(Services { app })
     }
 }
@@ -320,9 +321,11 @@ impl HostApi for Services {
         let s = kv_scope(scope, group_scoped)?;
         Ok(ps::kv_get(
             &self.app.store.read,
-            &scope.org_id,
-            &scope.plugin_id,
-            &s,
+            &KvSpace {
+                org: &scope.org_id,
+                plugin: &scope.plugin_id,
+                scope: &s,
+            },
             key,
             now_millis(),
         )
@@ -356,7 +359,18 @@ impl HostApi for Services {
                             KV_QUOTA_BYTES >> 20
                         ))));
                     }
-                    ps::kv_set(tx, &org, &plugin, &s, &key, &value, expires).await?;
+                    ps::kv_set(
+                        tx,
+                        &KvSpace {
+                            org: &org,
+                            plugin: &plugin,
+                            scope: &s,
+                        },
+                        &key,
+                        &value,
+                        expires,
+                    )
+                    .await?;
                     Ok(Ok(()))
                 })
             })
@@ -374,7 +388,18 @@ impl HostApi for Services {
             .app
             .writer
             .write(move |tx| {
-                Box::pin(async move { ps::kv_delete(tx, &org, &plugin, &s, &key).await })
+                Box::pin(async move {
+                    ps::kv_delete(
+                        tx,
+                        &KvSpace {
+                            org: &org,
+                            plugin: &plugin,
+                            scope: &s,
+                        },
+                        &key,
+                    )
+                    .await
+                })
             })
             .await?)
     }
@@ -398,7 +423,16 @@ impl HostApi for Services {
             .writer
             .write(move |tx| {
                 Box::pin(async move {
-                    let current = ps::kv_get_in(tx, &org, &plugin, &s, &key).await?;
+                    let current = ps::kv_get_in(
+                        tx,
+                        &KvSpace {
+                            org: &org,
+                            plugin: &plugin,
+                            scope: &s,
+                        },
+                        &key,
+                    )
+                    .await?;
                     if current != expected {
                         return Ok(Ok(false));
                     }
@@ -409,7 +443,18 @@ impl HostApi for Services {
                             KV_QUOTA_BYTES >> 20
                         ))));
                     }
-                    ps::kv_set(tx, &org, &plugin, &s, &key, &value, None).await?;
+                    ps::kv_set(
+                        tx,
+                        &KvSpace {
+                            org: &org,
+                            plugin: &plugin,
+                            scope: &s,
+                        },
+                        &key,
+                        &value,
+                        None,
+                    )
+                    .await?;
                     Ok(Ok(true))
                 })
             })
@@ -428,9 +473,11 @@ impl HostApi for Services {
         let after = start_after.unwrap_or_default();
         Ok(ps::kv_scan(
             &self.app.store.read,
-            &scope.org_id,
-            &scope.plugin_id,
-            &s,
+            &KvSpace {
+                org: &scope.org_id,
+                plugin: &scope.plugin_id,
+                scope: &s,
+            },
             prefix,
             &after,
             limit.clamp(1, 100) as i64,

@@ -1,0 +1,131 @@
+//! An in-memory host for running plugins in tests and benchmarks without a server.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use courtyard_runtime::api::{Group, HostApi, HostError, HostResult, LogLevel, Person, Scope};
+use parking_lot::Mutex;
+
+#[derive(Default)]
+pub struct FakeHost {
+    kv: Mutex<BTreeMap<String, Vec<u8>>>,
+}
+
+fn key(scope: &Scope, key: &str, group_scoped: bool) -> String {
+    format!(
+        "{}/{}/{key}",
+        scope.org_id,
+        if group_scoped {
+            scope.group_id.clone().unwrap_or_default()
+        } else {
+            String::new()
+        }
+    )
+}
+
+#[async_trait::async_trait]
+impl HostApi for FakeHost {
+    async fn person(&self, _: &Scope, _: &str) -> HostResult<Person> {
+        Err(HostError::NotFound)
+    }
+    async fn search_people(&self, _: &Scope, _: &str, _: u32) -> HostResult<Vec<Person>> {
+        Ok(vec![])
+    }
+    async fn managers(&self, _: &Scope, _: &str, _: u32) -> HostResult<Vec<Person>> {
+        Ok(vec![])
+    }
+    async fn group(&self, _: &Scope, _: &str) -> HostResult<Group> {
+        Err(HostError::NotFound)
+    }
+    async fn members(&self, _: &Scope, _: &str) -> HostResult<Vec<Person>> {
+        Ok(vec![])
+    }
+    async fn post(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: String,
+        _: Option<serde_json::Value>,
+    ) -> HostResult<String> {
+        Ok("m1".into())
+    }
+    async fn update_card(&self, _: &Scope, _: &str, _: serde_json::Value) -> HostResult<()> {
+        Ok(())
+    }
+    async fn send_card(&self, _: &Scope, _: &str, _: serde_json::Value) -> HostResult<String> {
+        Ok("m2".into())
+    }
+    async fn kv_get(&self, s: &Scope, k: &str, g: bool) -> HostResult<Option<Vec<u8>>> {
+        Ok(self.kv.lock().get(&key(s, k, g)).cloned())
+    }
+    async fn kv_set(
+        &self,
+        s: &Scope,
+        k: &str,
+        v: Vec<u8>,
+        g: bool,
+        _: Option<u64>,
+    ) -> HostResult<()> {
+        self.kv.lock().insert(key(s, k, g), v);
+        Ok(())
+    }
+    async fn kv_delete(&self, s: &Scope, k: &str, g: bool) -> HostResult<bool> {
+        Ok(self.kv.lock().remove(&key(s, k, g)).is_some())
+    }
+    async fn kv_compare_and_set(
+        &self,
+        s: &Scope,
+        k: &str,
+        expected: Option<Vec<u8>>,
+        v: Vec<u8>,
+        g: bool,
+    ) -> HostResult<bool> {
+        let mut kv = self.kv.lock();
+        let k = key(s, k, g);
+        if kv.get(&k) == expected.as_ref() {
+            kv.insert(k, v);
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+    async fn kv_scan(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: Option<String>,
+        _: u32,
+        _: bool,
+    ) -> HostResult<Vec<(String, Vec<u8>)>> {
+        Ok(vec![])
+    }
+    fn log(&self, _: &Scope, _: LogLevel, _: &str) {}
+}
+
+pub fn wasm(name: &str) -> Vec<u8> {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/wasm32-wasip2/release");
+    let path = root.join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}): build plugins first with `cargo xtask build-plugins`",
+            path.display()
+        )
+    })
+}
+
+pub fn scope() -> Scope {
+    Scope {
+        plugin_id: "dice".into(),
+        org_id: "org".into(),
+        group_id: Some("group".into()),
+        actor: Some(courtyard_runtime::api::Actor {
+            id: "p1".into(),
+            display_name: "张三".into(),
+            role: "member".into(),
+        }),
+        request_id: "r1".into(),
+        settings: serde_json::json!({"max_sides": 100}),
+    }
+}
