@@ -84,7 +84,18 @@ impl Contract {
 }
 
 async fn responses_match_the_document(backend: Backend) {
-    let server = TestServer::start(backend).await;
+    let bundled = std::env::var("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+        .join("bundled-plugins");
+    assert!(
+        bundled.exists(),
+        "build the plugins first: cargo xtask build-plugins"
+    );
+    let server = TestServer::start_with(backend, move |c| {
+        c.bundled_plugins_dir = Some(bundled.clone())
+    })
+    .await;
     let anon = server.client();
     let c = Contract::fetch(&anon).await;
     let admin = &server.admin;
@@ -409,6 +420,170 @@ async fn responses_match_the_document(backend: Backend) {
         "setup_token": "nope", "email": "a@b.example.com", "password": "long enough password", "display_name": "A", "org_name": "B"
     }))).await;
     assert_eq!(s, 403);
+
+    // Plugins: catalog, install, grants, enable, commands, a card button, health, logs, audit.
+    let plugin_org = org_id;
+    let (_, pg) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/groups",
+            &[],
+            Some(json!({"kind": "team", "name": "Dice", "org_id": plugin_org})),
+        )
+        .await;
+    let pg = pg["id"].as_str().unwrap().to_owned();
+    c.call(admin, "get", "/api/v1/plugins/catalog", &[], None)
+        .await;
+    let (s, _) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/orgs/{org_id}/plugins",
+            &[plugin_org],
+            Some(json!({"plugin_id": "dice"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    c.call(
+        admin,
+        "post",
+        "/api/v1/orgs/{org_id}/plugins",
+        &[plugin_org],
+        Some(json!({"plugin_id": "nope"})),
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/orgs/{org_id}/plugins",
+        &[plugin_org],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "patch",
+        "/api/v1/orgs/{org_id}/plugins/{plugin_id}",
+        &[plugin_org, "dice"],
+        Some(json!({"grants": ["storage"]})),
+    )
+    .await;
+    c.call(
+        admin,
+        "put",
+        "/api/v1/groups/{group_id}/plugins/{plugin_id}",
+        &[&pg, "dice"],
+        Some(json!({"settings": {"max_sides": 12}})),
+    )
+    .await;
+    c.call(
+        admin,
+        "put",
+        "/api/v1/groups/{group_id}/plugins/{plugin_id}",
+        &[&pg, "dice"],
+        Some(json!({"settings": {"max_sides": "x"}})),
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/groups/{group_id}/plugins",
+        &[&pg],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/groups/{group_id}/commands",
+        &[&pg],
+        None,
+    )
+    .await;
+    let (s, rolled) = c
+        .call(
+            admin,
+            "post",
+            "/api/v1/groups/{group_id}/commands",
+            &[&pg],
+            Some(json!({"text": "/roll 6"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{rolled}");
+    c.call(
+        admin,
+        "post",
+        "/api/v1/groups/{group_id}/commands",
+        &[&pg],
+        Some(json!({"text": "/roll 99"})),
+    )
+    .await;
+    c.call(
+        admin,
+        "post",
+        "/api/v1/groups/{group_id}/commands",
+        &[&pg],
+        Some(json!({"text": "/unknown"})),
+    )
+    .await;
+    let card_id = rolled["message"]["id"].as_str().unwrap().to_owned();
+    c.call(
+        admin,
+        "post",
+        "/api/v1/messages/{message_id}/actions",
+        &[&card_id],
+        Some(json!({"action_id": "roll", "value": "6"})),
+    )
+    .await;
+    c.call(
+        admin,
+        "post",
+        "/api/v1/messages/{message_id}/actions",
+        &[&card_id],
+        Some(json!({"action_id": "nope"})),
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/orgs/{org_id}/plugins/{plugin_id}/logs",
+        &[plugin_org, "dice"],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "get",
+        "/api/v1/orgs/{org_id}/audit",
+        &[plugin_org],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "delete",
+        "/api/v1/groups/{group_id}/plugins/{plugin_id}",
+        &[&pg, "dice"],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "delete",
+        "/api/v1/orgs/{org_id}/plugins/{plugin_id}",
+        &[plugin_org, "dice"],
+        None,
+    )
+    .await;
+    c.call(
+        admin,
+        "delete",
+        "/api/v1/orgs/{org_id}/plugins/{plugin_id}?confirm=true",
+        &[plugin_org, "dice"],
+        None,
+    )
+    .await;
 
     // The walk touched a good share of the document.
     let operations: usize = c.doc["paths"]

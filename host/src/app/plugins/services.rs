@@ -72,6 +72,49 @@ fn kv_scope(scope: &Scope, group_scoped: bool) -> HostResult<String> {
     }
 }
 
+/// A [`KvSpace`] that can move into a writer job.
+struct OwnedSpace {
+    org: String,
+    plugin: String,
+    scope: String,
+}
+
+impl OwnedSpace {
+    fn of(scope: &Scope, group_scoped: bool) -> HostResult<Self> {
+        Ok(Self {
+            org: scope.org_id.clone(),
+            plugin: scope.plugin_id.clone(),
+            scope: kv_scope(scope, group_scoped)?,
+        })
+    }
+
+    fn borrow(&self) -> KvSpace<'_> {
+        KvSpace {
+            org: &self.org,
+            plugin: &self.plugin,
+            scope: &self.scope,
+        }
+    }
+}
+
+/// Stores a value unless the plugin's storage in the organization would exceed the quota.
+async fn put_within_quota(
+    tx: &mut crate::store::writer::WriteTx,
+    space: &KvSpace<'_>,
+    key: &str,
+    value: &[u8],
+    expires: Option<i64>,
+) -> Result<HostResult<()>, StoreError> {
+    if ps::kv_usage(tx, space.org, space.plugin).await? + value.len() as i64 > KV_QUOTA_BYTES {
+        return Ok(Err(HostError::Quota(format!(
+            "plugin storage is limited to {} MiB per organization",
+            KV_QUOTA_BYTES >> 20
+        ))));
+    }
+    ps::kv_set(tx, space, key, value, expires).await?;
+    Ok(Ok(()))
+}
+
 impl Services {
     async fn visible_person(&self, scope: &Scope, id: &str) -> HostResult<PersonRow> {
         let pid = PersonId::parse(id).ok_or(HostError::NotFound)?;
@@ -340,66 +383,28 @@ impl HostApi for Services {
         group_scoped: bool,
         ttl_ms: Option<u64>,
     ) -> HostResult<()> {
-        let s = kv_scope(scope, group_scoped)?;
-        let (org, plugin, key) = (
-            scope.org_id.clone(),
-            scope.plugin_id.clone(),
-            key.to_owned(),
-        );
+        let space = OwnedSpace::of(scope, group_scoped)?;
+        let key = key.to_owned();
         let expires =
             ttl_ms.map(|t| now_millis().saturating_add(t.min(i64::MAX as u64 / 2) as i64));
         self.app
             .writer
             .write(move |tx| {
                 Box::pin(async move {
-                    if ps::kv_usage(tx, &org, &plugin).await? + value.len() as i64 > KV_QUOTA_BYTES
-                    {
-                        return Ok(Err(HostError::Quota(format!(
-                            "plugin storage is limited to {} MiB per organization",
-                            KV_QUOTA_BYTES >> 20
-                        ))));
-                    }
-                    ps::kv_set(
-                        tx,
-                        &KvSpace {
-                            org: &org,
-                            plugin: &plugin,
-                            scope: &s,
-                        },
-                        &key,
-                        &value,
-                        expires,
-                    )
-                    .await?;
-                    Ok(Ok(()))
+                    put_within_quota(tx, &space.borrow(), &key, &value, expires).await
                 })
             })
             .await?
     }
 
     async fn kv_delete(&self, scope: &Scope, key: &str, group_scoped: bool) -> HostResult<bool> {
-        let s = kv_scope(scope, group_scoped)?;
-        let (org, plugin, key) = (
-            scope.org_id.clone(),
-            scope.plugin_id.clone(),
-            key.to_owned(),
-        );
+        let space = OwnedSpace::of(scope, group_scoped)?;
+        let key = key.to_owned();
         Ok(self
             .app
             .writer
             .write(move |tx| {
-                Box::pin(async move {
-                    ps::kv_delete(
-                        tx,
-                        &KvSpace {
-                            org: &org,
-                            plugin: &plugin,
-                            scope: &s,
-                        },
-                        &key,
-                    )
-                    .await
-                })
+                Box::pin(async move { ps::kv_delete(tx, &space.borrow(), &key).await })
             })
             .await?)
     }
@@ -412,50 +417,20 @@ impl HostApi for Services {
         value: Vec<u8>,
         group_scoped: bool,
     ) -> HostResult<bool> {
-        let s = kv_scope(scope, group_scoped)?;
-        let (org, plugin, key) = (
-            scope.org_id.clone(),
-            scope.plugin_id.clone(),
-            key.to_owned(),
-        );
+        let space = OwnedSpace::of(scope, group_scoped)?;
+        let key = key.to_owned();
         // The writer serialises every write, so read-compare-write in one job is atomic.
         self.app
             .writer
             .write(move |tx| {
                 Box::pin(async move {
-                    let current = ps::kv_get_in(
-                        tx,
-                        &KvSpace {
-                            org: &org,
-                            plugin: &plugin,
-                            scope: &s,
-                        },
-                        &key,
-                    )
-                    .await?;
-                    if current != expected {
+                    let space = space.borrow();
+                    if ps::kv_get_in(tx, &space, &key).await? != expected {
                         return Ok(Ok(false));
                     }
-                    if ps::kv_usage(tx, &org, &plugin).await? + value.len() as i64 > KV_QUOTA_BYTES
-                    {
-                        return Ok(Err(HostError::Quota(format!(
-                            "plugin storage is limited to {} MiB per organization",
-                            KV_QUOTA_BYTES >> 20
-                        ))));
-                    }
-                    ps::kv_set(
-                        tx,
-                        &KvSpace {
-                            org: &org,
-                            plugin: &plugin,
-                            scope: &s,
-                        },
-                        &key,
-                        &value,
-                        None,
-                    )
-                    .await?;
-                    Ok(Ok(true))
+                    Ok(put_within_quota(tx, &space, &key, &value, None)
+                        .await?
+                        .map(|()| true))
                 })
             })
             .await?
