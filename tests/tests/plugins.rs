@@ -496,7 +496,85 @@ async fn before_message_hook(backend: Backend) {
     assert_eq!(m["body"], "reject-me is fine here");
 }
 
+/// Waits (bounded) until a message whose body starts with `prefix` appears in the group.
+async fn wait_for_message(client: &Client, group: &str, prefix: &str) -> Value {
+    for _ in 0..100 {
+        let (_, history) = client
+            .get(&format!("/api/v1/groups/{group}/messages"))
+            .await;
+        if let Some(m) = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"].as_str().unwrap_or("").starts_with(prefix))
+        {
+            return m.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no message starting with {prefix:?} appeared");
+}
+
+async fn events_reach_subscribed_plugins(backend: Backend) {
+    let w = world(backend, 2000).await;
+    install_hostile(&w, "open").await;
+    let (status, _) = w
+        .server
+        .admin
+        .patch(
+            &format!("/api/v1/orgs/{}", w.org),
+            json!({"anonymous_posts_enabled": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    w.member.say(&w.group, "please echo-event").await;
+    let heard = wait_for_message(&w.member, &w.group, "heard from").await;
+    assert_eq!(heard["body"], "heard from 李雷 (actor 李雷)");
+    assert_eq!(heard["plugin_id"], "hostile");
+    // An anonymous post reaches the plugin without its author, in the data or the context.
+    let (status, _) = w
+        .member
+        .post(&format!("/api/v1/groups/{}/messages", w.group), json!({"body": "anonymous echo-event", "client_txn_id": "anon-1", "kind": "post", "anonymous": true}))
+        .await;
+    assert_eq!(status, 201);
+    let heard = wait_for_message(&w.member, &w.group, "heard from nobody").await;
+    assert_eq!(heard["body"], "heard from nobody (actor nobody)");
+    // Groups without the plugin hear nothing: by the time the plugin answered a later post
+    // in its own group, it had not answered the earlier one elsewhere.
+    w.member.say(&w.other_group, "echo-event elsewhere").await;
+    let (status, _) = w
+        .member
+        .post(
+            &format!("/api/v1/groups/{}/messages", w.group),
+            json!({"body": "second echo-event", "client_txn_id": "second"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for _ in 0..100 {
+        let (_, history) = w
+            .member
+            .get(&format!("/api/v1/groups/{}/messages", w.group))
+            .await;
+        let heard = history
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["plugin_id"] == "hostile")
+            .count();
+        if heard == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (_, other) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/messages", w.other_group))
+        .await;
+    assert_eq!(other.as_array().unwrap().len(), 1, "{other}");
+}
+
 both_backends!(
+    events_reach_subscribed_plugins,
     bundled_dice_in_one_group_only,
     uploads_are_verified,
     hostile_plugins_are_stopped,

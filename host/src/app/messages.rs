@@ -389,6 +389,11 @@ impl App {
             let r = Renderer::load(self, std::slice::from_ref(&stored)).await?;
             r.view(stored)
         };
+        if created {
+            let actor = (!message.anonymous).then_some(auth);
+            let data = serde_json::to_value(&message).unwrap_or_default();
+            self.dispatch_event(actor, &group.org, &group.id, "message.created", data);
+        }
         Ok(Posted { message, created })
     }
 

@@ -851,6 +851,50 @@ impl App {
         }
     }
 
+    /// Tells the group's plugins that subscribed to `kind` what happened, in the background:
+    /// the person who acted never waits for plugins. Anonymous acts pass no actor.
+    pub(crate) fn dispatch_event(
+        &self,
+        actor: Option<&Auth>,
+        org: &OrgId,
+        group: &GroupId,
+        kind: &'static str,
+        data: serde_json::Value,
+    ) {
+        let app = self.clone();
+        let actor = actor.cloned();
+        let (org, group) = (org.clone(), group.clone());
+        tokio::spawn(async move {
+            let readies = match app.ready_in(org.as_str(), group.as_str()).await {
+                Ok(r) => r,
+                Err(e) => return tracing::warn!(error = %e, "loading plugins for an event failed"),
+            };
+            let subscribed = readies
+                .into_iter()
+                .filter(|r| r.code.manifest.events.iter().any(|e| e == kind));
+            for ready in subscribed {
+                if Self::suspended(&ready).is_some() {
+                    continue;
+                }
+                let scope = app.scope(actor.as_ref(), org.as_str(), Some(group.as_str()), &ready);
+                let call = Call {
+                    host: services::Services::shared(app.clone()),
+                    scope,
+                    grants: ready.grants.clone(),
+                };
+                let outcome = app
+                    .plugins
+                    .runtime
+                    .event(&ready.code, call, kind.to_owned(), data.to_string())
+                    .await;
+                if let Err(e) = &outcome {
+                    tracing::warn!(plugin = %ready.enablement.plugin_id, error = %e, "plugin event handler failed");
+                }
+                app.health(&ready, outcome.as_ref().err()).await;
+            }
+        });
+    }
+
     /// Runs a slash command typed in a group.
     pub async fn run_command(
         &self,

@@ -56,6 +56,25 @@ impl Plugin for Hostile {
         }
     }
 
+    fn event(ctx: &Context, event: &Event) {
+        // Echo back what it heard, so tests can see events arrive (and what they carry).
+        let body = event.data["body"].as_str().unwrap_or_default();
+        if event.kind == "message.created"
+            && body.contains("echo-event")
+            && let Ok(group) = ctx.group()
+        {
+            let author = event.data["author"]["display_name"]
+                .as_str()
+                .unwrap_or("nobody");
+            let actor = if ctx.actor_name().is_empty() {
+                "nobody"
+            } else {
+                ctx.actor_name()
+            };
+            let _ = messages::post(group, &format!("heard from {author} (actor {actor})"));
+        }
+    }
+
     fn before_message(_ctx: &Context, body: &str) -> Decision {
         if body.contains("loop-hook") {
             spin();
