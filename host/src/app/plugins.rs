@@ -793,6 +793,31 @@ impl App {
         }
     }
 
+    /// What a call into `ready` needs: host services, the scope, the organization's grants.
+    pub(crate) fn call_for(
+        &self,
+        auth: Option<&Auth>,
+        org: &str,
+        group: Option<&str>,
+        ready: &Ready,
+    ) -> Call {
+        Call {
+            host: services::Services::shared(self.clone()),
+            scope: self.scope(auth, org, group, ready),
+            grants: ready.grants.clone(),
+        }
+    }
+
+    fn refuse_if_suspended(ready: &Ready) -> Result<()> {
+        match Self::suspended(ready) {
+            Some(reason) => Err(AppError::PluginFailed(format!(
+                "the plugin `{}` is suspended here: {reason}",
+                ready.enablement.plugin_id
+            ))),
+            None => Ok(()),
+        }
+    }
+
     fn suspended(ready: &Ready) -> Option<String> {
         let until = ready.enablement.disabled_until?;
         (until > now_millis()).then(|| {
@@ -876,12 +901,7 @@ impl App {
                 if Self::suspended(&ready).is_some() {
                     continue;
                 }
-                let scope = app.scope(actor.as_ref(), org.as_str(), Some(group.as_str()), &ready);
-                let call = Call {
-                    host: services::Services::shared(app.clone()),
-                    scope,
-                    grants: ready.grants.clone(),
-                };
+                let call = app.call_for(actor.as_ref(), org.as_str(), Some(group.as_str()), &ready);
                 let outcome = app
                     .plugins
                     .runtime
@@ -934,29 +954,19 @@ impl App {
                     format!("no plugin enabled in this group answers /{name}"),
                 )
             })?;
-        if let Some(reason) = Self::suspended(&ready) {
-            return Err(AppError::PluginFailed(format!(
-                "the plugin `{}` is suspended here: {reason}",
-                ready.enablement.plugin_id
-            )));
-        }
-        let scope = self.scope(
+        Self::refuse_if_suspended(&ready)?;
+        let call = self.call_for(
             Some(auth),
             group.org.as_str(),
             Some(group.id.as_str()),
             &ready,
         );
-        let host = services::Services::shared(self.clone());
         let outcome = self
             .plugins
             .runtime
             .command(
                 &ready.code,
-                Call {
-                    host,
-                    scope: scope.clone(),
-                    grants: ready.grants.clone(),
-                },
+                call.clone(),
                 name.to_owned(),
                 args.trim().to_owned(),
             )
@@ -972,11 +982,11 @@ impl App {
             }
             CommandReply::None => None,
             CommandReply::Message(body) => Some(
-                self.plugin_post(&scope, group.id.as_str(), body, None)
+                self.plugin_post(&call.scope, group.id.as_str(), body, None)
                     .await?,
             ),
             CommandReply::Card(card) => Some(
-                self.plugin_post(&scope, group.id.as_str(), String::new(), Some(card))
+                self.plugin_post(&call.scope, group.id.as_str(), String::new(), Some(card))
                     .await?,
             ),
         };
@@ -1034,28 +1044,19 @@ impl App {
                     "the plugin behind this card is not enabled here any more",
                 )
             })?;
-        if let Some(reason) = Self::suspended(&ready) {
-            return Err(AppError::PluginFailed(format!(
-                "the plugin `{plugin_id}` is suspended here: {reason}"
-            )));
-        }
-        let scope = self.scope(
+        Self::refuse_if_suspended(&ready)?;
+        let call = self.call_for(
             Some(auth),
             group.org.as_str(),
             Some(group.id.as_str()),
             &ready,
         );
-        let host = services::Services::shared(self.clone());
         let outcome = self
             .plugins
             .runtime
             .action(
                 &ready.code,
-                Call {
-                    host,
-                    scope: scope.clone(),
-                    grants: ready.grants.clone(),
-                },
+                call.clone(),
                 row.id.clone(),
                 input.action_id,
                 input.value,
@@ -1073,7 +1074,7 @@ impl App {
             }),
             ActionReply::UpdateCard(card) => {
                 let message = self
-                    .plugin_update_card(&scope, &row.id, card)
+                    .plugin_update_card(&call.scope, &row.id, card)
                     .await
                     .map_err(|e| match e {
                         courtyard_runtime::api::HostError::NotFound => {
@@ -1127,22 +1128,12 @@ impl App {
                 failed(format!("suspended: {reason}"))?;
                 continue;
             }
-            let scope = self.scope(Some(auth), group_org.as_str(), Some(group.as_str()), &ready);
+            let call = self.call_for(Some(auth), group_org.as_str(), Some(group.as_str()), &ready);
             let deadline = Duration::from_millis(ready.enablement.hook_deadline_ms.max(1) as u64);
-            let host = services::Services::shared(self.clone());
             let outcome = self
                 .plugins
                 .runtime
-                .before_message(
-                    &ready.code,
-                    Call {
-                        host,
-                        scope,
-                        grants: ready.grants.clone(),
-                    },
-                    body.clone(),
-                    deadline,
-                )
+                .before_message(&ready.code, call, body.clone(), deadline)
                 .await;
             self.health(&ready, outcome.as_ref().err()).await;
             match outcome {
