@@ -460,6 +460,20 @@ async fn before_message_hook(backend: Backend) {
     let (status, m) = post("please rewrite-me").await;
     assert_eq!(status, 201, "{m}");
     assert_eq!(m["body"], "please rewritten");
+    // A retried transaction returns the original without asking the hook again.
+    let txn = json!({"body": "first words", "client_txn_id": "hooked-1"});
+    let (status, first) = w
+        .member
+        .post(&format!("/api/v1/groups/{}/messages", w.group), txn)
+        .await;
+    assert_eq!(status, 201);
+    let retry = json!({"body": "reject-me on retry", "client_txn_id": "hooked-1"});
+    let (status, again) = w
+        .member
+        .post(&format!("/api/v1/groups/{}/messages", w.group), retry)
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["id"], first["id"]);
     let (status, err) = post("reject-me now").await;
     assert_eq!(status, 422);
     assert_eq!(err["code"], "rejected_by_plugin");

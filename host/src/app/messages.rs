@@ -262,6 +262,20 @@ impl App {
             ));
         }
         markup::parse(&input.body).map_err(markup_error)?;
+        let me = auth.actor.person_id.as_str();
+        let txn_key = crypto::keyed_digest(
+            &self.secret,
+            &["txn", me, group.id.as_str(), &input.client_txn_id],
+        );
+        // A retry of a transaction that committed gets the original, without running hooks
+        // again (the writer still guards against concurrent retries).
+        if let Some(existing) = messages::by_txn_read(&self.store.read, &txn_key).await? {
+            let r = Renderer::load(self, std::slice::from_ref(&existing)).await?;
+            return Ok(Posted {
+                message: r.view(existing),
+                created: false,
+            });
+        }
         // Plugins enabled here may inspect (and rewrite or refuse) the message first.
         let body = self
             .before_message(auth, &group.id, &group.org, input.body.clone())
@@ -319,11 +333,6 @@ impl App {
             }
             None => None,
         };
-        let me = auth.actor.person_id.as_str();
-        let txn_key = crypto::keyed_digest(
-            &self.secret,
-            &["txn", me, group.id.as_str(), &input.client_txn_id],
-        );
         let id = MessageId::generate().into_string();
         let row = MessageRow {
             author_id: (!input.anonymous).then(|| me.to_owned()),

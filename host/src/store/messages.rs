@@ -55,6 +55,12 @@ pub async fn by_txn(tx: &mut WriteTx, txn_key: &str) -> Result<Option<MessageRow
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(txn_key).fetch_optional(&mut *c).await)?)
 }
 
+/// The message a client transaction created, if it committed.
+pub async fn by_txn_read(pools: &Pools, txn_key: &str) -> Result<Option<MessageRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM messages WHERE txn_key = $1");
+    Ok(on_db!(pools, p => sqlx::query_as(&sql).bind(txn_key).fetch_optional(p).await)?)
+}
+
 /// Top-level messages of a group (no thread replies), newest first, before `before_seq`,
 /// optionally of one kind (`post` for the group's feed).
 pub async fn history(
