@@ -1254,6 +1254,18 @@ async fn shared_group_across_companies(backend: Backend) {
         404,
         "not_found",
     );
+
+    // B's admin offboards B's guest again, but cannot remove A's people.
+    let (status, err) = admin_b
+        .delete(&format!("/api/v1/groups/{shared}/members/{alice_id}"))
+        .await;
+    assert_eq!(status, 403, "{err}");
+    let (status, _) = admin_b
+        .delete(&format!("/api/v1/groups/{shared}/members/{guest_id}"))
+        .await;
+    assert_eq!(status, 204);
+    assert!(!members_of(&alice, &shared).await.contains(&guest_id));
+    assert!(my_group_ids(&guest).await.is_empty());
 }
 
 async fn declined_invitations_let_nobody_in(backend: Backend) {

@@ -534,23 +534,39 @@ impl App {
     /// Removes a member: managers remove anyone, everyone may leave. A group keeps at least
     /// one owner while it has members.
     pub async fn remove_member(&self, auth: &Auth, group_id: &str, person_id: &str) -> Result<()> {
-        let seen = self.seen_group(auth, group_id).await?;
+        let id = parse_id("group", group_id, GroupId::parse)?;
+        let row = groups::get(&self.store.read, &id, &auth.actor.person_id)
+            .await
+            .or_not_found("group")?;
+        let (rights, org, kind) = rights_for(auth, &row);
+        let partners = groups::partners(&self.store.read, &id).await?;
+        let partner_admin = kind == GroupKind::Shared
+            && partners.iter().any(|p| {
+                p.org_id == auth.actor.org_id.as_str() && p.status == PartnerStatus::Accepted.as_str()
+            })
+            && auth.actor.administers(&auth.actor.org_id);
+        if !rights.see && !partner_admin {
+            return Err(AppError::NotFound("group"));
+        }
         let target = parse_id("person", person_id, PersonId::parse)?;
+        let person = people::get(&self.store.read, &target)
+            .await
+            .or_not_found("member")?;
         let leaving_self = target == auth.actor.person_id;
-        if !(leaving_self || seen.rights.manage) {
+        // A partner organization's admins offboard their own people from shared groups.
+        let own_partner_person = partner_admin && person.org_id == auth.actor.org_id.as_str();
+        if !(leaving_self || rights.manage || own_partner_person) {
             return Err(AppError::Forbidden(
                 "only the group's owners and admins remove members",
             ));
         }
-        if seen.kind == GroupKind::Department && !auth.actor.administers(&seen.org) {
+        if kind == GroupKind::Department && !auth.actor.administers(&org) {
             return Err(AppError::Forbidden(
                 "department membership follows each person's department",
             ));
         }
-        let person = people::get(&self.store.read, &target)
-            .await
-            .or_not_found("member")?;
-        let gid = seen.id.clone();
+        let seen_id = id;
+        let gid = seen_id;
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
