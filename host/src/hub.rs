@@ -48,8 +48,11 @@ struct Person {
 
 struct Conn {
     id: u64,
+    /// The sign-in session the connection authenticated with.
+    session: String,
     tx: mpsc::Sender<Delivery>,
     lagged: Arc<AtomicBool>,
+    signed_out: Arc<AtomicBool>,
 }
 
 /// A registered connection's receiving end. Dropping it unregisters nothing by itself;
@@ -60,6 +63,8 @@ pub struct Subscription {
     pub rx: mpsc::Receiver<Delivery>,
     /// Set when the hub dropped this connection for falling behind.
     pub lagged: Arc<AtomicBool>,
+    /// Set when the hub dropped this connection because its session ended.
+    pub signed_out: Arc<AtomicBool>,
     /// Whether the caller must load the person's groups and call [`Hub::init`].
     pub needs_init: bool,
 }
@@ -69,10 +74,11 @@ impl Hub {
         Self::default()
     }
 
-    pub fn register(&self, person: &PersonId) -> Subscription {
+    pub fn register(&self, person: &PersonId, session: &str) -> Subscription {
         let (tx, rx) = mpsc::channel(CONNECTION_QUEUE);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let lagged = Arc::new(AtomicBool::new(false));
+        let signed_out = Arc::new(AtomicBool::new(false));
         let mut state = self.state.write();
         let entry = state
             .people
@@ -84,8 +90,10 @@ impl Hub {
             });
         entry.conns.push(Conn {
             id,
+            session: session.to_owned(),
             tx,
             lagged: lagged.clone(),
+            signed_out: signed_out.clone(),
         });
         let needs_init = entry.pending.is_some();
         Subscription {
@@ -93,7 +101,33 @@ impl Hub {
             person: person.clone(),
             rx,
             lagged,
+            signed_out,
             needs_init,
+        }
+    }
+
+    /// Closes a person's connections whose session ended: all of them, or only those of
+    /// `session`, or all but `keep`. Their clients see code 4001 at once.
+    pub fn end_sessions(&self, person: &PersonId, session: Option<&str>, keep: Option<&str>) {
+        let ended: Vec<u64> = {
+            let state = self.state.read();
+            let Some(entry) = state.people.get(person) else {
+                return;
+            };
+            entry
+                .conns
+                .iter()
+                .filter(|c| {
+                    session.is_none_or(|s| c.session == s) && keep.is_none_or(|k| c.session != k)
+                })
+                .map(|c| {
+                    c.signed_out.store(true, Ordering::Relaxed);
+                    c.id
+                })
+                .collect()
+        };
+        for id in ended {
+            self.unregister(person, id);
         }
     }
 
@@ -290,7 +324,7 @@ mod tests {
     fn members_receive_group_events_in_order() {
         let hub = Hub::new();
         let (alice, g) = (PersonId::generate(), GroupId::generate());
-        let mut sub = hub.register(&alice);
+        let mut sub = hub.register(&alice, "s");
         hub.init(&alice, vec![g.clone()], 0);
         hub.publish(&[event(1, &g, None), event(2, &g, None)]);
         assert_eq!(sub.rx.try_recv().unwrap().0, 1);
@@ -305,7 +339,7 @@ mod tests {
             GroupId::generate(),
             GroupId::generate(),
         );
-        let mut sub = hub.register(&alice);
+        let mut sub = hub.register(&alice, "s");
         // While the snapshot (taken at head 5) is read: joined h at 6, left g at 7.
         hub.publish(&[event(6, &h, Some((alice.clone(), true)))]);
         hub.publish(&[event(7, &g, Some((alice.clone(), false)))]);
@@ -319,7 +353,7 @@ mod tests {
     fn leavers_hear_their_leave_and_nothing_after() {
         let hub = Hub::new();
         let (alice, g) = (PersonId::generate(), GroupId::generate());
-        let mut sub = hub.register(&alice);
+        let mut sub = hub.register(&alice, "s");
         hub.init(&alice, vec![g.clone()], 0);
         hub.publish(&[
             event(1, &g, Some((alice.clone(), false))),
@@ -330,6 +364,22 @@ mod tests {
     }
 
     #[test]
+    fn ended_sessions_close_only_their_connections() {
+        let hub = Hub::new();
+        let (alice, g) = (PersonId::generate(), GroupId::generate());
+        let phone = hub.register(&alice, "phone");
+        let mut laptop = hub.register(&alice, "laptop");
+        hub.init(&alice, vec![g.clone()], 0);
+        hub.end_sessions(&alice, Some("phone"), None);
+        assert!(phone.signed_out.load(Ordering::Relaxed));
+        hub.publish(&[event(1, &g, None)]);
+        assert_eq!(laptop.rx.try_recv().unwrap().0, 1);
+        hub.end_sessions(&alice, None, None);
+        assert!(laptop.signed_out.load(Ordering::Relaxed));
+        assert_eq!(hub.connection_count(), 0);
+    }
+
+    #[test]
     fn slow_connections_are_dropped_not_waited_for() {
         let hub = Hub::new();
         let (alice, bob, g) = (
@@ -337,9 +387,9 @@ mod tests {
             PersonId::generate(),
             GroupId::generate(),
         );
-        let slow = hub.register(&alice);
+        let slow = hub.register(&alice, "s");
         hub.init(&alice, vec![g.clone()], 0);
-        let mut fast = hub.register(&bob);
+        let mut fast = hub.register(&bob, "s");
         hub.init(&bob, vec![g.clone()], 0);
         for seq in 1..=(CONNECTION_QUEUE as i64 + 1) {
             hub.publish(&[event(seq, &g, None)]);

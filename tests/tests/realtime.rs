@@ -641,7 +641,65 @@ async fn concurrent_posting_is_ordered(backend: Backend) {
     assert_eq!(heard_ids, oldest_ids, "live order is history order");
 }
 
+/// Signing out, revoking a token, or being disabled closes open streams at once (code 4001),
+/// and only the streams of the sessions that ended.
+async fn ended_sessions_close_their_streams(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Close Co").await;
+    let (alice_id, alice) = server.person(&org, "Alice", "member").await;
+    let (_, token) = alice
+        .post("/api/v1/me/tokens", json!({"name": "bot"}))
+        .await;
+    let bot = Client {
+        token: Some(token["token"].as_str().unwrap().to_owned()),
+        ..alice.clone()
+    };
+    let mut browser = alice.websocket(None).await;
+    let mut script = bot.websocket(None).await;
+
+    let (status, _) = bot
+        .delete(&format!(
+            "/api/v1/me/tokens/{}",
+            token["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 204);
+    let closed = script.next_json().await;
+    assert_eq!(closed["type"], "closed");
+    assert!(
+        closed["frame"].as_str().unwrap().contains("4001"),
+        "{closed}"
+    );
+
+    // The browser session is untouched by the token's revocation …
+    let (_, g) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Still here"}),
+        )
+        .await;
+    let joined = browser.until("member.joined").await;
+    assert_eq!(joined["data"]["group_id"], g["id"]);
+
+    // … and ends when an admin disables Alice.
+    let (status, _) = server
+        .admin
+        .patch(
+            &format!("/api/v1/people/{alice_id}"),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let closed = browser.next_json().await;
+    assert_eq!(closed["type"], "closed", "{closed}");
+    assert!(
+        closed["frame"].as_str().unwrap().contains("4001"),
+        "{closed}"
+    );
+}
+
 both_backends!(
+    ended_sessions_close_their_streams,
     group_events_reach_every_member,
     membership_changes_follow_live,
     reconnect_catches_up_exactly,

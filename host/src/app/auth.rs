@@ -232,6 +232,8 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { sessions::delete_by_hash(tx, &hash).await }))
             .await?;
+        self.hub
+            .end_sessions(&auth.actor.person_id, Some(&auth.session_id), None);
         Ok(())
     }
 
@@ -248,7 +250,10 @@ impl App {
             ));
         }
         self.set_password(&auth.actor.person_id, new, Some(auth.token_hash.clone()))
-            .await
+            .await?;
+        self.hub
+            .end_sessions(&auth.actor.person_id, None, Some(&auth.session_id));
+        Ok(())
     }
 
     /// Sets a password and ends every session but `keep` (if given).
@@ -323,6 +328,7 @@ impl App {
         let person = auth.actor.person_id.clone();
         // Token ids are ids like any other (see `new_session`); anything else names nothing.
         let id = parse_id("token", id, MessageId::parse)?.into_string();
+        let id_for_hub = id.clone();
         let removed = self
             .writer
             .write(move |tx| {
@@ -330,6 +336,8 @@ impl App {
             })
             .await?;
         if removed {
+            self.hub
+                .end_sessions(&auth.actor.person_id, Some(id_for_hub.as_str()), None);
             Ok(())
         } else {
             Err(AppError::NotFound("token"))

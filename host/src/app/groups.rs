@@ -542,7 +542,8 @@ impl App {
         let partners = groups::partners(&self.store.read, &id).await?;
         let partner_admin = kind == GroupKind::Shared
             && partners.iter().any(|p| {
-                p.org_id == auth.actor.org_id.as_str() && p.status == PartnerStatus::Accepted.as_str()
+                p.org_id == auth.actor.org_id.as_str()
+                    && p.status == PartnerStatus::Accepted.as_str()
             })
             && auth.actor.administers(&auth.actor.org_id);
         if !rights.see && !partner_admin {

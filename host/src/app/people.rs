@@ -322,6 +322,11 @@ impl App {
                 })
             })
             .await?;
+        if disable {
+            // Their open connections end now, not at the next heartbeat.
+            self.hub
+                .end_sessions(&PersonId::from_trusted(row.id.clone()), None, None);
+        }
         Ok(row.into())
     }
 
@@ -333,8 +338,10 @@ impl App {
         if !policy::can_administer_person(&auth.actor, &org, role) {
             return Err(AppError::Forbidden("only admins reset passwords"));
         }
-        self.set_password(&PersonId::from_trusted(row.id), password, None)
-            .await
+        let pid = PersonId::from_trusted(row.id);
+        self.set_password(&pid, password, None).await?;
+        self.hub.end_sessions(&pid, None, None);
+        Ok(())
     }
 
     /// Search-as-you-type over the people the actor may see. An empty query lists them.

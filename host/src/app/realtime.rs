@@ -26,7 +26,7 @@ pub enum CatchUp {
 impl App {
     /// Registers a live connection for the actor, following the hub's join protocol.
     pub async fn subscribe(&self, auth: &Auth) -> Result<Subscription> {
-        let sub = self.hub.register(&auth.actor.person_id);
+        let sub = self.hub.register(&auth.actor.person_id, &auth.session_id);
         if sub.needs_init {
             let loaded = async {
                 let head = events::head(&self.store.read).await?;

@@ -183,8 +183,13 @@ async fn stream(
                         }
                     }
                     None => {
-                        let reason = if sub.lagged.load(std::sync::atomic::Ordering::Relaxed) { "lagged: reconnect with since" } else { "server closing" };
-                        close(&mut socket, CLOSE_LAGGED, reason).await;
+                        use std::sync::atomic::Ordering::Relaxed;
+                        if sub.signed_out.load(Relaxed) {
+                            close(&mut socket, CLOSE_SIGNED_OUT, "signed out").await;
+                        } else {
+                            let reason = if sub.lagged.load(Relaxed) { "lagged: reconnect with since" } else { "server closing" };
+                            close(&mut socket, CLOSE_LAGGED, reason).await;
+                        }
                         return Ok(());
                     }
                 },
