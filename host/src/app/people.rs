@@ -351,7 +351,21 @@ impl App {
         q: Option<&str>,
         limit: Option<i64>,
     ) -> Result<Vec<PersonView>> {
-        let limit = limit.unwrap_or(20).clamp(1, MAX_PAGE);
+        let rows = self
+            .directory_search(&auth.actor, q, limit.unwrap_or(20))
+            .await?;
+        Ok(rows.into_iter().map(PersonView::from).collect())
+    }
+
+    /// The directory as `actor` may see it, best matches first: the one search behind the
+    /// API and the plugins' `people.search`.
+    pub(crate) async fn directory_search(
+        &self,
+        actor: &courtyard_domain::policy::Actor,
+        q: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<PersonRow>> {
+        let limit = limit.clamp(1, MAX_PAGE);
         let query = match q.map(str::trim).filter(|q| !q.is_empty()) {
             Some(q) => Some(search::normalize_query(q).ok_or_else(|| {
                 AppError::invalid("invalid_query", "search text is too long or empty")
@@ -359,7 +373,7 @@ impl App {
             None => None,
         };
         let patterns = query.as_deref().map(search::like_patterns);
-        let scope = policy::directory_scope(&auth.actor);
+        let scope = policy::directory_scope(actor);
         // Storage puts the likely best matches first; fetch more than asked so ranking can
         // order them finely.
         let fetch = if query.is_some() {
@@ -370,8 +384,8 @@ impl App {
         let mut rows = people::search_ranked(
             &self.store.read,
             scope,
-            &auth.actor.person_id,
-            &auth.actor.org_id,
+            &actor.person_id,
+            &actor.org_id,
             patterns.as_ref(),
             fetch,
         )
@@ -380,7 +394,7 @@ impl App {
             rows.sort_by_key(|r| search::rank(&r.display_name, &r.search_text, q));
         }
         rows.truncate(limit as usize);
-        Ok(rows.into_iter().map(PersonView::from).collect())
+        Ok(rows)
     }
 }
 

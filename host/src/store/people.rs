@@ -70,21 +70,6 @@ pub async fn share_group(pools: &Pools, a: &PersonId, b: &PersonId) -> Result<bo
         .bind(a.as_str()).bind(b.as_str()).fetch_one(p).await)?)
 }
 
-/// Directory search within what `scope` allows. `pattern` is a LIKE pattern over
-/// `search_text` (escaped with `\`), or None to list everyone in scope.
-pub async fn search(
-    pools: &Pools,
-    scope: DirectoryScope,
-    viewer: &PersonId,
-    viewer_org: &OrgId,
-    pattern: Option<&str>,
-    limit: i64,
-) -> Result<Vec<PersonRow>> {
-    search_in(pools, scope, viewer, viewer_org, pattern, None, limit).await
-}
-
-/// Directory search for a query, people whose keys are or start with it first, so that a
-/// page cut here keeps the best matches however many others merely contain the query.
 pub async fn search_ranked(
     pools: &Pools,
     scope: DirectoryScope,

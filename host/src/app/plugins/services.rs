@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use courtyard_domain::policy::{self, Actor, PersonFacts};
-use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId, Role, markup, search};
+use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId, Role, markup};
 use courtyard_runtime::api::{Group, HostApi, HostError, HostResult, LogLevel, Person, Scope};
 
 use crate::app::App;
@@ -180,23 +180,19 @@ impl HostApi for Services {
         query: &str,
         limit: u32,
     ) -> HostResult<Vec<Person>> {
-        let actor = viewer(scope);
-        let normalized = search::normalize_query(query);
-        let pattern = normalized.as_deref().map(search::like_pattern);
-        let dir = if actor.is_guest() {
-            policy::DirectoryScope::SharedGroupsOnly
-        } else {
-            policy::DirectoryScope::HomeOrgAndSharedGroups
-        };
-        let rows = people::search(
-            &self.app.store.read,
-            dir,
-            &actor.person_id,
-            &actor.org_id,
-            pattern.as_deref(),
-            limit.clamp(1, 100) as i64,
-        )
-        .await?;
+        let mut actor = viewer(scope);
+        // A plugin never searches beyond its organization's view, whoever it acts for.
+        if actor.is_platform_admin() {
+            actor.role = Role::Member;
+        }
+        let rows = self
+            .app
+            .directory_search(&actor, Some(query), limit.min(100) as i64)
+            .await
+            .map_err(|e| match e {
+                crate::app::AppError::Invalid { message, .. } => HostError::Invalid(message),
+                other => HostError::Unavailable(other.to_string()),
+            })?;
         Ok(rows.into_iter().map(person).collect())
     }
 
