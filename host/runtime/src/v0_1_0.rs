@@ -94,6 +94,20 @@ macro_rules! guarded {
     }};
 }
 
+/// Converts a card from a `messages` call, refusing it as `invalid` (after the capability
+/// check, so an ungranted plugin learns only that it was denied).
+macro_rules! checked_card {
+    ($self:ident, $card:ident) => {{
+        if let Err(e) = $self.grant("messages") {
+            return Ok(Err(e));
+        }
+        match card_json($card) {
+            Ok(c) => c,
+            Err(e) => return Ok(Err(HostError::Invalid(e))),
+        }
+    }};
+}
+
 impl t::Host for State {}
 
 impl courtyard::plugin::log::Host for State {
@@ -198,10 +212,7 @@ impl courtyard::plugin::messages::Host for State {
     }
 
     async fn post_card(&mut self, group_id: String, card: Card) -> HostResult<String> {
-        let card = match card_json(card) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(HostError::Invalid(e))),
-        };
+        let card = checked_card!(self, card);
         guarded!(
             self,
             "messages",
@@ -213,10 +224,7 @@ impl courtyard::plugin::messages::Host for State {
     }
 
     async fn update_card(&mut self, message_id: String, card: Card) -> HostResult<()> {
-        let card = match card_json(card) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(HostError::Invalid(e))),
-        };
+        let card = checked_card!(self, card);
         guarded!(
             self,
             "messages",
@@ -226,10 +234,7 @@ impl courtyard::plugin::messages::Host for State {
     }
 
     async fn send_card(&mut self, person_id: String, card: Card) -> HostResult<String> {
-        let card = match card_json(card) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(HostError::Invalid(e))),
-        };
+        let card = checked_card!(self, card);
         guarded!(
             self,
             "messages",
