@@ -77,6 +77,9 @@ pub enum PluginCommand {
         /// Capabilities to grant (all that the plugin asks for when omitted).
         #[arg(long = "grant")]
         grants: Vec<String>,
+        /// Hosts the plugin may reach with `http` (all that it lists when omitted).
+        #[arg(long = "http-host")]
+        http_hosts: Vec<String>,
         #[command(flatten)]
         remote: RemoteArgs,
     },
@@ -319,10 +322,14 @@ async fn install_package(
     org: &str,
     package: &crate::plugin_tools::PackageFile,
     grants: &[String],
+    http_hosts: &[String],
 ) -> anyhow::Result<serde_json::Value> {
     let mut body = serde_json::json!({"package": {"manifest": package.manifest, "wasm_base64": package.wasm_base64}});
     if !grants.is_empty() {
         body["grants"] = serde_json::json!(grants);
+    }
+    if !http_hosts.is_empty() {
+        body["http_hosts"] = serde_json::json!(http_hosts);
     }
     remote
         .call(
@@ -389,10 +396,13 @@ async fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
             package,
             org,
             grants,
+            http_hosts,
             remote,
         } => {
             let package = package_from(&package)?;
-            let installed = install_package(&Remote::new(&remote), &org, &package, &grants).await?;
+            let installed =
+                install_package(&Remote::new(&remote), &org, &package, &grants, &http_hosts)
+                    .await?;
             println!(
                 "installed {} {} (grants: {})",
                 installed["package"]["id"], installed["package"]["version"], installed["grants"]
@@ -465,27 +475,29 @@ async fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
                 if newest > seen {
                     seen = newest;
                     match package_from(&dir) {
-                        Ok(package) => match install_package(&remote, &org, &package, &[]).await {
-                            Ok(installed) => {
-                                let id = installed["package"]["id"]
-                                    .as_str()
-                                    .unwrap_or_default()
-                                    .to_owned();
-                                println!("reloaded {id} {}", installed["package"]["version"]);
-                                if let (Some(g), false) = (&group, enabled) {
-                                    remote
-                                        .call(
-                                            reqwest::Method::PUT,
-                                            &format!("/api/v1/groups/{g}/plugins/{id}"),
-                                            Some(serde_json::json!({})),
-                                        )
-                                        .await?;
-                                    enabled = true;
-                                    println!("enabled {id} in {g}");
+                        Ok(package) => {
+                            match install_package(&remote, &org, &package, &[], &[]).await {
+                                Ok(installed) => {
+                                    let id = installed["package"]["id"]
+                                        .as_str()
+                                        .unwrap_or_default()
+                                        .to_owned();
+                                    println!("reloaded {id} {}", installed["package"]["version"]);
+                                    if let (Some(g), false) = (&group, enabled) {
+                                        remote
+                                            .call(
+                                                reqwest::Method::PUT,
+                                                &format!("/api/v1/groups/{g}/plugins/{id}"),
+                                                Some(serde_json::json!({})),
+                                            )
+                                            .await?;
+                                        enabled = true;
+                                        println!("enabled {id} in {g}");
+                                    }
                                 }
+                                Err(e) => eprintln!("install failed: {e:#}"),
                             }
-                            Err(e) => eprintln!("install failed: {e:#}"),
-                        },
+                        }
                         Err(e) => eprintln!("build failed: {e:#}"),
                     }
                 }

@@ -41,6 +41,8 @@ pub struct Config {
     pub plugin_memory_mib: usize,
     /// Wall-clock budget of a plugin command, action or event call, in milliseconds.
     pub plugin_call_deadline_ms: u64,
+    /// How often this node looks for due plugin timers and scheduled jobs, in milliseconds.
+    pub plugin_timer_poll_ms: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +69,7 @@ impl Default for Config {
             bundled_plugins_dir: None,
             plugin_memory_mib: 64,
             plugin_call_deadline_ms: 2000,
+            plugin_timer_poll_ms: 1000,
         }
     }
 }

@@ -111,6 +111,7 @@ impl Harness {
                         wasm_base64: base64::engine::general_purpose::STANDARD.encode(wasm),
                     }),
                     grants: None,
+                    http_hosts: None,
                 },
             )
             .await

@@ -27,7 +27,7 @@ fn hook_call(c: &mut Criterion) {
         .load(manifest, &support::wasm("courtyard_plugin_hostile"))
         .unwrap();
     let host: Arc<dyn HostApi> = Arc::new(support::FakeHost::default());
-    let grants = Arc::new(vec![]);
+    let grants = support::grants(&[]);
     let deadline = Duration::from_millis(50);
     c.bench_function("before_message hook, fresh store (allow)", |b| {
         b.to_async(&rt).iter(|| async {
@@ -54,7 +54,7 @@ fn hook_call(c: &mut Criterion) {
                 &support::wasm("courtyard_plugin_dice"),
             )
             .unwrap();
-        let grants = Arc::new(vec!["storage".to_owned()]);
+        let grants = support::grants(&["storage"]);
         b.to_async(&rt).iter(|| async {
             runtime
                 .command(

@@ -25,6 +25,11 @@ pub enum Block {
     Image(String),
     Buttons(Vec<Button>),
     Divider,
+    /// People as (id, display name); clients link each to their profile card.
+    People(Vec<(String, String)>),
+    /// A form in its checked JSON form (see [`crate::form`]).
+    Form(Value),
+    Timeline(Vec<TimelineEntry>),
 }
 
 pub struct Button {
@@ -32,6 +37,15 @@ pub struct Button {
     pub label: String,
     pub style: &'static str,
     pub value: String,
+    /// A question to confirm before the press counts.
+    pub confirm: Option<String>,
+}
+
+pub struct TimelineEntry {
+    pub at_ms: i64,
+    pub title: String,
+    pub detail: String,
+    pub tone: &'static str,
 }
 
 fn too_long(what: &str, max: usize) -> String {
@@ -53,6 +67,7 @@ pub fn to_json(title: &str, blocks: Vec<Block>) -> Result<Value, String> {
         return Err(format!("a card holds at most {MAX_BLOCKS} blocks"));
     }
     let mut out = Vec::with_capacity(blocks.len());
+    let mut forms = 0;
     for block in blocks {
         out.push(match block {
             Block::Text(t) => {
@@ -104,11 +119,44 @@ pub fn to_json(title: &str, blocks: Vec<Block>) -> Result<Value, String> {
                     if b.action_id.is_empty() || b.label.trim().is_empty() {
                         return Err("a button needs an action id and a label".into());
                     }
-                    list.push(json!({"action_id": b.action_id, "label": b.label, "style": b.style, "value": b.value}));
+                    if let Some(c) = &b.confirm {
+                        check_text("button confirmation", c, 200)?;
+                    }
+                    list.push(json!({"action_id": b.action_id, "label": b.label, "style": b.style, "value": b.value, "confirm": b.confirm}));
                 }
                 json!({"type": "buttons", "buttons": list})
             }
             Block::Divider => json!({"type": "divider"}),
+            Block::People(people) => {
+                if people.len() > 100 {
+                    return Err("a people block holds at most 100 people".into());
+                }
+                for (id, name) in &people {
+                    check_text("person id", id, 64)?;
+                    check_text("person name", name, 100)?;
+                }
+                let people: Vec<Value> = people.into_iter().map(|(id, name)| json!({"id": id, "display_name": name})).collect();
+                json!({"type": "people", "people": people})
+            }
+            Block::Form(form) => {
+                forms += 1;
+                if forms > 1 {
+                    return Err("a card holds at most one form".into());
+                }
+                json!({"type": "form", "form": form})
+            }
+            Block::Timeline(entries) => {
+                if entries.len() > 200 {
+                    return Err("a timeline holds at most 200 entries".into());
+                }
+                let mut list = Vec::new();
+                for e in entries {
+                    check_text("timeline title", &e.title, 200)?;
+                    check_text("timeline detail", &e.detail, 1000)?;
+                    list.push(json!({"at_ms": e.at_ms, "title": e.title, "detail": e.detail, "tone": e.tone}));
+                }
+                json!({"type": "timeline", "entries": list})
+            }
         });
     }
     Ok(json!({"title": title, "blocks": out}))
@@ -123,4 +171,14 @@ pub fn has_action(card: &Value, action_id: &str) -> bool {
             .flatten()
             .any(|btn| btn["action_id"] == action_id)
     })
+}
+
+/// The form with this id on a card (in JSON form), if it has one.
+pub fn form_in<'a>(card: &'a Value, form_id: &str) -> Option<&'a Value> {
+    card["blocks"]
+        .as_array()?
+        .iter()
+        .filter(|b| b["type"] == "form")
+        .map(|b| &b["form"])
+        .find(|f| f["id"] == form_id)
 }

@@ -8,10 +8,14 @@
 
 pub mod api;
 pub mod card;
+pub mod form;
 pub mod manifest;
 mod runtime;
+pub mod schedule;
 mod v0_1_0;
+mod v0_2_0;
 
 pub use runtime::{
-    ActionReply, Call, CallError, CommandReply, HookDecision, Limits, LoadError, Plugin, Runtime,
+    ActionInput, ActionReply, Call, CallError, CommandReply, HookDecision, Lifecycle, Limits,
+    LoadError, Page, Plugin, Runtime, TimerDue,
 };

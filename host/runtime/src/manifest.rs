@@ -6,10 +6,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// WIT contract versions this host can run, newest first.
-pub const SUPPORTED_WIT: &[&str] = &["0.1.0"];
+pub const SUPPORTED_WIT: &[&str] = &["0.2.0", "0.1.0"];
 
 /// Capabilities a manifest may ask for; each maps to one imported interface.
-pub const CAPABILITIES: &[&str] = &["people", "groups", "messages", "storage"];
+pub const CAPABILITIES: &[&str] = &[
+    "people", "groups", "messages", "storage", "records", "timers", "http", "interop",
+];
+
+/// Capabilities that contract 0.1.0 knows about.
+const CAPABILITIES_V0_1: &[&str] = &["people", "groups", "messages", "storage"];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +40,72 @@ pub struct Manifest {
     /// Settings an admin fills in per group, validated before the plugin sees them.
     #[serde(default)]
     pub settings: Vec<Setting>,
+    /// With `http`: the only hosts (`name` or `name:port`) the plugin may fetch from. An
+    /// admin may grant fewer.
+    #[serde(default)]
+    pub http_hosts: Vec<String>,
+    /// With `interop`: the plugins it may call.
+    #[serde(default)]
+    pub calls: Vec<String>,
+    /// Operations other plugins may call through `interop`.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// Pages people open from a group where the plugin is enabled.
+    #[serde(default)]
+    pub pages: Vec<Page>,
+    /// HTTP routes under `/api/v1/plugins/{id}/`.
+    #[serde(default)]
+    pub routes: Vec<Route>,
+    /// Jobs the host runs on a schedule, once per schedule in the whole deployment.
+    #[serde(default)]
+    pub schedules: Vec<Schedule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    pub name: String,
+    pub title: Localized,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Relative to `/api/v1/plugins/{id}/`; a trailing `/*` matches any rest.
+    pub path: String,
+    #[serde(default = "default_methods")]
+    pub methods: Vec<String>,
+    #[serde(default)]
+    pub auth: RouteAuth,
+}
+
+fn default_methods() -> Vec<String> {
+    vec!["GET".into()]
+}
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteAuth {
+    /// A signed-in person; the plugin sees them as the actor.
+    #[default]
+    Session,
+    /// Anyone (partner systems posting updates); the plugin authenticates the request
+    /// itself, e.g. with a shared secret from its settings. The URL names the organization.
+    Public,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    pub name: String,
+    /// A period such as `30s`, `15m`, `2h`, `1d` (at least one minute).
+    #[serde(default)]
+    pub every: Option<String>,
+    /// A cron expression (minute hour day-of-month month day-of-week) in the organization's
+    /// time zone.
+    #[serde(default)]
+    pub cron: Option<String>,
 }
 
 /// Text in English and Simplified Chinese.
@@ -151,6 +222,46 @@ fn check_localized(name: &str, l: &Localized, max: usize) -> Result<(), Manifest
     Ok(())
 }
 
+fn is_host(h: &str) -> bool {
+    let (name, port) = match h.rsplit_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (h, None),
+    };
+    !name.is_empty()
+        && name.len() <= 253
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
+fn is_route_path(p: &str) -> bool {
+    let body = p.strip_suffix("/*").unwrap_or(p);
+    !body.is_empty()
+        && p.len() <= 200
+        && body.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg != "."
+                && seg != ".."
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        })
+}
+
+fn unique_slugs(name: &str, items: &[String], max: usize) -> Result<(), ManifestError> {
+    if items.len() > max {
+        return Err(field(name, format!("at most {max} entries")));
+    }
+    let mut seen = BTreeMap::new();
+    for item in items {
+        if !is_slug(&item.replace('_', "-"), 40) || seen.insert(item.as_str(), ()).is_some() {
+            return Err(field(name, format!("`{item}` is not a valid, unique name")));
+        }
+    }
+    Ok(())
+}
+
 impl Manifest {
     pub fn parse(text: &str) -> Result<Self, ManifestError> {
         if text.len() > 64 * 1024 {
@@ -235,6 +346,7 @@ impl Manifest {
                 "at most 20 event kinds such as `message.created`",
             ));
         }
+        self.validate_v0_2()?;
         if self.settings.len() > 50 {
             return Err(field("settings", "at most 50 settings"));
         }
@@ -257,6 +369,117 @@ impl Manifest {
             }
         }
         Ok(())
+    }
+
+    /// Fields that contract 0.2.0 added: refused on 0.1.0 manifests, checked otherwise.
+    fn validate_v0_2(&self) -> Result<(), ManifestError> {
+        if self.wit == "0.1.0" {
+            if let Some(cap) = self
+                .capabilities
+                .iter()
+                .find(|c| !CAPABILITIES_V0_1.contains(&c.as_str()))
+            {
+                return Err(field(
+                    "capabilities",
+                    format!("`{cap}` needs contract 0.2.0 or later"),
+                ));
+            }
+            let newer = [
+                ("http_hosts", self.http_hosts.is_empty()),
+                ("calls", self.calls.is_empty()),
+                ("operations", self.operations.is_empty()),
+                ("pages", self.pages.is_empty()),
+                ("routes", self.routes.is_empty()),
+                ("schedules", self.schedules.is_empty()),
+            ];
+            if let Some((name, _)) = newer.iter().find(|(_, empty)| !empty) {
+                return Err(field(*name, "needs contract 0.2.0 or later"));
+            }
+            return Ok(());
+        }
+        if self.has_capability("http") == self.http_hosts.is_empty() {
+            return Err(field(
+                "http_hosts",
+                "list the hosts the plugin fetches from exactly when it asks for `http`",
+            ));
+        }
+        if self.http_hosts.len() > 20 || !self.http_hosts.iter().all(|h| is_host(h)) {
+            return Err(field(
+                "http_hosts",
+                "at most 20 host names such as `api.example.com` or `10.0.0.5:8080`",
+            ));
+        }
+        if self.has_capability("interop") == self.calls.is_empty() {
+            return Err(field(
+                "calls",
+                "list the plugins it calls exactly when it asks for `interop`",
+            ));
+        }
+        unique_slugs("calls", &self.calls, 20)?;
+        unique_slugs("operations", &self.operations, 50)?;
+        unique_slugs(
+            "pages.name",
+            &self
+                .pages
+                .iter()
+                .map(|p| p.name.clone())
+                .collect::<Vec<_>>(),
+            20,
+        )?;
+        for p in &self.pages {
+            check_localized("pages.title", &p.title, 60)?;
+        }
+        if self.routes.len() > 50 {
+            return Err(field("routes", "at most 50 routes"));
+        }
+        for r in &self.routes {
+            if !is_route_path(&r.path) {
+                return Err(field(
+                    "routes.path",
+                    format!(
+                        "`{}` must be segments of letters, digits, `-`, `_` or `.`, optionally ending in `/*`",
+                        r.path
+                    ),
+                ));
+            }
+            const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+            if r.methods.is_empty() || r.methods.iter().any(|m| !METHODS.contains(&m.as_str())) {
+                return Err(field(
+                    "routes.methods",
+                    format!("`{}`: methods are GET, POST, PUT, PATCH or DELETE", r.path),
+                ));
+            }
+        }
+        unique_slugs(
+            "schedules.name",
+            &self
+                .schedules
+                .iter()
+                .map(|s| s.name.clone())
+                .collect::<Vec<_>>(),
+            20,
+        )?;
+        for s in &self.schedules {
+            crate::schedule::Cadence::from_manifest(s)
+                .map_err(|reason| field(format!("schedules.{}", s.name), reason))?;
+        }
+        Ok(())
+    }
+
+    /// The route declared for a request path and method, if any.
+    pub fn route(&self, path: &str, method: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| {
+            r.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
+                && match r.path.strip_suffix("/*") {
+                    Some(prefix) => {
+                        path == prefix
+                            || path
+                                .strip_prefix(prefix)
+                                .is_some_and(|rest| rest.starts_with('/'))
+                    }
+                    None => path == r.path,
+                }
+        })
     }
 
     pub fn has_capability(&self, cap: &str) -> bool {
@@ -397,5 +620,55 @@ label = { en = "Largest die", zh-CN = "最大面数" }
             Some(std::cmp::Ordering::Greater)
         );
         assert_eq!(version_cmp("x", "1.0.0"), None);
+    }
+
+    const V2: &str = r#"
+id = "probe"
+version = "1.0.0"
+wit = "0.2.0"
+capabilities = ["records", "timers", "http", "interop"]
+http_hosts = ["api.example.com", "127.0.0.1:8080"]
+calls = ["approvals"]
+operations = ["start"]
+[name]
+en = "Probe"
+zh-CN = "探针"
+[[pages]]
+name = "mine"
+title = { en = "Mine", zh-CN = "我的" }
+[[routes]]
+path = "hooks/*"
+methods = ["POST"]
+auth = "public"
+[[routes]]
+path = "hello"
+[[schedules]]
+name = "daily"
+cron = "0 9 * * 1-5"
+"#;
+
+    #[test]
+    fn contract_0_2_fields_parse_and_are_checked() {
+        let m = Manifest::parse(V2).unwrap();
+        assert_eq!(
+            m.route("hooks/partner/1", "POST").unwrap().auth,
+            RouteAuth::Public
+        );
+        assert!(m.route("hooks", "POST").is_some());
+        assert!(m.route("hooksx", "POST").is_none());
+        assert!(m.route("hooks/x", "GET").is_none());
+        assert_eq!(m.route("hello", "GET").unwrap().auth, RouteAuth::Session);
+        let bad = |from: &str, to: &str| Manifest::parse(&V2.replace(from, to)).is_err();
+        assert!(bad(
+            "http_hosts = [\"api.example.com\", \"127.0.0.1:8080\"]",
+            ""
+        ));
+        assert!(bad("\"127.0.0.1:8080\"", "\"http://x\""));
+        assert!(bad("calls = [\"approvals\"]", ""));
+        assert!(bad("path = \"hello\"", "path = \"../etc\""));
+        assert!(bad("cron = \"0 9 * * 1-5\"", "cron = \"whenever\""));
+        assert!(bad("cron = \"0 9 * * 1-5\"", "every = \"5s\""));
+        // A 0.1.0 manifest cannot ask for what 0.1.0 components cannot use.
+        assert!(bad("wit = \"0.2.0\"", "wit = \"0.1.0\""));
     }
 }

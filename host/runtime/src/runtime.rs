@@ -11,9 +11,9 @@ use wasmtime::{
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::api::{HostApi, Scope};
+use crate::api::{Grants, HostApi, HttpRequest, HttpResponse, Scope};
 use crate::manifest::{Manifest, SUPPORTED_WIT, version_cmp};
-use crate::v0_1_0;
+use crate::{v0_1_0, v0_2_0};
 
 /// One epoch tick. Deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(1);
@@ -86,6 +86,8 @@ pub enum CommandReply {
     Ephemeral(String),
     Message(String),
     Card(serde_json::Value),
+    /// A checked form (JSON) for the person who ran the command.
+    Form(serde_json::Value),
     None,
 }
 
@@ -100,7 +102,52 @@ pub enum HookDecision {
 pub enum ActionReply {
     UpdateCard(serde_json::Value),
     Ephemeral(String),
+    Form(serde_json::Value),
     None,
+}
+
+/// A button press or a form submission, as the host checked it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActionInput {
+    pub message_id: Option<String>,
+    pub action_id: String,
+    pub value: String,
+    /// Submitted values, already validated against the form.
+    pub form_values: Option<serde_json::Value>,
+}
+
+/// A page a plugin rendered: checked cards (JSON).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Page {
+    pub title: String,
+    pub cards: Vec<serde_json::Value>,
+}
+
+/// A timer or schedule that came due.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimerDue {
+    pub id: String,
+    pub name: String,
+    /// A manifest schedule rather than a timer.
+    pub scheduled: bool,
+    pub payload: String,
+    pub due_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    Installed,
+    Upgraded(String),
+    Enabled,
+    Disabled,
+    Uninstalling,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// What each call's store holds.
@@ -111,8 +158,15 @@ pub(crate) struct State {
     pub scope: Scope,
     pub host: Arc<dyn HostApi>,
     pub manifest: Arc<Manifest>,
-    /// Capabilities this organization granted (a subset of the manifest's).
-    pub grants: Arc<Vec<String>>,
+    /// What this organization granted.
+    pub grants: Arc<Grants>,
+}
+
+impl State {
+    /// A capability is usable when the manifest asked for it and the organization granted it.
+    pub(crate) fn granted(&self, cap: &str) -> bool {
+        self.grants.has(cap) && self.manifest.has_capability(cap)
+    }
 }
 
 impl WasiView for State {
@@ -129,8 +183,8 @@ impl WasiView for State {
 pub struct Call {
     pub host: Arc<dyn HostApi>,
     pub scope: Scope,
-    /// Capabilities this organization granted (a subset of the manifest's).
-    pub grants: Arc<Vec<String>>,
+    /// What this organization granted.
+    pub grants: Arc<Grants>,
 }
 
 /// The shared engine. Create one per process.
@@ -146,7 +200,13 @@ pub struct Plugin {
     pub manifest: Arc<Manifest>,
     /// The contract version read from the component itself.
     pub wit: String,
-    pre: v0_1_0::Pre,
+    pre: Pre,
+}
+
+/// The instantiation template, by the contract version the component targets.
+pub(crate) enum Pre {
+    V0_1(v0_1_0::Pre),
+    V0_2(v0_2_0::Pre),
 }
 
 impl Runtime {
@@ -183,6 +243,7 @@ impl Runtime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
         v0_1_0::add_to_linker(&mut linker).map_err(wasm_error)?;
+        v0_2_0::add_to_linker(&mut linker).map_err(wasm_error)?;
         Ok(Self {
             engine,
             linker,
@@ -238,7 +299,11 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let pre = v0_1_0::Pre::new(pre).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
+        let pre = match found.as_str() {
+            "0.1.0" => Pre::V0_1(v0_1_0::Pre::new(pre).map_err(invalid)?),
+            _ => Pre::V0_2(v0_2_0::Pre::new(pre).map_err(invalid)?),
+        };
         Ok(Plugin {
             manifest: Arc::new(manifest),
             wit: found,
@@ -283,7 +348,7 @@ impl Runtime {
         enter: F,
     ) -> Result<T, CallError>
     where
-        F: for<'a> FnOnce(&'a mut Store<State>, &'a v0_1_0::Pre) -> v0_1_0::Entry<'a, T>,
+        F: for<'a> FnOnce(&'a mut Store<State>, &'a Pre) -> Entry<'a, T>,
     {
         let _slot = self.slots.try_acquire().map_err(|_| CallError::Busy)?;
         let mut store = self.store(plugin, call, deadline);
@@ -313,8 +378,9 @@ impl Runtime {
             plugin,
             call,
             self.limits.call_deadline,
-            move |store, pre| {
-                Box::pin(async move { v0_1_0::command(store, pre, ctx, command, args).await })
+            move |store, pre| match pre {
+                Pre::V0_1(pre) => Box::pin(v0_1_0::command(store, pre, ctx, command, args)),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::command(store, pre, command, args)),
             },
         )
         .await
@@ -329,30 +395,35 @@ impl Runtime {
         deadline: Duration,
     ) -> Result<HookDecision, CallError> {
         let ctx = v0_1_0::context(&call.scope);
-        self.run(plugin, call, deadline, move |store, pre| {
-            Box::pin(async move { v0_1_0::before_message(store, pre, ctx, body).await })
+        self.run(plugin, call, deadline, move |store, pre| match pre {
+            Pre::V0_1(pre) => Box::pin(v0_1_0::before_message(store, pre, ctx, body)),
+            Pre::V0_2(pre) => Box::pin(v0_2_0::before_message(store, pre, body)),
         })
         .await
     }
 
-    /// A button pressed on one of the plugin's cards.
+    /// A button pressed on one of the plugin's cards, or a form submitted.
     pub async fn action(
         &self,
         plugin: &Plugin,
         call: Call,
-        message_id: String,
-        action_id: String,
-        value: String,
+        input: ActionInput,
     ) -> Result<ActionReply, CallError> {
         let ctx = v0_1_0::context(&call.scope);
         self.run(
             plugin,
             call,
             self.limits.call_deadline,
-            move |store, pre| {
-                Box::pin(async move {
-                    v0_1_0::action(store, pre, ctx, message_id, action_id, value).await
-                })
+            move |store, pre| match pre {
+                Pre::V0_1(pre) => Box::pin(v0_1_0::action(
+                    store,
+                    pre,
+                    ctx,
+                    input.message_id.unwrap_or_default(),
+                    input.action_id,
+                    input.value,
+                )),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::action(store, pre, input)),
             },
         )
         .await
@@ -371,12 +442,122 @@ impl Runtime {
             plugin,
             call,
             self.limits.call_deadline,
-            move |store, pre| {
-                Box::pin(async move { v0_1_0::event(store, pre, ctx, kind, data).await })
+            move |store, pre| match pre {
+                Pre::V0_1(pre) => Box::pin(v0_1_0::event(store, pre, ctx, kind, data)),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::event(store, pre, kind, data)),
             },
         )
         .await
     }
+
+    /// A page declared in the manifest (contract 0.2.0 and later).
+    pub async fn page(
+        &self,
+        plugin: &Plugin,
+        call: Call,
+        name: String,
+        query: String,
+    ) -> Result<Page, CallError> {
+        self.run(
+            plugin,
+            call,
+            self.limits.call_deadline,
+            move |store, pre| match pre {
+                Pre::V0_1(_) => unsupported("pages"),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::page(store, pre, name, query)),
+            },
+        )
+        .await
+    }
+
+    /// A request to a route declared in the manifest (contract 0.2.0 and later).
+    pub async fn http(
+        &self,
+        plugin: &Plugin,
+        call: Call,
+        request: HttpRequest,
+    ) -> Result<HttpResponse, CallError> {
+        self.run(
+            plugin,
+            call,
+            self.limits.call_deadline,
+            move |store, pre| match pre {
+                Pre::V0_1(_) => unsupported("routes"),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::http(store, pre, request)),
+            },
+        )
+        .await
+    }
+
+    /// A timer or scheduled job that came due (contract 0.2.0 and later).
+    pub async fn timer(&self, plugin: &Plugin, call: Call, due: TimerDue) -> Result<(), CallError> {
+        self.run(
+            plugin,
+            call,
+            self.limits.call_deadline,
+            move |store, pre| match pre {
+                Pre::V0_1(_) => unsupported("timers"),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::timer(store, pre, due)),
+            },
+        )
+        .await
+    }
+
+    /// A lifecycle stage. Plugins built for 0.1.0 have no lifecycle entry point: a no-op.
+    pub async fn lifecycle(
+        &self,
+        plugin: &Plugin,
+        call: Call,
+        stage: Lifecycle,
+    ) -> Result<(), CallError> {
+        if matches!(plugin.pre, Pre::V0_1(_)) {
+            return Ok(());
+        }
+        self.run(
+            plugin,
+            call,
+            self.limits.call_deadline,
+            move |store, pre| match pre {
+                Pre::V0_1(_) => Box::pin(async { Ok(Ok(())) }),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::lifecycle(store, pre, stage)),
+            },
+        )
+        .await
+    }
+
+    /// Another plugin's `interop.call` (contract 0.2.0 and later).
+    pub async fn call(
+        &self,
+        plugin: &Plugin,
+        call: Call,
+        caller: String,
+        operation: String,
+        input: String,
+    ) -> Result<String, CallError> {
+        self.run(
+            plugin,
+            call,
+            self.limits.call_deadline,
+            move |store, pre| match pre {
+                Pre::V0_1(_) => unsupported("calls from other plugins"),
+                Pre::V0_2(pre) => Box::pin(v0_2_0::call(store, pre, caller, operation, input)),
+            },
+        )
+        .await
+    }
+}
+
+/// A call into the component, boxed so the runtime can bound it with a timeout.
+pub(crate) type Entry<'a, T> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = wasmtime::Result<Result<T, CallError>>> + Send + 'a>,
+>;
+
+fn unsupported<'a, T: Send + 'a>(what: &'static str) -> Entry<'a, T> {
+    Box::pin(async move {
+        Ok(Err(CallError::InvalidReply(format!(
+            "plugins built for contract 0.1.0 have no {what}"
+        ))))
+    })
 }
 
 /// wasmtime has its own error type; the edges of this crate speak `anyhow`.

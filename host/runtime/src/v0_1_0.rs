@@ -53,6 +53,8 @@ fn from_api(e: ApiError) -> HostError {
         ApiError::Invalid(m) => HostError::Invalid(m),
         ApiError::Quota(m) => HostError::Quota(m),
         ApiError::Unavailable(m) => HostError::Unavailable(m),
+        // 0.1.0 has no `conflict`; its only versioned write (compare-and-set) answers false.
+        ApiError::Conflict => HostError::Unavailable("conflict".into()),
     }
 }
 
@@ -70,7 +72,7 @@ fn person(p: api::Person) -> Person {
 
 impl State {
     fn grant(&self, cap: &str) -> Result<(), HostError> {
-        if self.grants.iter().any(|g| g == cap) && self.manifest.has_capability(cap) {
+        if self.granted(cap) {
             Ok(())
         } else {
             Err(denied(cap))
@@ -369,6 +371,7 @@ fn card_json(c: Card) -> Result<serde_json::Value, String> {
                             ButtonStyle::Danger => "danger",
                         },
                         value: b.value,
+                        confirm: None,
                     })
                     .collect(),
             ),
@@ -414,10 +417,6 @@ fn plugin_error(e: t::PluginError) -> CallError {
 }
 
 type Call<T> = wasmtime::Result<Result<T, CallError>>;
-
-/// A call into the component, boxed so the runtime can bound it with a timeout.
-pub(crate) type Entry<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Call<T>> + Send + 'a>>;
 
 pub(crate) async fn command(
     store: &mut Store<State>,

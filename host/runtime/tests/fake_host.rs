@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use courtyard_runtime::api::HostApi;
 use courtyard_runtime::manifest::Manifest;
-use courtyard_runtime::{ActionReply, Call, CommandReply, Limits, Runtime};
+use courtyard_runtime::{ActionInput, ActionReply, Call, CommandReply, Limits, Runtime};
 use support::{FakeHost, scope, wasm};
 
 #[tokio::test]
@@ -17,7 +17,7 @@ async fn dice_rolls_and_counts() {
         .load(manifest, &wasm("courtyard_plugin_dice"))
         .unwrap();
     let host: Arc<dyn HostApi> = Arc::new(FakeHost::default());
-    let grants = Arc::new(vec!["storage".to_owned()]);
+    let grants = support::grants(&["storage"]);
     for expected in 1..=3 {
         let reply = runtime
             .command(
@@ -62,9 +62,12 @@ async fn dice_rolls_and_counts() {
                 scope: scope(),
                 grants: grants.clone(),
             },
-            "m1".into(),
-            "roll".into(),
-            "6".into(),
+            ActionInput {
+                message_id: Some("m1".into()),
+                action_id: "roll".into(),
+                value: "6".into(),
+                form_values: None,
+            },
         )
         .await
         .unwrap();
@@ -76,7 +79,7 @@ async fn dice_rolls_and_counts() {
             Call {
                 host,
                 scope: scope(),
-                grants: Arc::new(vec![]),
+                grants: support::grants(&[]),
             },
             "roll".into(),
             "".into(),
@@ -84,4 +87,36 @@ async fn dice_rolls_and_counts() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("storage"), "{err}");
+}
+
+/// A component built against the frozen 0.1.0 contract keeps working beside 0.2.0 ones.
+#[tokio::test]
+async fn components_built_for_the_older_contract_still_run() {
+    let runtime = Runtime::new(None, Limits::default()).unwrap();
+    let manifest = Manifest::parse(include_str!(
+        "../../../tests/plugins/legacy-v010/courtyard.toml"
+    ))
+    .unwrap();
+    let plugin = runtime
+        .load(manifest, &wasm("courtyard_plugin_legacy_v010"))
+        .unwrap();
+    assert_eq!(plugin.wit, "0.1.0");
+    let host: Arc<dyn HostApi> = Arc::new(FakeHost::default());
+    let reply = runtime
+        .command(
+            &plugin,
+            Call {
+                host,
+                scope: scope(),
+                grants: support::grants(&["storage"]),
+            },
+            "legacy".into(),
+            "".into(),
+        )
+        .await
+        .unwrap();
+    let CommandReply::Message(text) = reply else {
+        panic!("expected a message, got {reply:?}")
+    };
+    assert!(text.contains("legacy plugin on 0.1.0"), "{text}");
 }

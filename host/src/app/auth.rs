@@ -30,6 +30,27 @@ pub struct Auth {
     pub token_hash: String,
     /// `session` (signed in with a password) or `token` (personal access token).
     pub kind: String,
+    /// `en` or `zh-CN`, from the request's `Accept-Language`: what plugins answer in.
+    pub locale: String,
+}
+
+/// The supported language a request prefers: `zh-CN` for any Chinese, else `en`.
+pub fn locale_from_accept_language(header: Option<&str>) -> &'static str {
+    let first = header
+        .unwrap_or("")
+        .split(',')
+        .map(|part| {
+            part.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .find(|tag| tag.starts_with("zh") || tag.starts_with("en"));
+    match first {
+        Some(tag) if tag.starts_with("zh") => "zh-CN",
+        _ => "en",
+    }
 }
 
 /// Counts failed sign-ins per account and per client address within a window.
@@ -218,6 +239,7 @@ impl App {
             session_id: owner.session_id,
             token_hash,
             kind: owner.session_kind,
+            locale: "en".into(),
         })
     }
 
@@ -368,6 +390,7 @@ impl App {
             read_receipts_enabled: true,
             anonymous_posts_enabled: false,
             created_at: now,
+            time_zone: "UTC".into(),
         };
         let person = super::people::new_person_row(
             &OrgId::from_trusted(org.id.clone()),

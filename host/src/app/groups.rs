@@ -481,7 +481,25 @@ impl App {
         if role != MemberRole::Member && !rights.manage {
             return Err(AppError::Forbidden("only group managers give roles"));
         }
-        self.put_member(&id, &person, role).await
+        let (view, added) = self.put_member(&id, &person, role).await?;
+        if added {
+            self.member_event(auth, &org, &id, &view, "member.joined");
+        }
+        Ok(view)
+    }
+
+    /// Tells the group's plugins about a membership change.
+    fn member_event(
+        &self,
+        auth: &Auth,
+        org: &OrgId,
+        group: &GroupId,
+        member: &MemberView,
+        kind: &'static str,
+    ) {
+        let mut data = serde_json::to_value(member).unwrap_or_default();
+        data["group_id"] = group.as_str().into();
+        self.dispatch_event(Some(auth), org, group, kind, data);
     }
 
     async fn put_member(
@@ -489,7 +507,7 @@ impl App {
         group: &GroupId,
         person: &PersonRow,
         role: MemberRole,
-    ) -> Result<MemberView> {
+    ) -> Result<(MemberView, bool)> {
         let (gid, stored) = (group.clone(), person.clone());
         let added = self
             .writer
@@ -506,15 +524,15 @@ impl App {
                 })
             })
             .await?;
-        let _ = added;
-        Ok(MemberView {
+        let view = MemberView {
             person_id: person.id.clone(),
             display_name: person.display_name.clone(),
             org_id: person.org_id.clone(),
             role: role.as_str().to_owned(),
             guest: person.role == Role::Guest.as_str(),
             joined_at: now_millis(),
-        })
+        };
+        Ok((view, added))
     }
 
     pub async fn join_group(&self, auth: &Auth, id: &str) -> Result<MemberView> {
@@ -527,8 +545,13 @@ impl App {
                 "this group is joined by invitation only",
             ));
         }
-        self.put_member(&seen.id, &auth.person, MemberRole::Member)
-            .await
+        let (view, added) = self
+            .put_member(&seen.id, &auth.person, MemberRole::Member)
+            .await?;
+        if added {
+            self.member_event(auth, &seen.org, &seen.id, &view, "member.joined");
+        }
+        Ok(view)
     }
 
     /// Removes a member: managers remove anyone, everyone may leave. A group keeps at least
@@ -566,8 +589,15 @@ impl App {
                 "department membership follows each person's department",
             ));
         }
-        let seen_id = id;
-        let gid = seen_id;
+        let gid = id.clone();
+        let left = MemberView {
+            person_id: person.id.clone(),
+            display_name: person.display_name.clone(),
+            org_id: person.org_id.clone(),
+            role: String::new(),
+            guest: person.role == Role::Guest.as_str(),
+            joined_at: 0,
+        };
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
@@ -590,6 +620,7 @@ impl App {
             })
             .await
             .or_not_found("member")?;
+        self.member_event(auth, &org, &id, &left, "member.left");
         Ok(())
     }
 

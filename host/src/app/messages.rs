@@ -482,12 +482,18 @@ impl App {
         }
         let parsed = markup::parse(&input.body).map_err(markup_error)?;
         let mentions = serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into());
-        self.rewrite(row.id.clone(), group, "message.updated", move |tx, id| {
-            Box::pin(async move {
-                messages::update_body(tx, &id, &input.body, &mentions, parsed.mentions_all).await
+        let (org, gid) = (group.org.clone(), group.id.clone());
+        let view = self
+            .rewrite(row.id.clone(), group, "message.updated", move |tx, id| {
+                Box::pin(async move {
+                    messages::update_body(tx, &id, &input.body, &mentions, parsed.mentions_all)
+                        .await
+                })
             })
-        })
-        .await
+            .await?;
+        let data = serde_json::to_value(&view).unwrap_or_default();
+        self.dispatch_event(Some(auth), &org, &gid, "message.edited", data);
+        Ok(view)
     }
 
     /// Deletes for everyone: the author, or a manager of the group.
@@ -499,10 +505,13 @@ impl App {
         if row.deleted_at.is_some() {
             return Ok(());
         }
+        let (org, gid) = (group.org.clone(), group.id.clone());
         self.rewrite(row.id.clone(), group, "message.deleted", |tx, id| {
             Box::pin(async move { erase_everywhere(tx, &id).await })
         })
         .await?;
+        let data = serde_json::json!({"id": row.id, "group_id": gid.as_str()});
+        self.dispatch_event(Some(auth), &org, &gid, "message.deleted", data);
         Ok(())
     }
 
@@ -563,17 +572,25 @@ impl App {
         } else {
             "reaction.removed"
         };
-        self.rewrite(row.id.clone(), group, kind, move |tx, id| {
-            Box::pin(async move {
-                if add {
-                    messages::add_reaction(tx, &id, &me, &emoji).await?;
-                } else {
-                    messages::remove_reaction(tx, &id, &me, &emoji).await?;
-                }
-                Ok(())
+        let (org, gid) = (group.org.clone(), group.id.clone());
+        let event = serde_json::json!({
+            "message_id": row.id, "group_id": gid.as_str(),
+            "person_id": auth.actor.person_id.as_str(), "emoji": emoji,
+        });
+        let view = self
+            .rewrite(row.id.clone(), group, kind, move |tx, id| {
+                Box::pin(async move {
+                    if add {
+                        messages::add_reaction(tx, &id, &me, &emoji).await?;
+                    } else {
+                        messages::remove_reaction(tx, &id, &me, &emoji).await?;
+                    }
+                    Ok(())
+                })
             })
-        })
-        .await
+            .await?;
+        self.dispatch_event(Some(auth), &org, &gid, kind, event);
+        Ok(view)
     }
 
     /// Applies a change to one message and tells the group with the message's new state.

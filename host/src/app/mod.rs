@@ -105,6 +105,7 @@ impl App {
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
         tokio::spawn(realtime::event_pruner(app.clone()));
+        tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)
     }
 }
@@ -130,6 +131,9 @@ pub enum AppError {
     /// A plugin crashed, timed out or is suspended; the host is fine.
     #[error("{0}")]
     PluginFailed(String),
+    /// A form submission failed validation; one entry per field.
+    #[error("some fields need attention")]
+    InvalidForm(serde_json::Value),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }

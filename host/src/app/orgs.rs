@@ -18,6 +18,8 @@ pub struct CreateOrg {
     pub slug: Option<String>,
     pub read_receipts_enabled: Option<bool>,
     pub anonymous_posts_enabled: Option<bool>,
+    /// IANA time zone, e.g. `Asia/Shanghai`; `UTC` when omitted.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -26,6 +28,14 @@ pub struct UpdateOrg {
     pub name: Option<String>,
     pub read_receipts_enabled: Option<bool>,
     pub anonymous_posts_enabled: Option<bool>,
+    /// IANA time zone, e.g. `Asia/Shanghai`.
+    pub time_zone: Option<String>,
+}
+
+fn check_time_zone(name: &str) -> Result<String> {
+    courtyard_runtime::schedule::time_zone(name.trim())
+        .map(|tz| tz.name().to_owned())
+        .map_err(|e| AppError::invalid("invalid_field", e))
 }
 
 /// Lowercase ASCII letters, digits and dashes; other characters become dashes.
@@ -83,6 +93,10 @@ impl App {
             read_receipts_enabled: input.read_receipts_enabled.unwrap_or(true),
             anonymous_posts_enabled: input.anonymous_posts_enabled.unwrap_or(false),
             created_at: now_millis(),
+            time_zone: match &input.time_zone {
+                Some(tz) => check_time_zone(tz)?,
+                None => "UTC".into(),
+            },
         };
         let stored = row.clone();
         self.writer
@@ -126,7 +140,11 @@ impl App {
             read_receipts_enabled: current.read_receipts_enabled,
             anonymous_posts_enabled: current.anonymous_posts_enabled,
             created_at: current.created_at,
+            time_zone: current.time_zone,
         };
+        if let Some(tz) = &input.time_zone {
+            row.time_zone = check_time_zone(tz)?;
+        }
         if let Some(name) = &input.name {
             row.name = check_name("name", name, MAX_NAME_CHARS)?;
         }

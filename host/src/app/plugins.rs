@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use courtyard_domain::{GroupId, OrgId};
-use courtyard_runtime::api::{Actor as PluginActor, Scope};
+use courtyard_runtime::api::{Actor as PluginActor, Grants, Scope};
 use courtyard_runtime::manifest::{Manifest, version_cmp};
 use courtyard_runtime::{
-    ActionReply, Call, CallError, CommandReply, HookDecision, Limits, Runtime,
+    ActionInput, Call, CallError, CommandReply, HookDecision, Lifecycle, Limits, Runtime,
 };
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
@@ -24,7 +24,11 @@ use super::{App, AppError, OrNotFound, Result, parse_id};
 use crate::store::plugins::{self as ps, AuditRow, EnablementRow, InstallRow, PackageRow};
 use crate::store::{StoreError, messages, now_millis};
 
+mod capabilities;
+pub(crate) mod jobs;
+mod lifecycle;
 pub mod services;
+pub mod surfaces;
 
 /// Consecutive faults before a plugin is suspended in a group.
 const BREAKER_THRESHOLD: i64 = 3;
@@ -40,6 +44,8 @@ pub struct Plugins {
     compiled: RwLock<HashMap<String, Arc<courtyard_runtime::Plugin>>>,
     bundled: Vec<PackageRow>,
     logs: Mutex<HashMap<(String, String), VecDeque<LogLine>>>,
+    /// This process's name when it claims timers.
+    pub node: String,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -89,6 +95,9 @@ pub struct InstallView {
     pub package: PackageView,
     /// Capabilities the organization granted (a subset of what the package asks for).
     pub grants: Vec<String>,
+    /// With `http`: the hosts the organization allows it to reach (a subset of the
+    /// package's `http_hosts`).
+    pub http_hosts: Vec<String>,
     pub installed_at: i64,
     pub updated_at: i64,
 }
@@ -128,12 +137,16 @@ pub struct InstallPlugin {
     pub package: Option<UploadedPackage>,
     /// Capabilities to grant; all that the package asks for when omitted.
     pub grants: Option<Vec<String>>,
+    /// Hosts the plugin may reach with `http`; all that the package lists when omitted.
+    pub http_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateInstall {
     pub grants: Vec<String>,
+    /// Hosts the plugin may reach with `http`; unchanged when omitted.
+    pub http_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -163,13 +176,15 @@ pub struct RunAction {
     pub value: String,
 }
 
-/// What running a command or pressing a button produced.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+/// What running a command, pressing a button or submitting a form produced.
+#[derive(Clone, Debug, Default, Serialize, ToSchema)]
 pub struct PluginReply {
     /// Text only the caller sees.
     pub ephemeral: Option<String>,
     /// The message posted or updated, if any.
     pub message: Option<super::views::MessageView>,
+    /// A form for the caller to fill in, with the token to submit it.
+    pub form: Option<surfaces::IssuedForm>,
 }
 
 fn localized(l: &courtyard_runtime::manifest::Localized) -> LocalizedText {
@@ -213,8 +228,42 @@ fn manifest_of(row: &PackageRow) -> Result<Manifest> {
     })
 }
 
-fn grants_of(row: &InstallRow) -> Vec<String> {
-    serde_json::from_str(&row.grants).unwrap_or_default()
+/// Grants as stored: an object since contract 0.2.0, a bare list of capabilities before.
+pub(crate) fn grants_of(row: &InstallRow) -> Grants {
+    serde_json::from_str::<Grants>(&row.grants)
+        .or_else(|_| {
+            serde_json::from_str::<Vec<String>>(&row.grants).map(|capabilities| Grants {
+                capabilities,
+                http_hosts: Vec::new(),
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// Checks requested grants against the manifest: an admin can narrow, never widen.
+fn checked_grants(
+    manifest: &Manifest,
+    capabilities: Option<Vec<String>>,
+    http_hosts: Option<Vec<String>>,
+) -> Result<Grants> {
+    let capabilities = capabilities.unwrap_or_else(|| manifest.capabilities.clone());
+    if let Some(extra) = capabilities.iter().find(|c| !manifest.has_capability(c)) {
+        return Err(AppError::invalid(
+            "invalid_grant",
+            format!("the plugin does not ask for `{extra}`"),
+        ));
+    }
+    let http_hosts = http_hosts.unwrap_or_else(|| manifest.http_hosts.clone());
+    if let Some(extra) = http_hosts.iter().find(|h| !manifest.http_hosts.contains(h)) {
+        return Err(AppError::invalid(
+            "invalid_grant",
+            format!("the plugin does not ask to reach `{extra}`"),
+        ));
+    }
+    Ok(Grants {
+        capabilities,
+        http_hosts,
+    })
 }
 
 fn enablement_view(e: EnablementRow, now: i64) -> EnablementView {
@@ -245,6 +294,7 @@ impl Plugins {
             compiled: RwLock::new(HashMap::new()),
             bundled: Vec::new(),
             logs: Mutex::new(HashMap::new()),
+            node: courtyard_domain::MessageId::generate().into_string(),
         })
     }
 
@@ -308,11 +358,20 @@ impl Plugins {
     }
 }
 
-/// A plugin ready to call in one group.
+/// A plugin ready to call in one group (or, for calls outside any group, in its
+/// organization: then `enablement` is a stand-in with an empty group id and no settings).
 pub(crate) struct Ready {
     pub code: Arc<courtyard_runtime::Plugin>,
     pub enablement: EnablementRow,
-    pub grants: Arc<Vec<String>>,
+    pub grants: Arc<Grants>,
+    /// The organization's time zone (IANA name).
+    pub time_zone: String,
+}
+
+impl Ready {
+    pub fn in_group(&self) -> bool {
+        !self.enablement.group_id.is_empty()
+    }
 }
 
 impl App {
@@ -447,21 +506,11 @@ impl App {
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::invalid("invalid_package", e.to_string()))?;
-        let grants = match input.grants {
-            None => manifest.capabilities.clone(),
-            Some(g) => {
-                if let Some(extra) = g.iter().find(|c| !manifest.has_capability(c)) {
-                    return Err(AppError::invalid(
-                        "invalid_grant",
-                        format!("the plugin does not ask for `{extra}`"),
-                    ));
-                }
-                g
-            }
-        };
+        let grants = checked_grants(&manifest, input.grants, input.http_hosts)?;
         let existing = ps::install(&self.store.read, org.as_str(), &manifest.id)
             .await
             .ok();
+        let mut previous_version = None;
         if let Some(current) = &existing {
             let current_pkg = ps::package(&self.store.read, &current.package_sha).await?;
             if version_cmp(&manifest.version, &current_pkg.version)
@@ -472,13 +521,23 @@ impl App {
                     current_pkg.version, manifest.version
                 )));
             }
+            previous_version = Some(current_pkg.version);
         }
+        let code = Arc::new(code);
+        self.lifecycle_before_install(
+            auth,
+            org.as_str(),
+            code.clone(),
+            grants.clone(),
+            previous_version,
+        )
+        .await?;
         let now = now_millis();
         let install = InstallRow {
             org_id: org.as_str().to_owned(),
             plugin_id: manifest.id.clone(),
             package_sha: row.sha256.clone(),
-            grants: serde_json::to_string(&grants).unwrap_or_else(|_| "[]".into()),
+            grants: serde_json::to_string(&grants).unwrap_or_else(|_| "{}".into()),
             installed_by: auth.actor.person_id.as_str().to_owned(),
             installed_at: existing.as_ref().map_or(now, |e| e.installed_at),
             updated_at: now,
@@ -502,11 +561,13 @@ impl App {
         self.plugins
             .compiled
             .write()
-            .insert(row.sha256.clone(), Arc::new(code));
+            .insert(row.sha256.clone(), code);
+        self.sync_schedules(org.as_str(), &manifest).await?;
         Ok(InstallView {
             org_id: install.org_id,
             package: package_view(&manifest, &row.sha256),
-            grants,
+            grants: grants.capabilities,
+            http_hosts: grants.http_hosts,
             installed_at: install.installed_at,
             updated_at: now,
         })
@@ -522,10 +583,12 @@ impl App {
         for install in ps::installs(&self.store.read, org.as_str()).await? {
             let pkg = ps::package(&self.store.read, &install.package_sha).await?;
             let manifest = manifest_of(&pkg)?;
+            let grants = grants_of(&install);
             out.push(InstallView {
                 org_id: install.org_id.clone(),
                 package: package_view(&manifest, &pkg.sha256),
-                grants: grants_of(&install),
+                grants: grants.capabilities,
+                http_hosts: grants.http_hosts,
                 installed_at: install.installed_at,
                 updated_at: install.updated_at,
             });
@@ -546,20 +609,18 @@ impl App {
             .or_not_found("plugin")?;
         let pkg = ps::package(&self.store.read, &install.package_sha).await?;
         let manifest = manifest_of(&pkg)?;
-        if let Some(extra) = input.grants.iter().find(|c| !manifest.has_capability(c)) {
-            return Err(AppError::invalid(
-                "invalid_grant",
-                format!("the plugin does not ask for `{extra}`"),
-            ));
-        }
-        install.grants = serde_json::to_string(&input.grants).unwrap_or_else(|_| "[]".into());
+        let http_hosts = input
+            .http_hosts
+            .or_else(|| Some(grants_of(&install).http_hosts));
+        let grants = checked_grants(&manifest, Some(input.grants), http_hosts)?;
+        install.grants = serde_json::to_string(&grants).unwrap_or_else(|_| "{}".into());
         install.updated_at = now_millis();
         let audit = self.record(
             auth,
             org.as_str(),
             "plugin.grants_changed",
             plugin,
-            serde_json::json!({"grants": input.grants}),
+            serde_json::json!({"grants": grants}),
         );
         let stored = install.clone();
         self.writer
@@ -573,7 +634,8 @@ impl App {
         Ok(InstallView {
             org_id: install.org_id.clone(),
             package: package_view(&manifest, &pkg.sha256),
-            grants: input.grants,
+            grants: grants.capabilities,
+            http_hosts: grants.http_hosts,
             installed_at: install.installed_at,
             updated_at: install.updated_at,
         })
@@ -594,9 +656,9 @@ impl App {
                 "uninstalling deletes the plugin's data; repeat with ?confirm=true",
             ));
         }
-        ps::install(&self.store.read, org.as_str(), plugin)
-            .await
-            .or_not_found("plugin")?;
+        let ready = self.ready_for(org.as_str(), plugin, None).await?;
+        self.lifecycle_notice(Some(auth), &ready, Lifecycle::Uninstalling)
+            .await;
         let audit = self.record(
             auth,
             org.as_str(),
@@ -609,6 +671,8 @@ impl App {
             .write(move |tx| {
                 Box::pin(async move {
                     ps::uninstall(tx, &o, &p).await?;
+                    crate::store::records::delete_all(tx, &o, &p).await?;
+                    crate::store::timers::delete_all(tx, &o, &p).await?;
                     ps::audit(tx, &audit).await
                 })
             })
@@ -689,6 +753,15 @@ impl App {
                 })
             })
             .await?;
+        if let Ok(ready) = self
+            .ready_for(group.org.as_str(), plugin, Some(group.id.as_str()))
+            .await
+        {
+            self.lifecycle_notice(Some(auth), &ready, Lifecycle::Enabled)
+                .await;
+        }
+        let data = serde_json::json!({"plugin_id": plugin, "group_id": group.id.as_str()});
+        self.dispatch_event(Some(auth), &group.org, &group.id, "plugin.enabled", data);
         Ok(enablement_view(row, now_millis()))
     }
 
@@ -698,6 +771,15 @@ impl App {
             return Err(AppError::Forbidden(
                 "only the group's owners and admins (or org admins) disable plugins",
             ));
+        }
+        if let Some(ready) = self
+            .ready_for(group.org.as_str(), plugin, Some(group.id.as_str()))
+            .await
+            .ok()
+            .filter(|r| r.in_group())
+        {
+            self.lifecycle_notice(Some(auth), &ready, Lifecycle::Disabled)
+                .await;
         }
         let audit = self.record(
             auth,
@@ -720,6 +802,8 @@ impl App {
             })
             .await?;
         if removed {
+            let data = serde_json::json!({"plugin_id": plugin, "group_id": group.id.as_str()});
+            self.dispatch_event(Some(auth), &group.org, &group.id, "plugin.disabled", data);
             Ok(())
         } else {
             Err(AppError::NotFound("plugin"))
@@ -744,7 +828,12 @@ impl App {
     /// Plugins enabled in a group, with their code and grants.
     pub(crate) async fn ready_in(&self, org: &str, group: &str) -> Result<Vec<Ready>> {
         let mut out = Vec::new();
-        for enablement in ps::enablements_in_group(&self.store.read, group).await? {
+        let enablements = ps::enablements_in_group(&self.store.read, group).await?;
+        if enablements.is_empty() {
+            return Ok(out);
+        }
+        let time_zone = self.org_time_zone(org).await?;
+        for enablement in enablements {
             let Ok(install) = ps::install(&self.store.read, org, &enablement.plugin_id).await
             else {
                 continue;
@@ -754,9 +843,49 @@ impl App {
                 code,
                 grants: Arc::new(grants_of(&install)),
                 enablement,
+                time_zone: time_zone.clone(),
             });
         }
         Ok(out)
+    }
+
+    /// A plugin installed in an organization, for a call in `group` when it is enabled
+    /// there, or outside any group (a timer, a lifecycle stage, a route, another plugin's
+    /// call) otherwise.
+    pub(crate) async fn ready_for(
+        &self,
+        org: &str,
+        plugin: &str,
+        group: Option<&str>,
+    ) -> Result<Ready> {
+        let install = ps::install(&self.store.read, org, plugin)
+            .await
+            .or_not_found("plugin")?;
+        let code = self.compiled(&install.package_sha).await?;
+        let enablement = match group {
+            Some(g) => ps::enablements_in_group(&self.store.read, g)
+                .await?
+                .into_iter()
+                .find(|e| e.plugin_id == plugin),
+            None => None,
+        };
+        let time_zone = self.org_time_zone(org).await?;
+        Ok(match enablement {
+            Some(enablement) => Ready {
+                code,
+                grants: Arc::new(grants_of(&install)),
+                enablement,
+                time_zone,
+            },
+            None => Ready::stand_in(code, grants_of(&install), org, time_zone),
+        })
+    }
+
+    pub(crate) async fn org_time_zone(&self, org: &str) -> Result<String> {
+        let org = crate::store::orgs::get(&self.store.read, &OrgId::from_trusted(org.to_owned()))
+            .await
+            .or_not_found("organization")?;
+        Ok(org.time_zone)
     }
 
     pub async fn group_commands(&self, auth: &Auth, group_id: &str) -> Result<Vec<CommandView>> {
@@ -790,6 +919,9 @@ impl App {
             }),
             request_id: courtyard_domain::MessageId::generate().into_string(),
             settings: serde_json::from_str(&ready.enablement.settings).unwrap_or_default(),
+            locale: auth.map_or("en", |a| a.locale.as_str()).to_owned(),
+            time_zone: ready.time_zone.clone(),
+            call_depth: 0,
         }
     }
 
@@ -832,7 +964,15 @@ impl App {
     /// Counts a call's outcome toward the circuit breaker.
     pub(crate) async fn health(&self, ready: &Ready, outcome: Option<&CallError>) {
         let fault = outcome.filter(|e| e.is_fault()).map(|e| e.to_string());
-        if fault.is_none() && ready.enablement.failures == 0 {
+        if let Some(fault) = &fault {
+            self.plugins.log(
+                &Scope::system(&ready.enablement.plugin_id, &ready.enablement.org_id, None),
+                "error",
+                &format!("call failed: {fault}"),
+            );
+        }
+        // The breaker is per group; calls outside a group are logged only.
+        if !ready.in_group() || (fault.is_none() && ready.enablement.failures == 0) {
             return;
         }
         let backoff =
@@ -977,7 +1117,13 @@ impl App {
             CommandReply::Ephemeral(text) => {
                 return Ok(PluginReply {
                     ephemeral: Some(text),
-                    message: None,
+                    ..PluginReply::default()
+                });
+            }
+            CommandReply::Form(form) => {
+                return Ok(PluginReply {
+                    form: Some(self.sign_form(auth, &ready, None, form)),
+                    ..PluginReply::default()
                 });
             }
             CommandReply::None => None,
@@ -991,8 +1137,8 @@ impl App {
             ),
         };
         Ok(PluginReply {
-            ephemeral: None,
             message,
+            ..PluginReply::default()
         })
     }
 
@@ -1034,60 +1180,15 @@ impl App {
             ));
         }
         let ready = self
-            .ready_in(group.org.as_str(), group.id.as_str())
-            .await?
-            .into_iter()
-            .find(|r| &r.enablement.plugin_id == plugin_id)
-            .ok_or_else(|| {
-                AppError::invalid(
-                    "plugin_disabled",
-                    "the plugin behind this card is not enabled here any more",
-                )
-            })?;
-        Self::refuse_if_suspended(&ready)?;
-        let call = self.call_for(
-            Some(auth),
-            group.org.as_str(),
-            Some(group.id.as_str()),
-            &ready,
-        );
-        let outcome = self
-            .plugins
-            .runtime
-            .action(
-                &ready.code,
-                call.clone(),
-                row.id.clone(),
-                input.action_id,
-                input.value,
-            )
-            .await;
-        self.health(&ready, outcome.as_ref().err()).await;
-        match outcome.map_err(|e| self.call_failed(plugin_id, &e))? {
-            ActionReply::Ephemeral(text) => Ok(PluginReply {
-                ephemeral: Some(text),
-                message: None,
-            }),
-            ActionReply::None => Ok(PluginReply {
-                ephemeral: None,
-                message: None,
-            }),
-            ActionReply::UpdateCard(card) => {
-                let message = self
-                    .plugin_update_card(&call.scope, &row.id, card)
-                    .await
-                    .map_err(|e| match e {
-                        courtyard_runtime::api::HostError::NotFound => {
-                            AppError::NotFound("message")
-                        }
-                        other => AppError::Internal(anyhow::anyhow!("{other}")),
-                    })?;
-                Ok(PluginReply {
-                    ephemeral: None,
-                    message: Some(message),
-                })
-            }
-        }
+            .enabled_plugin(group.org.as_str(), group.id.as_str(), plugin_id)
+            .await?;
+        let input = ActionInput {
+            message_id: Some(row.id.clone()),
+            action_id: input.action_id,
+            value: input.value,
+            form_values: None,
+        };
+        self.run_plugin_action(auth, &ready, input).await
     }
 
     /// Runs the before-message hooks of the group's plugins in turn. Returns the body to
@@ -1148,6 +1249,29 @@ impl App {
         Ok(body)
     }
 
+    /// A plugin's pending timers and scheduled jobs in an organization, soonest first.
+    pub async fn plugin_timers(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        plugin: &str,
+    ) -> Result<Vec<TimerView>> {
+        let org = self.require_admin(auth, org_id)?;
+        let mut rows = crate::store::timers::list(&self.store.read, org.as_str(), plugin).await?;
+        rows.sort_by_key(|t| t.due_at);
+        Ok(rows
+            .into_iter()
+            .map(|t| TimerView {
+                id: t.id,
+                kind: t.kind,
+                key: t.key,
+                group_id: t.group_id,
+                due_at: t.due_at,
+                attempts: t.attempts,
+            })
+            .collect())
+    }
+
     pub fn plugin_logs(&self, auth: &Auth, org_id: &str, plugin: &str) -> Result<Vec<LogLine>> {
         let org = self.require_admin(auth, org_id)?;
         Ok(self.plugins.logs(org.as_str(), plugin))
@@ -1178,6 +1302,19 @@ impl App {
             })
             .collect())
     }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TimerView {
+    pub id: String,
+    /// `timer` (set by the plugin) or `schedule` (from its manifest).
+    pub kind: String,
+    /// The timer's key, or the schedule's name.
+    pub key: String,
+    pub group_id: Option<String>,
+    pub due_at: i64,
+    /// Failed deliveries so far.
+    pub attempts: i64,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

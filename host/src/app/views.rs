@@ -16,6 +16,8 @@ pub struct OrgView {
     pub read_receipts_enabled: bool,
     pub anonymous_posts_enabled: bool,
     pub created_at: i64,
+    /// IANA time zone; scheduled plugin jobs run in it.
+    pub time_zone: String,
 }
 
 impl From<OrgRow> for OrgView {
@@ -27,6 +29,7 @@ impl From<OrgRow> for OrgView {
             read_receipts_enabled: r.read_receipts_enabled,
             anonymous_posts_enabled: r.anonymous_posts_enabled,
             created_at: r.created_at,
+            time_zone: r.time_zone,
         }
     }
 }

@@ -16,12 +16,17 @@ pub struct ErrorBody {
     pub code: String,
     /// For people; wording may change.
     pub message: String,
+    /// For `invalid_form`: what is wrong with each field, in English and Chinese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub fields: Option<serde_json::Value>,
 }
 
 pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
     let body = ErrorBody {
         code: code.to_owned(),
         message: message.into(),
+        fields: None,
     };
     (status, Json(body)).into_response()
 }
@@ -37,6 +42,14 @@ impl IntoResponse for AppError {
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             AppError::Gone(_) => (StatusCode::GONE, "too_old"),
             AppError::PluginFailed(_) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
+            AppError::InvalidForm(fields) => {
+                let body = ErrorBody {
+                    code: "invalid_form".into(),
+                    message: self.to_string(),
+                    fields: Some(fields.clone()),
+                };
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

@@ -45,11 +45,20 @@ impl FromRequestParts<App> for Authed {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, AppError> {
+        let locale = crate::app::auth::locale_from_accept_language(
+            parts
+                .headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok()),
+        );
         if let Some(token) = bearer_token(parts) {
-            return Ok(Authed(app.authenticate(token).await?));
+            let mut auth = app.authenticate(token).await?;
+            auth.locale = locale.into();
+            return Ok(Authed(auth));
         }
         let token = cookie_token(parts).ok_or(AppError::Unauthenticated)?;
-        let auth = app.authenticate(token).await?;
+        let mut auth = app.authenticate(token).await?;
+        auth.locale = locale.into();
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts

@@ -78,15 +78,16 @@ pub fn router(app: App) -> Router {
     let doc_json = doc
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
-    api.route(
-        "/api/openapi.json",
-        get(move || async move { ([("content-type", "application/json")], doc_json) }),
-    )
-    .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
-    .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
-    .layer(TraceLayer::new_for_http())
-    .with_state(app)
+    api.merge(api::plugins::plugin_routes())
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([("content-type", "application/json")], doc_json) }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app)
 }
 
 #[derive(serde::Serialize, utoipa::ToSchema)]

@@ -12,7 +12,9 @@ pub mod messages;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
+pub mod records;
 pub mod sessions;
+pub mod timers;
 pub mod writer;
 
 use std::path::Path;

@@ -35,6 +35,17 @@ pub async fn get(pools: &Pools, id: &PersonId) -> Result<PersonRow> {
 }
 
 /// A person with their password hash, for sign-in only.
+/// Active people of an organization holding a role, by name.
+pub async fn with_role(pools: &Pools, org: &str, role: &str, limit: i64) -> Result<Vec<PersonRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people WHERE org_id = $1 AND role = $2 AND status = 'active' \
+         ORDER BY display_name, id LIMIT $3"
+    );
+    Ok(
+        on_db!(pools, p => sqlx::query_as(&sql).bind(org).bind(role).bind(limit).fetch_all(p).await)?,
+    )
+}
+
 pub async fn credentials(
     pools: &Pools,
     email: &str,

@@ -4,7 +4,10 @@
 
 use std::collections::BTreeMap;
 
-use courtyard_runtime::api::{Group, HostApi, HostError, HostResult, LogLevel, Person, Scope};
+use courtyard_runtime::api::{
+    Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel, Person,
+    Record, RecordPage, Scope, Target,
+};
 use parking_lot::Mutex;
 
 #[derive(Default)]
@@ -101,6 +104,77 @@ impl HostApi for FakeHost {
         Ok(vec![])
     }
     fn log(&self, _: &Scope, _: LogLevel, _: &str) {}
+    async fn with_role(&self, _: &Scope, _: &str, _: u32) -> HostResult<Vec<Person>> {
+        Ok(vec![])
+    }
+    async fn is_member(&self, _: &Scope, _: &str, _: &str) -> HostResult<bool> {
+        Ok(false)
+    }
+    async fn reply(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: String,
+        _: Option<serde_json::Value>,
+    ) -> HostResult<String> {
+        Ok("m3".into())
+    }
+    async fn record_get(&self, _: &Scope, _: &str, _: &str) -> HostResult<Option<Record>> {
+        Ok(None)
+    }
+    async fn record_put(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: &str,
+        _: String,
+        _: Vec<Link>,
+        expected: u64,
+    ) -> HostResult<u64> {
+        Ok(expected + 1)
+    }
+    async fn record_delete(&self, _: &Scope, _: &str, _: &str) -> HostResult<bool> {
+        Ok(false)
+    }
+    async fn record_find(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: Option<&str>,
+        _: &Target,
+        _: Option<String>,
+        _: u32,
+    ) -> HostResult<RecordPage> {
+        Ok((vec![], None))
+    }
+    async fn record_list(
+        &self,
+        _: &Scope,
+        _: &str,
+        _: Option<String>,
+        _: u32,
+    ) -> HostResult<RecordPage> {
+        Ok((vec![], None))
+    }
+    async fn timer_set(&self, _: &Scope, _: &str, _: i64, _: String) -> HostResult<String> {
+        Ok("t1".into())
+    }
+    async fn timer_cancel(&self, _: &Scope, _: &str) -> HostResult<bool> {
+        Ok(false)
+    }
+    async fn http_fetch(&self, _: &Scope, _: HttpRequest) -> HostResult<HttpResponse> {
+        Err(HostError::Unavailable("no network in tests".into()))
+    }
+    async fn interop_call(&self, _: &Scope, _: &str, _: &str, _: String) -> HostResult<String> {
+        Err(HostError::NotFound)
+    }
+}
+
+pub fn grants(capabilities: &[&str]) -> std::sync::Arc<courtyard_runtime::api::Grants> {
+    std::sync::Arc::new(courtyard_runtime::api::Grants {
+        capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
+        http_hosts: vec![],
+    })
 }
 
 pub fn wasm(name: &str) -> Vec<u8> {
@@ -127,5 +201,8 @@ pub fn scope() -> Scope {
         }),
         request_id: "r1".into(),
         settings: serde_json::json!({"max_sides": 100}),
+        locale: "en".into(),
+        time_zone: "Asia/Shanghai".into(),
+        call_depth: 0,
     }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use courtyard_domain::policy::{self, Actor, PersonFacts};
 use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId, Role, markup};
-use courtyard_runtime::api::{Group, HostApi, HostError, HostResult, LogLevel, Person, Scope};
+use courtyard_runtime::api::{
+    Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel, Person,
+    Record, RecordPage, Scope, Target,
+};
 
 use crate::app::App;
 use crate::app::messages::Renderer;
@@ -22,7 +25,7 @@ use crate::store::{StoreError, groups, now_millis};
 const KV_QUOTA_BYTES: i64 = 10 << 20;
 
 pub(crate) struct Services {
-    app: App,
+    pub(super) app: App,
 }
 
 impl Services {
@@ -32,7 +35,7 @@ impl Services {
     }
 }
 
-fn person(row: PersonRow) -> Person {
+pub(super) fn person(row: PersonRow) -> Person {
     Person {
         guest: row.role == Role::Guest.as_str(),
         id: row.id,
@@ -150,7 +153,7 @@ impl Services {
     }
 
     /// A group of the plugin's organization where the plugin is enabled.
-    async fn enabled_group(
+    pub(super) async fn enabled_group(
         &self,
         scope: &Scope,
         id: &str,
@@ -346,7 +349,7 @@ impl HostApi for Services {
         };
         let view = self
             .app
-            .insert_plugin_message(scope, &group_id, String::new(), Some(card))
+            .insert_plugin_message(scope, &group_id, String::new(), Some(card), None)
             .await?;
         Ok(view.id)
     }
@@ -467,6 +470,103 @@ impl HostApi for Services {
         tracing::info!(plugin = %scope.plugin_id, org = %scope.org_id, request = %scope.request_id, level, "plugin: {message}");
         self.app.plugins.log(scope, level, message);
     }
+
+    async fn with_role(&self, scope: &Scope, role: &str, limit: u32) -> HostResult<Vec<Person>> {
+        self.with_role_impl(scope, role, limit).await
+    }
+
+    async fn is_member(&self, scope: &Scope, group_id: &str, person_id: &str) -> HostResult<bool> {
+        self.is_member_impl(scope, group_id, person_id).await
+    }
+
+    async fn reply(
+        &self,
+        scope: &Scope,
+        parent_id: &str,
+        body: String,
+        card: Option<serde_json::Value>,
+    ) -> HostResult<String> {
+        self.reply_impl(scope, parent_id, body, card).await
+    }
+
+    async fn record_get(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        id: &str,
+    ) -> HostResult<Option<Record>> {
+        self.record_get_impl(scope, collection, id).await
+    }
+
+    async fn record_put(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        id: &str,
+        data: String,
+        links: Vec<Link>,
+        expected_version: u64,
+    ) -> HostResult<u64> {
+        self.record_put_impl(scope, collection, id, data, links, expected_version)
+            .await
+    }
+
+    async fn record_delete(&self, scope: &Scope, collection: &str, id: &str) -> HostResult<bool> {
+        self.record_delete_impl(scope, collection, id).await
+    }
+
+    async fn record_find(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        rel: Option<&str>,
+        target: &Target,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> HostResult<RecordPage> {
+        self.record_find_impl(scope, collection, rel, target, cursor, limit)
+            .await
+    }
+
+    async fn record_list(
+        &self,
+        scope: &Scope,
+        collection: &str,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> HostResult<RecordPage> {
+        self.record_list_impl(scope, collection, cursor, limit)
+            .await
+    }
+
+    async fn timer_set(
+        &self,
+        scope: &Scope,
+        key: &str,
+        due_ms: i64,
+        payload: String,
+    ) -> HostResult<String> {
+        self.timer_set_impl(scope, key, due_ms, payload).await
+    }
+
+    async fn timer_cancel(&self, scope: &Scope, key: &str) -> HostResult<bool> {
+        self.timer_cancel_impl(scope, key).await
+    }
+
+    async fn http_fetch(&self, scope: &Scope, request: HttpRequest) -> HostResult<HttpResponse> {
+        self.http_fetch_impl(scope, request).await
+    }
+
+    async fn interop_call(
+        &self,
+        scope: &Scope,
+        plugin: &str,
+        operation: &str,
+        input: String,
+    ) -> HostResult<String> {
+        self.interop_call_impl(scope, plugin, operation, input)
+            .await
+    }
 }
 
 impl App {
@@ -482,7 +582,7 @@ impl App {
             markup::parse(&body)
                 .map_err(|e| crate::app::AppError::invalid("invalid_message", e.to_string()))?;
         }
-        self.insert_plugin_message(scope, group_id, body, card)
+        self.insert_plugin_message(scope, group_id, body, card, None)
             .await
             .map_err(|e| match e {
                 HostError::NotFound => crate::app::AppError::NotFound("group"),
@@ -496,6 +596,7 @@ impl App {
         group_id: &str,
         body: String,
         card: Option<serde_json::Value>,
+        thread_root: Option<String>,
     ) -> HostResult<MessageView> {
         let gid = GroupId::parse(group_id).ok_or(HostError::NotFound)?;
         let id = MessageId::generate().into_string();
@@ -508,7 +609,7 @@ impl App {
             author_id: None,
             author_proof: None,
             anonymous: false,
-            thread_root_id: None,
+            thread_root_id: thread_root,
             mentions: "[]".to_owned(),
             mentions_all: false,
             body,

@@ -1,7 +1,12 @@
 //! A plugin that misbehaves on request, so tests can prove the sandbox holds: every
 //! behaviour must be stopped or refused while the host keeps serving everyone else.
+//!
+//! The behaviours that ask the host for too much (`http-anywhere`, `records-spam`,
+//! `timer-spam`, `call-self`) answer with an ephemeral text saying what the host answered,
+//! e.g. `records-spam: wrote 170 records, then the host answered quota: …`.
 
 use courtyard_sdk::prelude::*;
+use serde_json::{Value, json};
 
 pub struct Hostile;
 
@@ -18,6 +23,75 @@ fn spin() -> Reply {
         if x == u64::MAX {
             return Reply::message("unreachable");
         }
+    }
+}
+
+/// How a host error reads in replies: `denied: …`, `quota: …`, `not-found`, `conflict`.
+fn describe(e: &Error) -> String {
+    let kind = match e.kind {
+        ErrorKind::NotFound => return "not-found".into(),
+        ErrorKind::Conflict => return "conflict".into(),
+        ErrorKind::Denied => "denied",
+        ErrorKind::Invalid => "invalid",
+        ErrorKind::Quota => "quota",
+        ErrorKind::Unavailable => "unavailable",
+        ErrorKind::Status(_) => "status",
+        ErrorKind::Data => "data",
+        _ => "error",
+    };
+    format!("{kind}: {}", e.message)
+}
+
+/// Upper bound for the spam loops; the host must say no long before.
+const SPAM_LIMIT: u32 = 1_000_000;
+
+fn http_anywhere() -> String {
+    match http::get("http://example.com/") {
+        Ok(r) => format!(
+            "http-anywhere: fetched http://example.com/ with status {}",
+            r.status
+        ),
+        Err(e) => format!("http-anywhere: the host answered {}", describe(&e)),
+    }
+}
+
+fn records_spam() -> String {
+    let spam: Collection<Value> = Collection::new("spam");
+    let filler = "x".repeat(60 * 1024);
+    let run = clock::now_ms();
+    for i in 0..SPAM_LIMIT {
+        let value = json!({"i": i, "filler": filler});
+        if let Err(e) = spam.put(&format!("{run}-{i}"), &value, &[], 0) {
+            return format!(
+                "records-spam: wrote {i} records, then the host answered {}",
+                describe(&e)
+            );
+        }
+    }
+    format!("records-spam: wrote {SPAM_LIMIT} records and the host never said no")
+}
+
+fn timer_spam() -> String {
+    let due = clock::now_ms() + 24 * 3600 * 1000;
+    for i in 0..SPAM_LIMIT {
+        if let Err(e) = timers::set(&format!("spam-{i}"), due, &i) {
+            return format!(
+                "timer-spam: set {i} timers, then the host answered {}",
+                describe(&e)
+            );
+        }
+    }
+    format!("timer-spam: set {SPAM_LIMIT} timers and the host never said no")
+}
+
+fn call_self() -> String {
+    match interop::call::<_, Value>("hostile", "recurse", &json!({"depth": 1})) {
+        Ok(deepest) => format!(
+            "call-self: {} nested calls, then the host answered {}",
+            deepest["depth"],
+            deepest["answer"].as_str().unwrap_or("nothing")
+        ),
+        Err(e) => format!("call-self: the host answered {}", describe(&e)),
     }
 }
 
@@ -51,6 +125,10 @@ impl Plugin for Hostile {
                 let person = people::get(args.get(1).unwrap_or(""))?;
                 Ok(Reply::message(format!("saw {}", person.display_name)))
             }
+            "http-anywhere" => Ok(Reply::ephemeral(http_anywhere())),
+            "records-spam" => Ok(Reply::ephemeral(records_spam())),
+            "timer-spam" => Ok(Reply::ephemeral(timer_spam())),
+            "call-self" => Ok(Reply::ephemeral(call_self())),
             "ok" => Ok(Reply::ephemeral("fine")),
             other => Err(Error::user(format!("unknown behaviour `{other}`"))),
         }
@@ -72,6 +150,22 @@ impl Plugin for Hostile {
                 ctx.actor_name()
             };
             let _ = messages::post(group, &format!("heard from {author} (actor {actor})"));
+        }
+    }
+
+    /// `recurse`: calls itself one level deeper until the host refuses; the deepest level
+    /// answers with its depth and what the host said, and every level passes that up.
+    fn call(_ctx: &Context, _caller: &str, operation: &str, input: Value) -> Result<Value> {
+        match operation {
+            "recurse" => {
+                let depth = input["depth"].as_u64().unwrap_or(0);
+                match interop::call::<_, Value>("hostile", "recurse", &json!({"depth": depth + 1}))
+                {
+                    Ok(deepest) => Ok(deepest),
+                    Err(e) => Ok(json!({"depth": depth, "answer": describe(&e)})),
+                }
+            }
+            other => Err(Error::user(format!("unknown operation `{other}`"))),
         }
     }
 
