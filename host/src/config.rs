@@ -43,6 +43,12 @@ pub struct Config {
     pub plugin_call_deadline_ms: u64,
     /// How often this node looks for due plugin timers and scheduled jobs, in milliseconds.
     pub plugin_timer_poll_ms: u64,
+    /// Records one plugin may keep in one organization.
+    pub plugin_records_max: i64,
+    /// Bytes of records one plugin may keep in one organization, in MiB.
+    pub plugin_records_mib: i64,
+    /// Pending timers one plugin may have in one organization.
+    pub plugin_timers_max: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +76,9 @@ impl Default for Config {
             plugin_memory_mib: 64,
             plugin_call_deadline_ms: 2000,
             plugin_timer_poll_ms: 1000,
+            plugin_records_max: 100_000,
+            plugin_records_mib: 100,
+            plugin_timers_max: 10_000,
         }
     }
 }

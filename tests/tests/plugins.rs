@@ -441,6 +441,61 @@ async fn plugins_stay_inside_their_organization(backend: Backend) {
     assert!(err["message"].as_str().unwrap().contains("MiB"), "{err}");
 }
 
+/// The capabilities contract 0.2.0 added, abused: every one ends in a clear refusal.
+async fn new_capabilities_refuse_abuse(backend: Backend) {
+    let bundled = built("bundled-plugins");
+    let server = TestServer::start_with(backend, move |c| {
+        c.bundled_plugins_dir = Some(bundled.clone());
+        c.plugin_records_max = 20;
+        c.plugin_timers_max = 30;
+    })
+    .await;
+    let org = server.org("Abuse Co").await;
+    let (_, admin) = server.person(&org, "Org Admin", "org_admin").await;
+    let (_, g) = admin
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Target"}))
+        .await;
+    let group = g["id"].as_str().unwrap();
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/plugins"),
+            hostile_package(None),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, _) = admin
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/groups/{group}/plugins/hostile"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    for (behaviour, expected) in [
+        ("http-anywhere", "http-anywhere: the host answered denied:"),
+        (
+            "records-spam",
+            "records-spam: wrote 20 records, then the host answered quota:",
+        ),
+        (
+            "timer-spam",
+            "timer-spam: set 30 timers, then the host answered quota:",
+        ),
+        (
+            "call-self",
+            "call-self: 3 nested calls, then the host answered denied:",
+        ),
+    ] {
+        let (status, reply) = command(&admin, group, &format!("/misbehave {behaviour}")).await;
+        assert_eq!(status, 200, "{behaviour}: {reply}");
+        let text = reply["ephemeral"].as_str().unwrap_or_default();
+        assert!(text.starts_with(expected), "{behaviour}: {text}");
+    }
+    // The host is fine and the plugin still answers.
+    let (status, fine) = command(&admin, group, "/misbehave ok").await;
+    assert_eq!(status, 200, "{fine}");
+}
+
 async fn before_message_hook(backend: Backend) {
     let w = world(backend, 2000).await;
     install_hostile(&w, "closed").await;
@@ -594,4 +649,5 @@ both_backends!(
     hostile_plugins_are_stopped,
     plugins_stay_inside_their_organization,
     before_message_hook,
+    new_capabilities_refuse_abuse,
 );

@@ -17,11 +17,6 @@ use crate::store::records::{self, LinkRow, RecordRow};
 use crate::store::timers::{self, TimerRow};
 use crate::store::{groups, messages, now_millis, people};
 
-/// Records one plugin may keep in one organization.
-const RECORDS_QUOTA: i64 = 100_000;
-const RECORDS_QUOTA_BYTES: i64 = 100 << 20;
-/// Pending timers one plugin may have in one organization.
-const TIMERS_QUOTA: i64 = 10_000;
 /// How far ahead a timer may be set.
 const TIMER_HORIZON_MS: i64 = 5 * 366 * 86_400_000;
 /// Calls between plugins nest at most this deep (A calls B calls C).
@@ -209,17 +204,19 @@ impl Services {
         let links: Vec<LinkRow> = links.into_iter().map(link_row).collect();
         let expected = i64::try_from(expected_version)
             .map_err(|_| HostError::Invalid("expected-version is out of range".into()))?;
+        let (max_count, max_mib) = (
+            self.app.config.plugin_records_max,
+            self.app.config.plugin_records_mib,
+        );
         self.app
             .writer
             .write(move |tx| {
                 Box::pin(async move {
                     if expected == 0 {
                         let (count, bytes) = records::usage(tx, &org, &plugin).await?;
-                        if count >= RECORDS_QUOTA || bytes + data.len() as i64 > RECORDS_QUOTA_BYTES
-                        {
+                        if count >= max_count || bytes + data.len() as i64 > max_mib << 20 {
                             return Ok(Err(HostError::Quota(format!(
-                                "a plugin keeps at most {RECORDS_QUOTA} records ({} MiB) per organization",
-                                RECORDS_QUOTA_BYTES >> 20
+                                "a plugin keeps at most {max_count} records ({max_mib} MiB) per organization"
                             ))));
                         }
                     }
@@ -331,17 +328,17 @@ impl Services {
             due_at: due_ms.max(now),
             attempts: 0,
         };
+        let quota = self.app.config.plugin_timers_max;
         self.app
             .writer
             .write(move |tx| {
                 Box::pin(async move {
                     let replacing =
                         timers::cancel(tx, &row.org_id, &row.plugin_id, "timer", &row.key).await?;
-                    if !replacing
-                        && timers::count(tx, &row.org_id, &row.plugin_id).await? >= TIMERS_QUOTA
+                    if !replacing && timers::count(tx, &row.org_id, &row.plugin_id).await? >= quota
                     {
                         return Ok(Err(HostError::Quota(format!(
-                            "a plugin has at most {TIMERS_QUOTA} pending timers per organization"
+                            "a plugin has at most {quota} pending timers per organization"
                         ))));
                     }
                     Ok(Ok(timers::set(tx, &row).await?))
