@@ -25,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::bindings::courtyard::plugin::types as t;
 
+mod wire;
+pub use wire::kind_name;
+
 pub use t::FieldKind;
 
 fn no_rules() -> t::Rules {

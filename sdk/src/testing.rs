@@ -21,6 +21,10 @@ use courtyard_host::app::auth::Auth;
 use courtyard_host::app::groups::{AddMember, CreateGroup};
 use courtyard_host::app::messages::PostMessage;
 use courtyard_host::app::people::CreatePerson;
+use courtyard_host::app::people::UpdatePerson;
+use courtyard_host::app::plugins::surfaces::{
+    IssuedForm, PageView, SubmitCardForm, SubmitIssuedForm,
+};
 use courtyard_host::app::plugins::{
     EnablePlugin, InstallPlugin, PluginReply, RunAction, RunCommand, UploadedPackage,
 };
@@ -48,6 +52,7 @@ pub struct TestGroup {
 pub struct Harness {
     pub app: App,
     pub org_id: String,
+    /// The plugin the harness started with ([`Harness::install`] adds more).
     pub plugin_id: String,
     admin: Auth,
     dir: PathBuf,
@@ -83,6 +88,8 @@ impl Harness {
         ));
         let config = Config {
             data_dir: dir.clone(),
+            // Timers fire when the test says so ([`Harness::advance`]), never behind its back.
+            plugin_timer_poll_ms: 24 * 3_600_000,
             ..Config::default()
         };
         let app = App::start(config).await?;
@@ -100,30 +107,33 @@ impl Harness {
             .map_err(failed)?;
         let admin = app.authenticate(&session.token).await.map_err(failed)?;
         let org_id = admin.person.org_id.clone();
-        let installed = app
-            .install_plugin(
-                &admin,
-                &org_id,
-                InstallPlugin {
-                    plugin_id: None,
-                    package: Some(UploadedPackage {
-                        manifest: manifest.to_owned(),
-                        wasm_base64: base64::engine::general_purpose::STANDARD.encode(wasm),
-                    }),
-                    grants: None,
-                    http_hosts: None,
-                },
-            )
-            .await
-            .map_err(failed)?;
+        let plugin_id = install(&app, &admin, &org_id, manifest, wasm).await?;
         Ok(Harness {
             app,
             org_id,
-            plugin_id: installed.package.id,
+            plugin_id,
             admin,
             dir,
             people: Default::default(),
         })
+    }
+
+    /// Builds and installs another plugin (e.g. one yours calls through `interop`), with
+    /// every capability it asks for; returns its id.
+    pub async fn install(&self, crate_dir: impl AsRef<Path>) -> anyhow::Result<String> {
+        let (wasm_path, manifest) = build_plugin(crate_dir)?;
+        let wasm = std::fs::read(&wasm_path)
+            .with_context(|| format!("reading {}", wasm_path.display()))?;
+        install(&self.app, &self.admin, &self.org_id, &manifest, &wasm).await
+    }
+
+    /// The organization's admin, who set the harness up.
+    pub fn admin(&self) -> TestPerson {
+        TestPerson {
+            id: self.admin.person.id.clone(),
+            name: self.admin.person.display_name.clone(),
+            auth: self.admin.clone(),
+        }
     }
 
     /// A member of the harness organization (role `member`, or `guest` via [`Harness::guest`]).
@@ -184,23 +194,87 @@ impl Harness {
         members: &[&TestPerson],
         settings: serde_json::Value,
     ) -> anyhow::Result<TestGroup> {
+        let group = self.team(owner, name, members).await?;
+        self.enable(owner, &group, &self.plugin_id, settings)
+            .await?;
+        Ok(group)
+    }
+
+    /// A team owned by `owner` with `members`, no plugin enabled yet.
+    pub async fn team(
+        &self,
+        owner: &TestPerson,
+        name: &str,
+        members: &[&TestPerson],
+    ) -> anyhow::Result<TestGroup> {
+        self.create_group(owner, "team", name, None, None, members)
+            .await
+    }
+
+    /// A department headed by `head` (under `parent`), whose `members` (and head) belong to
+    /// it in the directory: what `people.managers` walks.
+    pub async fn department(
+        &self,
+        name: &str,
+        head: Option<&TestPerson>,
+        parent: Option<&TestGroup>,
+        members: &[&TestPerson],
+    ) -> anyhow::Result<TestGroup> {
+        let admin = self.admin();
+        let group = self
+            .create_group(&admin, "department", name, head, parent, members)
+            .await?;
+        for person in members.iter().copied().chain(head) {
+            self.app
+                .update_person(
+                    &self.admin,
+                    &person.id,
+                    UpdatePerson {
+                        display_name: None,
+                        title: None,
+                        phone: None,
+                        avatar_url: None,
+                        company: None,
+                        department_id: Some(Some(group.id.clone())),
+                        role: None,
+                        status: None,
+                    },
+                )
+                .await
+                .map_err(failed)?;
+        }
+        Ok(group)
+    }
+
+    async fn create_group(
+        &self,
+        owner: &TestPerson,
+        kind: &str,
+        name: &str,
+        head: Option<&TestPerson>,
+        parent: Option<&TestGroup>,
+        members: &[&TestPerson],
+    ) -> anyhow::Result<TestGroup> {
         let group = self
             .app
             .create_group(
                 &owner.auth,
                 CreateGroup {
-                    kind: "team".into(),
+                    kind: kind.into(),
                     name: name.into(),
                     description: None,
                     org_id: None,
-                    parent_id: None,
-                    head_id: None,
+                    parent_id: parent.map(|p| p.id.clone()),
+                    head_id: head.map(|h| h.id.clone()),
                     member_ids: vec![],
                 },
             )
             .await
             .map_err(failed)?;
-        for m in members {
+        for m in members.iter().chain(head.as_ref()) {
+            if m.id == owner.id {
+                continue;
+            }
             self.app
                 .add_member(
                     &owner.auth,
@@ -213,11 +287,22 @@ impl Harness {
                 .await
                 .map_err(failed)?;
         }
+        Ok(TestGroup { id: group.id })
+    }
+
+    /// Enables an installed plugin in a group, as `owner` (a group or organization admin).
+    pub async fn enable(
+        &self,
+        owner: &TestPerson,
+        group: &TestGroup,
+        plugin: &str,
+        settings: serde_json::Value,
+    ) -> anyhow::Result<()> {
         self.app
             .enable_plugin(
                 &owner.auth,
                 &group.id,
-                &self.plugin_id,
+                plugin,
                 EnablePlugin {
                     settings: Some(settings),
                     hook_failure: None,
@@ -226,7 +311,7 @@ impl Harness {
             )
             .await
             .map_err(failed)?;
-        Ok(TestGroup { id: group.id })
+        Ok(())
     }
 
     /// Runs a slash command as `person` in `group`.
@@ -267,6 +352,95 @@ impl Harness {
             .await
     }
 
+    /// Submits a form a command, an action or a page handed out, as the browser would.
+    pub async fn submit(
+        &self,
+        person: &TestPerson,
+        form: &IssuedForm,
+        values: serde_json::Value,
+    ) -> Result<PluginReply, AppError> {
+        self.app
+            .submit_issued_form(
+                &person.auth,
+                SubmitIssuedForm {
+                    token: form.token.clone(),
+                    form: form.form.clone(),
+                    values,
+                },
+            )
+            .await
+    }
+
+    /// Submits the form `form_id` on a card.
+    pub async fn submit_on_card(
+        &self,
+        person: &TestPerson,
+        message_id: &str,
+        form_id: &str,
+        values: serde_json::Value,
+    ) -> Result<PluginReply, AppError> {
+        self.app
+            .submit_card_form(
+                &person.auth,
+                message_id,
+                SubmitCardForm {
+                    form_id: form_id.to_owned(),
+                    values,
+                },
+            )
+            .await
+    }
+
+    /// Opens a page of `plugin` in `group` (`query` without the `?`).
+    pub async fn page(
+        &self,
+        person: &TestPerson,
+        group: &TestGroup,
+        plugin: &str,
+        page: &str,
+        query: &str,
+    ) -> Result<PageView, AppError> {
+        self.app
+            .plugin_page(&person.auth, &group.id, plugin, page, query)
+            .await
+    }
+
+    /// The cards `plugin` sent `person` (`messages.send-card`), newest first.
+    pub async fn inbox(
+        &self,
+        person: &TestPerson,
+        plugin: &str,
+    ) -> Result<Vec<MessageView>, AppError> {
+        let direct = self
+            .app
+            .list_groups(&person.auth)
+            .await?
+            .into_iter()
+            .find(|g| g.kind == "direct" && g.name == plugin);
+        match direct {
+            Some(g) => {
+                self.app
+                    .history(&person.auth, &g.id, None, None, Some(200))
+                    .await
+            }
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Moves the time plugins see forward by `by` and fires every timer and schedule that
+    /// came due; returns how many fired. Reminders due in hours happen at once.
+    pub async fn advance(&self, by: std::time::Duration) -> anyhow::Result<usize> {
+        self.app.plugin_clock.advance(by);
+        let mut fired = 0;
+        loop {
+            let n = self.app.run_due_timers().await.map_err(failed)?;
+            if n == 0 {
+                return Ok(fired);
+            }
+            fired += n;
+        }
+    }
+
     /// Posts a message (before-message hooks run).
     pub async fn post(
         &self,
@@ -298,6 +472,32 @@ impl Harness {
             .history(&person.auth, &group.id, None, None, Some(200))
             .await
     }
+}
+
+async fn install(
+    app: &App,
+    admin: &Auth,
+    org_id: &str,
+    manifest: &str,
+    wasm: &[u8],
+) -> anyhow::Result<String> {
+    let installed = app
+        .install_plugin(
+            admin,
+            org_id,
+            InstallPlugin {
+                plugin_id: None,
+                package: Some(UploadedPackage {
+                    manifest: manifest.to_owned(),
+                    wasm_base64: base64::engine::general_purpose::STANDARD.encode(wasm),
+                }),
+                grants: None,
+                http_hosts: None,
+            },
+        )
+        .await
+        .map_err(failed)?;
+    Ok(installed.package.id)
 }
 
 impl Drop for Harness {

@@ -11,15 +11,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::{Backend, Client, TestServer};
+use common::{Backend, Client, TestServer, command, target_dir};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn target_dir() -> PathBuf {
-    std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
 
 /// An upload body for a test plugin, with its manifest passed through `edit`.
 fn package(crate_dir: &str, wasm: &str, edit: impl Fn(String) -> String) -> Value {
@@ -120,15 +114,6 @@ async fn world(backend: Backend) -> World {
         group,
         http_port,
     }
-}
-
-async fn command(client: &Client, group: &str, text: &str) -> (u16, Value) {
-    client
-        .post(
-            &format!("/api/v1/groups/{group}/commands"),
-            json!({"text": text}),
-        )
-        .await
 }
 
 /// Waits until the group's history has a message whose body matches; returns all matches.

@@ -8,14 +8,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use common::{Backend, Client, TestServer};
+use common::{Backend, Client, TestServer, command, target_dir};
 use serde_json::{Value, json};
-
-fn target_dir() -> PathBuf {
-    std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
 
 fn built(file: &str) -> PathBuf {
     let path = target_dir().join(file);
@@ -75,15 +69,6 @@ async fn world(backend: Backend, deadline_ms: u64) -> World {
         member,
         member_id,
     }
-}
-
-async fn command(client: &Client, group: &str, text: &str) -> (u16, Value) {
-    client
-        .post(
-            &format!("/api/v1/groups/{group}/commands"),
-            json!({"text": text}),
-        )
-        .await
 }
 
 async fn bundled_dice_in_one_group_only(backend: Backend) {

@@ -174,6 +174,10 @@ pub enum LogLevel {
 /// plugin's organization, and what the acting person may see.
 #[async_trait::async_trait]
 pub trait HostApi: Send + Sync + 'static {
+    /// Milliseconds since the Unix epoch as the plugin sees them (a test host may move time).
+    fn now_ms(&self) -> i64 {
+        crate::runtime::now_ms()
+    }
     async fn person(&self, scope: &Scope, id: &str) -> HostResult<Person>;
     async fn search_people(
         &self,

@@ -44,7 +44,9 @@ pub struct Manifest {
     /// admin may grant fewer.
     #[serde(default)]
     pub http_hosts: Vec<String>,
-    /// With `interop`: the plugins it may call.
+    /// With `interop`: the plugins it may call. A plugin may also call back any plugin that
+    /// lists it here (an engine telling its users the outcome), so an engine asks for
+    /// `interop` with no `calls` of its own.
     #[serde(default)]
     pub calls: Vec<String>,
     /// Operations other plugins may call through `interop`.
@@ -409,10 +411,10 @@ impl Manifest {
                 "at most 20 host names such as `api.example.com` or `10.0.0.5:8080`",
             ));
         }
-        if self.has_capability("interop") == self.calls.is_empty() {
+        if !self.calls.is_empty() && !self.has_capability("interop") {
             return Err(field(
                 "calls",
-                "list the plugins it calls exactly when it asks for `interop`",
+                "a plugin that calls others must ask for `interop`",
             ));
         }
         unique_slugs("calls", &self.calls, 20)?;
@@ -664,7 +666,9 @@ cron = "0 9 * * 1-5"
             ""
         ));
         assert!(bad("\"127.0.0.1:8080\"", "\"http://x\""));
-        assert!(bad("calls = [\"approvals\"]", ""));
+        assert!(bad("\"http\", \"interop\"]", "\"http\"]"));
+        // `interop` without `calls`: a plugin that only calls back those that call it.
+        assert!(!bad("calls = [\"approvals\"]", ""));
         assert!(bad("path = \"hello\"", "path = \"../etc\""));
         assert!(bad("cron = \"0 9 * * 1-5\"", "cron = \"whenever\""));
         assert!(bad("cron = \"0 9 * * 1-5\"", "every = \"5s\""));

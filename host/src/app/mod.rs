@@ -38,6 +38,8 @@ pub struct Inner {
     pub password_work: Semaphore,
     pub login_limiter: auth::LoginLimiter,
     pub plugins: plugins::Plugins,
+    /// What plugins see as now; a test harness moves it forward.
+    pub plugin_clock: crate::clock::PluginClock,
     /// One-time token for first-run setup, present while no platform admin exists.
     pub setup_token: parking_lot::Mutex<Option<String>>,
 }
@@ -101,6 +103,7 @@ impl App {
                 login_limiter,
                 plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
+                plugin_clock: Default::default(),
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));

@@ -22,13 +22,14 @@ use utoipa::ToSchema;
 use super::auth::Auth;
 use super::{App, AppError, OrNotFound, Result, parse_id};
 use crate::store::plugins::{self as ps, AuditRow, EnablementRow, InstallRow, PackageRow};
-use crate::store::{StoreError, messages, now_millis};
+use crate::store::{StoreError, now_millis};
 
 mod capabilities;
 pub(crate) mod jobs;
 mod lifecycle;
 pub mod services;
 pub mod surfaces;
+use surfaces::PluginCard;
 
 /// Consecutive faults before a plugin is suspended in a group.
 const BREAKER_THRESHOLD: i64 = 3;
@@ -1149,27 +1150,13 @@ impl App {
         message_id: &str,
         input: RunAction,
     ) -> Result<PluginReply> {
-        let id = parse_id("message", message_id, courtyard_domain::MessageId::parse)?;
-        let row = messages::get(&self.store.read, &id)
-            .await
-            .or_not_found("message")?;
-        let group = self
-            .seen_group(auth, &row.group_id)
-            .await
-            .map_err(|_| AppError::NotFound("message"))?;
-        if !group.rights.read {
-            return Err(AppError::NotFound("message"));
-        }
-        if !group.rights.post {
-            return Err(AppError::Forbidden("you cannot act in this group"));
-        }
-        let (Some(plugin_id), Some(card)) = (&row.plugin_id, &row.card) else {
-            return Err(AppError::invalid(
-                "not_a_card",
-                "this message has no buttons",
-            ));
-        };
-        let card: serde_json::Value = serde_json::from_str(card).unwrap_or_default();
+        let PluginCard { row, card, ready } = self
+            .plugin_card(
+                auth,
+                message_id,
+                ("not_a_card", "this message has no buttons"),
+            )
+            .await?;
         if row.deleted_at.is_some()
             || !courtyard_runtime::card::has_action(&card, &input.action_id)
             || input.value.len() > 2000
@@ -1179,9 +1166,6 @@ impl App {
                 "this card has no such button",
             ));
         }
-        let ready = self
-            .enabled_plugin(group.org.as_str(), group.id.as_str(), plugin_id)
-            .await?;
         let input = ActionInput {
             message_id: Some(row.id.clone()),
             action_id: input.action_id,

@@ -411,3 +411,20 @@ impl Ws {
         let _ = self.stream.send(tungstenite::Message::Close(None)).await;
     }
 }
+
+/// Where cargo puts build output (plugins are built into it before the tests run).
+pub fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target"))
+}
+
+/// Runs a slash command in a group.
+pub async fn command(client: &Client, group: &str, text: &str) -> (u16, Value) {
+    client
+        .post(
+            &format!("/api/v1/groups/{group}/commands"),
+            json!({"text": text}),
+        )
+        .await
+}

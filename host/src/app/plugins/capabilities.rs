@@ -15,7 +15,7 @@ use super::services::{Services, person};
 use crate::app::App;
 use crate::store::records::{self, LinkRow, RecordRow};
 use crate::store::timers::{self, TimerRow};
-use crate::store::{groups, messages, now_millis, people};
+use crate::store::{groups, messages, people};
 
 /// How far ahead a timer may be set.
 const TIMER_HORIZON_MS: i64 = 5 * 366 * 86_400_000;
@@ -308,7 +308,7 @@ impl Services {
         due_ms: i64,
         payload: String,
     ) -> HostResult<String> {
-        let now = now_millis();
+        let now = self.app.plugin_clock.now_ms();
         if due_ms > now.saturating_add(TIMER_HORIZON_MS) {
             return Err(HostError::Invalid(
                 "a timer is due at most five years ahead".into(),
@@ -445,6 +445,17 @@ impl App {
             .ready_for(&scope.org_id, plugin, scope.group_id.as_deref())
             .await
             .map_err(|_| HostError::NotFound)?;
+        let caller = self
+            .ready_for(&scope.org_id, &scope.plugin_id, None)
+            .await
+            .map_err(|_| HostError::NotFound)?;
+        let listed = caller.code.manifest.calls.iter().any(|c| c == plugin);
+        let calls_back = ready.code.manifest.calls.contains(&scope.plugin_id);
+        if !(listed || calls_back) {
+            return Err(HostError::Denied(format!(
+                "the manifest does not list `{plugin}` under `calls` (and `{plugin}` does not call this plugin)"
+            )));
+        }
         if !ready
             .code
             .manifest

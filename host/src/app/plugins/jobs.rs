@@ -12,8 +12,8 @@ use courtyard_runtime::{CallError, TimerDue};
 use futures_util::StreamExt;
 
 use crate::app::{App, Result};
+use crate::store::orgs;
 use crate::store::timers::{self, TimerRow};
-use crate::store::{now_millis, orgs};
 
 /// How long a claim holds: far beyond any call deadline, short enough to recover promptly.
 const LEASE_MS: i64 = 2 * 60_000;
@@ -58,7 +58,7 @@ impl App {
     /// Makes the schedule rows of one installed plugin match its manifest.
     pub(crate) async fn sync_schedules(&self, org: &str, manifest: &Manifest) -> Result<()> {
         let tz = self.org_time_zone(org).await?;
-        let now = now_millis();
+        let now = self.plugin_clock.now_ms();
         let wanted: Vec<(String, i64)> = manifest
             .schedules
             .iter()
@@ -87,10 +87,11 @@ impl App {
         Ok(())
     }
 
-    /// Claims and fires one batch of due timers; returns how many were claimed.
-    pub(crate) async fn run_due_timers(&self) -> Result<usize> {
+    /// Claims and fires one batch of due timers; returns how many were claimed. The timer
+    /// loop calls it; a test harness may too, right after moving the plugin clock.
+    pub async fn run_due_timers(&self) -> Result<usize> {
         let node = self.plugins.node.clone();
-        let now = now_millis();
+        let now = self.plugin_clock.now_ms();
         let due = self
             .writer
             .write(move |tx| {
@@ -107,7 +108,7 @@ impl App {
     async fn fire(&self, timer: TimerRow) {
         let outcome = self.deliver(&timer).await;
         let node = self.plugins.node.clone();
-        let now = now_millis();
+        let now = self.plugin_clock.now_ms();
         let next = match &outcome {
             Ok(manifest) if timer.kind == "schedule" => manifest
                 .as_ref()
@@ -188,7 +189,7 @@ impl App {
                     next_run(
                         &ready.code.manifest,
                         &timer.key,
-                        now_millis(),
+                        self.plugin_clock.now_ms(),
                         &ready.time_zone,
                     )
                 })

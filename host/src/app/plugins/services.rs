@@ -173,6 +173,10 @@ impl Services {
 
 #[async_trait::async_trait]
 impl HostApi for Services {
+    fn now_ms(&self) -> i64 {
+        self.app.plugin_clock.now_ms()
+    }
+
     async fn person(&self, scope: &Scope, id: &str) -> HostResult<Person> {
         Ok(person(self.visible_person(scope, id).await?))
     }

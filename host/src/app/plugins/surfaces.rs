@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 
 use super::{PluginReply, Ready};
 use crate::app::auth::Auth;
+use crate::app::groups::Seen;
 use crate::app::{App, AppError, OrNotFound, Result, parse_id};
 use crate::crypto;
 use crate::store::{messages, now_millis};
@@ -86,6 +87,13 @@ struct FormClaim {
 
 fn form_digest(form: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(form.to_string().as_bytes()))
+}
+
+/// A plugin card someone acts on, and the plugin that answers for it.
+pub(crate) struct PluginCard {
+    pub row: messages::MessageRow,
+    pub card: serde_json::Value,
+    pub ready: Ready,
 }
 
 impl App {
@@ -241,13 +249,14 @@ impl App {
         Ok(submission.values)
     }
 
-    /// Submits a form on a plugin card.
-    pub async fn submit_card_form(
+    /// A plugin's card the person may act on, with the plugin ready to answer for it.
+    /// `not_a_card` is the refusal when the message has no card.
+    pub(crate) async fn plugin_card(
         &self,
         auth: &Auth,
         message_id: &str,
-        input: SubmitCardForm,
-    ) -> Result<PluginReply> {
+        not_a_card: (&'static str, &'static str),
+    ) -> Result<PluginCard> {
         let id = parse_id("message", message_id, courtyard_domain::MessageId::parse)?;
         let row = messages::get(&self.store.read, &id)
             .await
@@ -262,22 +271,34 @@ impl App {
         if !group.rights.post {
             return Err(AppError::Forbidden("you cannot act in this group"));
         }
-        let (Some(plugin_id), Some(card)) = (&row.plugin_id, &row.card) else {
-            return Err(AppError::invalid(
-                "unknown_form",
-                "this message has no form",
-            ));
+        let (Some(plugin_id), Some(card)) = (row.plugin_id.clone(), row.card.as_deref()) else {
+            return Err(AppError::invalid(not_a_card.0, not_a_card.1));
         };
-        let card: serde_json::Value = serde_json::from_str(card).unwrap_or_default();
+        let card = serde_json::from_str(card).unwrap_or_default();
+        let ready = self.acting_plugin(auth, &group, &plugin_id).await?;
+        Ok(PluginCard { row, card, ready })
+    }
+
+    /// Submits a form on a plugin card.
+    pub async fn submit_card_form(
+        &self,
+        auth: &Auth,
+        message_id: &str,
+        input: SubmitCardForm,
+    ) -> Result<PluginReply> {
+        let PluginCard { row, card, ready } = self
+            .plugin_card(
+                auth,
+                message_id,
+                ("unknown_form", "this message has no form"),
+            )
+            .await?;
         let form_json = courtyard_runtime::card::form_in(&card, &input.form_id)
             .filter(|_| row.deleted_at.is_none())
             .cloned()
             .ok_or_else(|| AppError::invalid("unknown_form", "this card has no such form"))?;
         let values = self
             .validated_values(auth, &form_json, &input.values)
-            .await?;
-        let ready = self
-            .enabled_plugin(group.org.as_str(), group.id.as_str(), plugin_id)
             .await?;
         let input = ActionInput {
             message_id: Some(row.id.clone()),
@@ -302,9 +323,7 @@ impl App {
         let values = self
             .validated_values(auth, &input.form, &input.values)
             .await?;
-        let ready = self
-            .enabled_plugin(group.org.as_str(), group.id.as_str(), &claim.plugin)
-            .await?;
+        let ready = self.acting_plugin(auth, &group, &claim.plugin).await?;
         let input = ActionInput {
             message_id: claim.message,
             action_id: input.form["id"].as_str().unwrap_or_default().to_owned(),
@@ -312,6 +331,25 @@ impl App {
             form_values: Some(values),
         };
         self.run_plugin_action(auth, &ready, input).await
+    }
+
+    /// The plugin that answers a button or form in `group`: enabled there, or the group is
+    /// the person's direct conversation with the plugin (where `messages.send-card` puts
+    /// cards, e.g. an approver's inbox), in which case it acts for the organization.
+    async fn acting_plugin(&self, auth: &Auth, group: &Seen, plugin: &str) -> Result<Ready> {
+        let own_direct = format!("plugin:{plugin}:{}", auth.actor.person_id.as_str());
+        if group.row.group.direct_key.as_deref() == Some(own_direct.as_str()) {
+            let ready = self.ready_for(group.org.as_str(), plugin, None).await?;
+            if let Some(reason) = Self::suspended(&ready) {
+                return Err(AppError::invalid(
+                    "plugin_suspended",
+                    format!("the plugin `{plugin}` is suspended: {reason}"),
+                ));
+            }
+            return Ok(ready);
+        }
+        self.enabled_plugin(group.org.as_str(), group.id.as_str(), plugin)
+            .await
     }
 
     /// A plugin enabled in a group, or a clear refusal.

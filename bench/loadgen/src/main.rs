@@ -1,0 +1,466 @@
+//! `loadgen`: durable post throughput and post→acknowledgement latency of a running
+//! Courtyard server, measured over its public HTTP API only.
+//!
+//! Setup creates an organization, `--people` people with passwords (all signed in), one
+//! team group of `--group-size` of them and, with `--hook`, uploads the hostile test plugin
+//! and enables it in the group (`hook_failure: open`), so every post pays one sandboxed
+//! before-message hook call. Then `--concurrency` posters, each a signed-in member, post
+//! flat out (or at `--rate` messages/s in total) for `--seconds` after a warm-up. Every post
+//! carries a fresh `client_txn_id`; it counts when its 201 arrives, i.e. once it is
+//! committed. With `--server-pid` the server's CPU time and peak RSS are read from `/proc`.
+
+mod api;
+mod procfs;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+use tokio::time::sleep_until;
+
+use crate::api::{Api, SetupOptions, World};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    about = "Durable post throughput and acknowledgement latency of a running Courtyard server"
+)]
+struct Args {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    url: String,
+    /// The platform admin (created by `courtyard admin bootstrap`).
+    #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
+    admin_email: String,
+    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: String,
+    /// People to create in the organization.
+    #[arg(long, default_value_t = 64)]
+    people: usize,
+    /// Members of the group posted to [default: all the people].
+    #[arg(long)]
+    group_size: Option<usize>,
+    /// Concurrent posters; poster i posts as member i (modulo the group size).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Measured seconds (after the warm-up).
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// Warm-up seconds, posted but not counted.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// Post at this many messages/s in total (open loop, latency counted from each post's
+    /// scheduled time) instead of flat out.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Enable the hostile test plugin's before-message hook in the group.
+    #[arg(long)]
+    hook: bool,
+    /// With --hook: keep the manifest's event subscriptions (`message.created`), so every
+    /// post also runs an event handler in the background.
+    #[arg(long, requires = "hook")]
+    hook_events: bool,
+    /// The hostile plugin's component.
+    #[arg(
+        long,
+        default_value = "target/wasm32-wasip2/release/courtyard_plugin_hostile.wasm"
+    )]
+    plugin_wasm: PathBuf,
+    /// The hostile plugin's manifest.
+    #[arg(long, default_value = "tests/plugins/hostile/courtyard.toml")]
+    plugin_manifest: PathBuf,
+    /// The server's process id: report its CPU time during the run and its peak RSS.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// A name for this run in the report (e.g. the backend).
+    #[arg(long, default_value = "")]
+    label: String,
+    /// Also print the report as one JSON line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What one poster saw inside the measured window.
+#[derive(Default)]
+struct Tally {
+    /// Post→acknowledgement latencies of the acknowledged posts, in microseconds.
+    latencies_us: Vec<u64>,
+    /// Everything but a 201, by status and error code (or transport failure).
+    errors: BTreeMap<String, u64>,
+}
+
+/// A point in time plus the CPU counters at it.
+struct Snapshot {
+    server_ticks: Option<u64>,
+    own_ticks: Option<u64>,
+    machine: Option<(u64, u64)>,
+}
+
+impl Snapshot {
+    fn take(server: Option<&str>) -> Snapshot {
+        Snapshot {
+            server_ticks: server.and_then(procfs::cpu_ticks),
+            own_ticks: procfs::cpu_ticks("self"),
+            machine: procfs::machine_ticks(),
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let group_size = args.group_size.unwrap_or(args.people);
+    if args.people == 0 || group_size == 0 || group_size > args.people {
+        bail!("--group-size must be 1 to --people ({})", args.people);
+    }
+    if args.concurrency == 0 || args.seconds == 0 {
+        bail!("--concurrency and --seconds must be positive");
+    }
+    if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
+        bail!("--rate must be a positive number");
+    }
+    let run_id = format!(
+        "{:x}",
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis()
+    );
+    let api = Api::new(&args.url)?;
+    let started = Instant::now();
+    let world = api::setup(
+        &api,
+        &SetupOptions {
+            run_id: &run_id,
+            admin_email: &args.admin_email,
+            admin_password: &args.admin_password,
+            people: args.people,
+            group_size,
+        },
+    )
+    .await
+    .context("setup")?;
+    let mut hook = Value::Null;
+    if args.hook {
+        api::install_hook(
+            &api,
+            &world,
+            &args.plugin_wasm,
+            &args.plugin_manifest,
+            args.hook_events,
+        )
+        .await
+        .context("installing the hook")?;
+        if !api::hook_answers(&api, &world, &format!("lg-{run_id}-check-before")).await? {
+            bail!("the before-message hook did not rewrite the check message: is it running?");
+        }
+    }
+    eprintln!(
+        "setup: {} people, group of {group_size}{} in {:.1} s; posting for {} + {} s",
+        args.people,
+        if args.hook { ", hook enabled" } else { "" },
+        started.elapsed().as_secs_f64(),
+        args.warmup,
+        args.seconds
+    );
+
+    let server_pid = args.server_pid.map(|p| p.to_string());
+    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    let measure_from = start + Duration::from_secs(args.warmup);
+    let measure_to = measure_from + Duration::from_secs(args.seconds);
+    let mut posters = JoinSet::new();
+    for i in 0..args.concurrency {
+        let token = world.members[i % world.members.len()].clone();
+        let path = format!("/api/v1/groups/{}/messages", world.group);
+        let (api, run_id) = (api.clone(), run_id.clone());
+        let pace = args.rate.map(|r| {
+            (
+                Duration::from_secs_f64(i as f64 / r),
+                args.concurrency as f64 / r,
+            )
+        });
+        posters.spawn(async move {
+            poster(
+                api,
+                token,
+                path,
+                format!("lg-{run_id}-{i}"),
+                (start, measure_from, measure_to),
+                pace,
+            )
+            .await
+        });
+    }
+    sleep_until(measure_from).await;
+    let before = Snapshot::take(server_pid.as_deref());
+    sleep_until(measure_to).await;
+    let after = Snapshot::take(server_pid.as_deref());
+    let mut tally = Tally::default();
+    while let Some(joined) = posters.join_next().await {
+        let t = joined.context("a poster panicked")?;
+        tally.latencies_us.extend(t.latencies_us);
+        for (k, n) in t.errors {
+            *tally.errors.entry(k).or_default() += n;
+        }
+    }
+    if args.hook {
+        let mut health = api::hook_health(&api, &world).await?;
+        health["still_rewrites_after_run"] =
+            json!(api::hook_answers(&api, &world, &format!("lg-{run_id}-check-after")).await?);
+        hook = health;
+    }
+
+    let report = report(&args, group_size, &world, tally, &before, &after, hook);
+    print_table(&report);
+    if args.json {
+        println!("{report}");
+    }
+    Ok(())
+}
+
+/// One poster: posts as one person until the window closes. `pace` is (first offset,
+/// seconds between posts) in rate mode.
+async fn poster(
+    api: Api,
+    token: String,
+    path: String,
+    txn_prefix: String,
+    (start, measure_from, measure_to): (
+        tokio::time::Instant,
+        tokio::time::Instant,
+        tokio::time::Instant,
+    ),
+    pace: Option<(Duration, f64)>,
+) -> Tally {
+    let mut tally = Tally::default();
+    sleep_until(start).await;
+    for seq in 0u64.. {
+        // Flat out: the clock starts when the post is sent. Paced: at its scheduled time,
+        // so a server that falls behind shows in the latency (no coordinated omission).
+        let sent = match pace {
+            None => tokio::time::Instant::now(),
+            Some((offset, every)) => {
+                let due = start + offset + Duration::from_secs_f64(every * seq as f64);
+                sleep_until(due).await;
+                due
+            }
+        };
+        if sent >= measure_to {
+            break;
+        }
+        let body = json!({
+            "body": format!("load test {txn_prefix}-{seq}: the quick brown fox jumps over the lazy dog"),
+            "client_txn_id": format!("{txn_prefix}-{seq}"),
+        });
+        let outcome = api
+            .call(Method::POST, &path, Some(&token), Some(&body))
+            .await;
+        let acked = tokio::time::Instant::now();
+        if sent < measure_from || acked > measure_to {
+            continue;
+        }
+        match outcome {
+            Ok(a) if a.status == 201 => tally
+                .latencies_us
+                .push((acked - sent).as_micros().try_into().unwrap_or(u64::MAX)),
+            Ok(a) => {
+                *tally
+                    .errors
+                    .entry(format!("{} {}", a.status, a.code()).trim_end().to_owned())
+                    .or_default() += 1
+            }
+            Err(e) => {
+                let kind = match e.downcast_ref::<reqwest::Error>() {
+                    Some(r) if r.is_timeout() => "timeout",
+                    Some(r) if r.is_connect() => "connect",
+                    _ => "other",
+                };
+                *tally.errors.entry(format!("transport {kind}")).or_default() += 1;
+            }
+        }
+    }
+    tally
+}
+
+/// The nearest-rank percentile of sorted samples, in milliseconds.
+fn percentile_ms(sorted_us: &[u64], p: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted_us.len() as f64).ceil() as usize;
+    sorted_us[rank.clamp(1, sorted_us.len()) - 1] as f64 / 1000.0
+}
+
+fn round(x: f64, places: i32) -> f64 {
+    let f = 10f64.powi(places);
+    (x * f).round() / f
+}
+
+fn report(
+    args: &Args,
+    group_size: usize,
+    world: &World,
+    mut tally: Tally,
+    before: &Snapshot,
+    after: &Snapshot,
+    hook: Value,
+) -> Value {
+    tally.latencies_us.sort_unstable();
+    let l = &tally.latencies_us;
+    let secs = args.seconds as f64;
+    let tck = procfs::clock_ticks();
+    let cpu_s = |a: Option<u64>, b: Option<u64>| match (a, b) {
+        (Some(a), Some(b)) => json!(round(b.saturating_sub(a) as f64 / tck, 2)),
+        _ => Value::Null,
+    };
+    let server = match &args.server_pid {
+        Some(pid) => {
+            let pid = pid.to_string();
+            let cpu = cpu_s(before.server_ticks, after.server_ticks);
+            json!({
+                "pid": args.server_pid,
+                "cpu_s": cpu,
+                "cpu_pct_of_one_core": cpu.as_f64().map(|c| round(c / secs * 100.0, 0)),
+                "peak_rss_mib": procfs::peak_rss_kib(&pid).map(|k| round(k as f64 / 1024.0, 1)),
+                "rss_mib": procfs::rss_kib(&pid).map(|k| round(k as f64 / 1024.0, 1)),
+            })
+        }
+        None => Value::Null,
+    };
+    let machine_busy = match (before.machine, after.machine) {
+        (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
+            json!(round((b1 - b0) as f64 / (t1 - t0) as f64 * 100.0, 0))
+        }
+        _ => Value::Null,
+    };
+    let errors: u64 = tally.errors.values().sum();
+    let mean_ms = if l.is_empty() {
+        0.0
+    } else {
+        l.iter().sum::<u64>() as f64 / l.len() as f64 / 1000.0
+    };
+    json!({
+        "label": args.label,
+        "url": args.url,
+        "hook": args.hook,
+        "hook_events": args.hook_events,
+        "people": args.people,
+        "group_size": group_size,
+        "group_id": world.group,
+        "concurrency": args.concurrency,
+        "seconds": args.seconds,
+        "warmup_seconds": args.warmup,
+        "target_rate": args.rate,
+        "messages": l.len(),
+        "throughput_per_s": round(l.len() as f64 / secs, 1),
+        "latency_ms": {
+            "p50": round(percentile_ms(l, 50.0), 2),
+            "p95": round(percentile_ms(l, 95.0), 2),
+            "p99": round(percentile_ms(l, 99.0), 2),
+            "max": round(l.last().map_or(0.0, |m| *m as f64 / 1000.0), 2),
+            "mean": round(mean_ms, 2),
+        },
+        "errors": errors,
+        "errors_by_status": tally.errors,
+        "server": server,
+        "loadgen_cpu_s": cpu_s(before.own_ticks, after.own_ticks),
+        "machine_cpu_busy_pct": machine_busy,
+        "hook_health": hook,
+    })
+}
+
+fn print_table(r: &Value) {
+    let ms = |k: &str| r["latency_ms"][k].as_f64().unwrap_or(0.0);
+    let mut rows: Vec<(String, String)> = vec![
+        (
+            "run".into(),
+            format!(
+                "{}{} posters, {} s after {} s warm-up{}{}",
+                match r["label"].as_str() {
+                    Some("") | None => String::new(),
+                    Some(l) => format!("{l}, "),
+                },
+                r["concurrency"],
+                r["seconds"],
+                r["warmup_seconds"],
+                match r["target_rate"].as_f64() {
+                    Some(rate) => format!(", paced at {rate} msg/s"),
+                    None => ", flat out".into(),
+                },
+                match (r["hook"].as_bool(), r["hook_events"].as_bool()) {
+                    (Some(true), Some(true)) => ", before-message hook + message.created event",
+                    (Some(true), _) => ", before-message hook",
+                    _ => ", no plugin",
+                }
+            ),
+        ),
+        ("messages acknowledged".into(), r["messages"].to_string()),
+        (
+            "throughput".into(),
+            format!("{} msg/s", r["throughput_per_s"]),
+        ),
+        (
+            "post→ack p50/p95/p99/max".into(),
+            format!(
+                "{:.2} / {:.2} / {:.2} / {:.2} ms (mean {:.2})",
+                ms("p50"),
+                ms("p95"),
+                ms("p99"),
+                ms("max"),
+                ms("mean")
+            ),
+        ),
+        (
+            "errors".into(),
+            match r["errors_by_status"].as_object() {
+                Some(m) if !m.is_empty() => m
+                    .iter()
+                    .map(|(k, v)| format!("{k}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                _ => "none".into(),
+            },
+        ),
+    ];
+    if !r["server"].is_null() {
+        let s = &r["server"];
+        rows.push((
+            "server CPU during the run".into(),
+            format!(
+                "{} s ({}% of one core)",
+                s["cpu_s"], s["cpu_pct_of_one_core"]
+            ),
+        ));
+        rows.push((
+            "server peak RSS (VmHWM)".into(),
+            format!("{} MiB (now {} MiB)", s["peak_rss_mib"], s["rss_mib"]),
+        ));
+    }
+    rows.push((
+        "loadgen CPU during the run".into(),
+        format!("{} s", r["loadgen_cpu_s"]),
+    ));
+    rows.push((
+        "machine CPU busy (all cores)".into(),
+        format!("{}%", r["machine_cpu_busy_pct"]),
+    ));
+    if !r["hook_health"].is_null() {
+        rows.push((
+            "hook health after the run".into(),
+            r["hook_health"].to_string(),
+        ));
+    }
+    let width = rows
+        .iter()
+        .map(|(k, _)| k.chars().count())
+        .max()
+        .unwrap_or(0);
+    for (k, v) in rows {
+        println!("{k:<width$}  {v}");
+    }
+}
