@@ -19,9 +19,9 @@ ADMIN_EMAIL=admin@loadgen.example.com
 ADMIN_PASSWORD='a long loadgen admin password'
 cd "$ROOT"
 
-cargo build --release -p courtyard-host
-cargo build --release -p courtyard-loadgen
-cargo xtask build-plugins
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+cargo build --release -p courtyard-host -p courtyard-loadgen
+cargo build --release --target wasm32-wasip2 -p courtyard-plugin-hostile
 BIN=$TARGET/release/courtyard
 LOADGEN=$TARGET/release/loadgen
 
