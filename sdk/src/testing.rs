@@ -32,6 +32,7 @@ use courtyard_host::app::views::MessageView;
 use courtyard_host::{App, Config};
 
 pub use courtyard_host::app::AppError;
+pub use courtyard_runtime::api::{HttpRequest, HttpResponse};
 
 const PASSWORD: &str = "harness password 1234";
 
@@ -402,6 +403,42 @@ impl Harness {
     ) -> Result<PageView, AppError> {
         self.app
             .plugin_page(&person.auth, &group.id, plugin, page, query)
+            .await
+    }
+
+    /// Calls one of `plugin`'s session routes as `person`: `path_and_query` is what follows
+    /// `/api/v1/plugins/{plugin}/`, e.g. `templates/expense` or `calendar?group_id=…`.
+    pub async fn http(
+        &self,
+        person: &TestPerson,
+        plugin: &str,
+        method: &str,
+        path_and_query: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<HttpResponse, AppError> {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        let headers = if body.is_empty() {
+            Vec::new()
+        } else {
+            vec![("content-type".to_owned(), "application/json".to_owned())]
+        };
+        self.app
+            .plugin_route(
+                Some(&person.auth),
+                None,
+                plugin,
+                HttpRequest {
+                    method: method.to_ascii_uppercase(),
+                    url: path.to_owned(),
+                    query: query.to_owned(),
+                    headers,
+                    body,
+                    timeout_ms: 0,
+                },
+            )
             .await
     }
 

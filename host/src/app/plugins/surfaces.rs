@@ -339,7 +339,9 @@ impl App {
     async fn acting_plugin(&self, auth: &Auth, group: &Seen, plugin: &str) -> Result<Ready> {
         let own_direct = format!("plugin:{plugin}:{}", auth.actor.person_id.as_str());
         if group.row.group.direct_key.as_deref() == Some(own_direct.as_str()) {
-            let ready = self.ready_for(group.org.as_str(), plugin, None).await?;
+            let mut ready = self.ready_for(group.org.as_str(), plugin, None).await?;
+            // Forms it answers with come back to this conversation.
+            ready.enablement.group_id = group.id.as_str().to_owned();
             if let Some(reason) = Self::suspended(&ready) {
                 return Err(AppError::invalid(
                     "plugin_suspended",
