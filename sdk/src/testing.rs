@@ -28,10 +28,10 @@ use courtyard_host::app::plugins::surfaces::{
 use courtyard_host::app::plugins::{
     EnablePlugin, InstallPlugin, PluginReply, RunAction, RunCommand, UploadedPackage,
 };
-use courtyard_host::app::views::MessageView;
 use courtyard_host::{App, Config};
 
 pub use courtyard_host::app::AppError;
+pub use courtyard_host::app::views::MessageView;
 pub use courtyard_runtime::api::{HttpRequest, HttpResponse};
 
 const PASSWORD: &str = "harness password 1234";

@@ -481,10 +481,31 @@ fn on_action(ctx: &Context, action: &Action) -> Result<ActionReply> {
     }
 }
 
-/// Lists of requests for the person looking.
-fn list_page(ctx: &Context, relation: &str, title: &str) -> Result<Page> {
+/// Lists of requests for the person looking, newest first, filtered by `?status=` (e.g.
+/// `pending`, `approved`), `?template=` (e.g. `expense`) and `?q=` (serial number or title).
+fn list_page(ctx: &Context, relation: &str, title: &str, query: &Query) -> Result<Page> {
     let me = me(ctx)?;
-    let found = store::REQUESTS.find_all(relation, &Target::person(&me.id), 50)?;
+    let status = query.get("status").filter(|s| !s.is_empty());
+    let template = query.get("template").filter(|s| !s.is_empty());
+    let text = query
+        .get("q")
+        .map(str::to_lowercase)
+        .filter(|s| !s.is_empty());
+    let found: Vec<_> = store::REQUESTS
+        .find_all(relation, &Target::person(&me.id), 200)?
+        .into_iter()
+        .filter(|s| {
+            let r = &s.request;
+            status.is_none_or(|st| serde_json::to_value(r.status).ok() == Some(json!(st)))
+                && template.is_none_or(|t| r.template.id == t)
+                && text.as_ref().is_none_or(|q| {
+                    r.serial.to_lowercase().contains(q)
+                        || r.title.en.to_lowercase().contains(q)
+                        || r.title.zh.contains(q.as_str())
+                })
+        })
+        .take(50)
+        .collect();
     let mut page = Page::new(title.to_owned());
     if found.is_empty() {
         page = page.card(Card::new(ctx.tr("Nothing here", "暂无").to_owned()));
@@ -658,6 +679,53 @@ fn on_http(ctx: &Context, request: &http::Request) -> http::Response {
                 &json!({"name": name, "people": role.people}),
             ))
         }
+        ("GET", ["delegations", "me"]) => {
+            let me = me(ctx)?;
+            let mine: Vec<Delegation> = DELEGATIONS
+                .find_all("person", &Target::person(&me.id), 100)?
+                .into_iter()
+                .map(|d| d.value)
+                .collect();
+            Ok(http::Response::json(&mine))
+        }
+        ("POST", ["delegations", "me"]) => {
+            #[derive(Deserialize)]
+            struct ManualDelegation {
+                delegate_id: String,
+                from: String,
+                to: String,
+            }
+            let me = me(ctx)?;
+            let input: ManualDelegation = request.parse_json()?;
+            let from = courtyard_sdk::time::Date::parse(&input.from)?;
+            let to = courtyard_sdk::time::Date::parse(&input.to)?;
+            if to < from {
+                return Err(Error::user(both(
+                    "the delegation ends before it starts",
+                    "委托的结束日期早于开始日期",
+                )));
+            }
+            if input.delegate_id == me.id {
+                return Err(Error::user(both(
+                    "you cannot delegate to yourself",
+                    "不能委托给自己",
+                )));
+            }
+            let delegation = Delegation {
+                person: me.clone(),
+                delegate: person_ref(&input.delegate_id)?,
+                from_ms: from.start_ms(),
+                to_ms: to.start_ms() + 86_400_000 - 1,
+                reference: "manual".into(),
+            };
+            let id = format!("{}:manual:{}", me.id, new_id());
+            DELEGATIONS.create(
+                &id,
+                delegation.clone(),
+                vec![Link::person("person", &me.id)],
+            )?;
+            Ok(http::Response::json(&json!({"id": id, "delegation": delegation})).with_status(201))
+        }
         ("GET", ["requests", id]) => {
             let me = me(ctx)?;
             let stored = store::load(id)?;
@@ -709,14 +777,15 @@ impl Plugin for Approvals {
         on_action(ctx, action)
     }
 
-    fn page(ctx: &Context, page: &str, _query: &Query) -> Result<Page> {
-        match page {
-            "pending" => list_page(ctx, rel::PENDING, ctx.tr("Waiting for me", "待我审批")),
-            "submitted" => list_page(ctx, rel::SUBMITTER, ctx.tr("Submitted by me", "我发起的")),
-            "cc" => list_page(ctx, rel::CC, ctx.tr("Copied to me", "抄送我的")),
-            "processed" => list_page(ctx, rel::PROCESSED, ctx.tr("Processed by me", "我已处理")),
-            other => Err(Error::not_found(format!("no page `{other}`"))),
-        }
+    fn page(ctx: &Context, page: &str, query: &Query) -> Result<Page> {
+        let (relation, title) = match page {
+            "pending" => (rel::PENDING, ctx.tr("Waiting for me", "待我审批")),
+            "submitted" => (rel::SUBMITTER, ctx.tr("Submitted by me", "我发起的")),
+            "cc" => (rel::CC, ctx.tr("Copied to me", "抄送我的")),
+            "processed" => (rel::PROCESSED, ctx.tr("Processed by me", "我已处理")),
+            other => return Err(Error::not_found(format!("no page `{other}`"))),
+        };
+        list_page(ctx, relation, title, query)
     }
 
     fn http(ctx: &Context, request: &http::Request) -> http::Response {

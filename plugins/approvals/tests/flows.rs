@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use courtyard_sdk::testing::{Harness, TestGroup, TestPerson};
+use courtyard_sdk::testing::{Harness, MessageView, TestGroup, TestPerson};
 use serde_json::{Value, json};
 
 /// A company: Carol heads it; Bob heads Sales under it, where Alice and Dan work. Frank
@@ -112,13 +112,14 @@ impl Company {
         (route, card)
     }
 
+    /// The request's card in the team, as `person` sees it.
+    async fn team_message(&self, person: &TestPerson) -> MessageView {
+        let history = self.h.messages(person, &self.team).await.unwrap();
+        history.into_iter().find(|m| m.card.is_some()).unwrap()
+    }
+
     async fn team_card(&self) -> Value {
-        let history = self.h.messages(&self.alice, &self.team).await.unwrap();
-        history
-            .iter()
-            .find(|m| m.card.is_some())
-            .and_then(|m| m.card.clone())
-            .unwrap()
+        self.team_message(&self.alice).await.card.unwrap()
     }
 
     /// The newest card the plugin sent `person`: (message id, card).
@@ -260,13 +261,7 @@ async fn rejecting_needs_a_reason_and_strangers_cannot_act() {
 
     // Dan is in the team but not an approver: he cannot approve Bob's card, nor act on the
     // request through Alice's card.
-    let team_message =
-        c.h.messages(&c.dan, &c.team)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|m| m.card.is_some())
-            .unwrap();
+    let team_message = c.team_message(&c.dan).await;
     let refused = c.h.press(&c.dan, &team_message.id, "approve", &id).await;
     assert!(refused.is_err());
     let refused = c.h.press(&c.dan, &message, "approve", &id).await;
@@ -334,13 +329,7 @@ async fn withdraw_transfer_and_reminders() {
     );
 
     // Alice withdraws; Carol's late approval is refused with a clear message.
-    let team_message =
-        c.h.messages(&c.alice, &c.team)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|m| m.card.is_some())
-            .unwrap();
+    let team_message = c.team_message(&c.alice).await;
     let plain = request_id(team_message.card.as_ref().unwrap());
     assert!(!plain.contains('@'));
     c.h.press(&c.alice, &team_message.id, "withdraw", &plain)
@@ -396,4 +385,62 @@ async fn templates_are_admin_only_and_checked() {
         String::from_utf8_lossy(&refused.body)
     );
     let _ = (&c.alice, &c.dan);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delegate_approves_while_the_manager_is_away_and_lists_filter() {
+    let c = company().await;
+    // UTC, the harness organization's time zone (`Date::of_ms` asks the host, which only a
+    // plugin can).
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 86_400;
+    let today = courtyard_sdk::time::Date::from_days(days as i64);
+    let (from, to) = (today.to_string(), today.add_days(2).to_string());
+    let refused =
+        c.h.http(
+            &c.bob,
+            "approvals",
+            "POST",
+            "delegations/me",
+            Some(json!({"delegate_id": c.dan.id, "from": to, "to": from})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 400, "the wrong order is refused");
+    let set =
+        c.h.http(
+            &c.bob,
+            "approvals",
+            "POST",
+            "delegations/me",
+            Some(json!({"delegate_id": c.dan.id, "from": from, "to": to})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(set.status, 201, "{}", String::from_utf8_lossy(&set.body));
+
+    let (route, _) = c.submit_expense("45.00").await;
+    assert!(
+        route[0].1.contains("Dan"),
+        "the delegate approves: {route:?}"
+    );
+    let (message, card) = c.inbox_card(&c.dan).await.expect("Dan's card");
+    c.h.press(&c.dan, &message, "approve", &request_id(&card))
+        .await
+        .unwrap();
+    assert!(badge(&c.team_card().await).starts_with("Approved"));
+
+    // Alice's lists filter by status and template.
+    let page = |q: &'static str| c.h.page(&c.alice, &c.team, "approvals", "submitted", q);
+    assert_eq!(page("status=approved").await.unwrap().cards.len(), 1);
+    let none = page("status=pending").await.unwrap();
+    assert_eq!(none.cards[0]["title"], "Nothing here");
+    assert_eq!(page("template=expense").await.unwrap().cards.len(), 1);
+    assert_eq!(
+        page("template=trip").await.unwrap().cards[0]["title"],
+        "Nothing here"
+    );
 }
