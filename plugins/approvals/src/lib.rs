@@ -319,17 +319,23 @@ fn on_action(ctx: &Context, action: &Action) -> Result<ActionReply> {
         }
         "return" => {
             let stored = store::load(target(id).0)?;
-            let mut to = Field::select("to", ctx.tr("Return to", "退回到"))
-                .option("submitter", ctx.tr("The submitter", "提交人"))
-                .default("submitter")
-                .required();
-            for (i, step) in stored
-                .request
-                .steps
-                .iter()
-                .enumerate()
-                .take(stored.request.current)
-            {
+            let request = &stored.request;
+            // A request another plugin started is filled by that plugin, not edited here:
+            // it goes back to an earlier step only.
+            let to_submitter = request.origin.is_none();
+            if !to_submitter && request.current == 0 {
+                return Err(Error::user(both(
+                    "This request cannot be returned for changes; reject it with a reason instead",
+                    "该申请不能退回修改，请填写原因后拒绝",
+                )));
+            }
+            let mut to = Field::select("to", ctx.tr("Return to", "退回到")).required();
+            if to_submitter {
+                to = to
+                    .option("submitter", ctx.tr("The submitter", "提交人"))
+                    .default("submitter");
+            }
+            for (i, step) in request.steps.iter().enumerate().take(request.current) {
                 to = to.option(i.to_string(), step.name.get(ctx.locale()));
             }
             Ok(ActionReply::form(
@@ -351,6 +357,13 @@ fn on_action(ctx: &Context, action: &Action) -> Result<ActionReply> {
                 to: String,
             }
             let f: ReturnForm = action.form_as()?;
+            let started_elsewhere = store::load(target(id).0)?.request.origin.is_some();
+            if started_elsewhere && f.to.parse::<usize>().is_err() {
+                return Err(Error::user(both(
+                    "This request goes back to an earlier step only",
+                    "该申请只能退回到之前的审批环节",
+                )));
+            }
             acted(
                 ctx,
                 id,
@@ -536,6 +549,12 @@ struct DelegateInput {
 
 fn op_start(ctx: &Context, caller: &str, input: StartInput) -> Result<Value> {
     let template = template_or_error(&input.template_id)?;
+    if templates::only_started_by(&template.id).is_some_and(|p| p != caller) {
+        return Err(Error::user(format!(
+            "only its own plugin starts `{}` requests",
+            template.id
+        )));
+    }
     let submitter = me(ctx)?;
     let dir = HostDirectory::load(&submitter.id)?;
     let (request, effects) = engine::submit(
@@ -753,7 +772,7 @@ impl Plugin for Approvals {
             None | Some("") => {
                 let list: Vec<String> = templates::all()?
                     .into_iter()
-                    .filter(|t| !templates::PLUGIN_ONLY.contains(&t.id.as_str()))
+                    .filter(|t| templates::only_started_by(&t.id).is_none())
                     .map(|t| format!("{} — {}", t.id, t.name.get(ctx.locale())))
                     .collect();
                 Ok(Reply::ephemeral(format!(
@@ -765,7 +784,7 @@ impl Plugin for Approvals {
                     list.join("\n")
                 )))
             }
-            Some(id) if templates::PLUGIN_ONLY.contains(&id) => Err(Error::user(both(
+            Some(id) if templates::only_started_by(id).is_some() => Err(Error::user(both(
                 "This template is started from its own plugin (e.g. /leave)",
                 "该模板只能从对应插件发起（如 /leave）",
             ))),

@@ -12,8 +12,16 @@ use crate::model::{
 
 pub const TEMPLATES: Collection<Template> = Collection::new("templates");
 
-/// Templates only another plugin may start (their forms are filled by it).
-pub const PLUGIN_ONLY: [&str; 2] = ["leave", "leave_cancel"];
+/// Templates only one plugin may start (its own forms fill them): (template, plugin).
+const PLUGIN_ONLY: [(&str, &str); 2] = [("leave", "leave"), ("leave_cancel", "leave")];
+
+/// The plugin that alone starts requests of this template, if any.
+pub fn only_started_by(template: &str) -> Option<&'static str> {
+    PLUGIN_ONLY
+        .iter()
+        .find(|(t, _)| *t == template)
+        .map(|(_, p)| *p)
+}
 
 fn i18n(en: &str, zh: &str) -> I18n {
     I18n::new(en, zh)
