@@ -37,6 +37,10 @@ pub struct Config {
     /// A directory of bundled plugin packages (`<id>/courtyard.toml` + `<id>/plugin.wasm`)
     /// offered to every organization.
     pub bundled_plugins_dir: Option<PathBuf>,
+    /// Where compiled plugin code is cached between starts (default: `plugin-cache` in
+    /// `data_dir`). Nodes and test hosts may share one: entries are keyed by the code and
+    /// the compiler's settings.
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Memory a plugin instance may use, in MiB.
     pub plugin_memory_mib: usize,
     /// Wall-clock budget of a plugin command, action or event call, in milliseconds.
@@ -73,6 +77,7 @@ impl Default for Config {
             shutdown_grace_secs: 20,
             event_retention_hours: 24 * 30,
             bundled_plugins_dir: None,
+            plugin_cache_dir: None,
             plugin_memory_mib: 64,
             plugin_call_deadline_ms: 2000,
             plugin_timer_poll_ms: 1000,

@@ -25,7 +25,9 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => build_plugins().and_then(|dir| run(&dir, &args[1..])),
-        Some("test") => build_plugins().and_then(|_| lint()).and_then(|()| test()),
+        Some("test") => timed("building the plugins", build_plugins)
+            .and_then(|_| timed("formatting and clippy", lint))
+            .and_then(|()| timed("the test suite", test)),
         Some("build-plugins") => {
             build_plugins().map(|dir| eprintln!("xtask: bundled plugins in {}", dir.display()))
         }
@@ -144,6 +146,17 @@ fn build_plugins() -> Result<PathBuf> {
             .with_context(|| format!("copying {}", wasm.display()))?;
     }
     Ok(out)
+}
+
+/// Runs one phase and says how long it took, so a slow suite shows where the time goes.
+fn timed<T>(phase: &str, run: impl FnOnce() -> Result<T>) -> Result<T> {
+    let started = std::time::Instant::now();
+    let result = run();
+    eprintln!(
+        "xtask: {phase} took {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    result
 }
 
 fn lint() -> Result<()> {

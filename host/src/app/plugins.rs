@@ -289,7 +289,11 @@ impl Plugins {
             call_deadline: Duration::from_millis(config.plugin_call_deadline_ms),
             ..Limits::default()
         };
-        let runtime = Runtime::new(Some(config.data_dir.join("plugin-cache")), limits)?;
+        let cache = config
+            .plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("plugin-cache"));
+        let runtime = Runtime::new(Some(cache), limits)?;
         Ok(Self {
             runtime,
             compiled: RwLock::new(HashMap::new()),

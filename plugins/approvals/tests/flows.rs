@@ -444,3 +444,170 @@ async fn a_delegate_approves_while_the_manager_is_away_and_lists_filter() {
         "Nothing here"
     );
 }
+
+/// A template an admin defines: the manager (reminded after an hour, escalated to Grace
+/// after two), then Carol and Frank countersign, seeing the amount editable and the reason
+/// hidden.
+fn offsite_template(c: &Company) -> Value {
+    json!({
+        "id": "offsite",
+        "version": 1,
+        "name": {"en": "Team offsite", "zh": "团建"},
+        "form": {
+            "id": "offsite",
+            "title": "Team offsite / 团建",
+            "fields": [
+                {"name": "amount", "label": "Amount / 金额", "kind": "money", "required": true},
+                {"name": "reason", "label": "Reason / 事由", "kind": "textarea", "required": true}
+            ]
+        },
+        "flow": {
+            "steps": [
+                {
+                    "id": "manager",
+                    "name": {"en": "Manager", "zh": "主管"},
+                    "approvers": [{"kind": "manager", "level": 1}],
+                    "timeout": {
+                        "remind_after_hours": 1,
+                        "max_reminders": 1,
+                        "then": {"after_hours": 2, "action": {"kind": "escalate", "to": {"kind": "people", "ids": [c.grace.id]}}}
+                    }
+                },
+                {
+                    "id": "board",
+                    "name": {"en": "Board", "zh": "董事会"},
+                    "mode": "all",
+                    "approvers": [{"kind": "people", "ids": [c.carol.id, c.frank.id]}],
+                    "fields": {"amount": "edit", "reason": "hidden"}
+                }
+            ]
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn countersign_with_edits_hidden_fields_escalation_urge_and_return_to_a_step() {
+    let c = company().await;
+    let saved =
+        c.h.http(
+            &c.h.admin(),
+            "approvals",
+            "PUT",
+            "templates/offsite",
+            Some(offsite_template(&c)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        saved.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&saved.body)
+    );
+
+    let form =
+        c.h.command(&c.alice, &c.team, "/approval offsite")
+            .await
+            .unwrap()
+            .form
+            .unwrap();
+    let values = json!({"amount": "1200.00", "reason": "Secret surprise party"});
+    let preview =
+        c.h.submit(&c.alice, &form, values)
+            .await
+            .unwrap()
+            .form
+            .unwrap();
+    let text = preview.form.to_string();
+    assert!(
+        text.contains("Bob") && text.contains("Carol") && text.contains("Frank"),
+        "{text}"
+    );
+    c.h.submit(&c.alice, &preview, json!({})).await.unwrap();
+
+    // Urging is rate-limited.
+    let team = c.team_message(&c.alice).await;
+    let id = request_id(team.card.as_ref().unwrap());
+    c.h.press(&c.alice, &team.id, "urge", &id).await.unwrap();
+    let again =
+        c.h.press(&c.alice, &team.id, "urge", &id)
+            .await
+            .unwrap_err();
+    assert!(again.to_string().contains("minute"), "{again}");
+
+    // Nobody acts: a reminder after an hour, Grace added after two; her approval decides.
+    c.h.advance(Duration::from_secs(3600 + 60)).await.unwrap();
+    c.h.advance(Duration::from_secs(3600 + 60)).await.unwrap();
+    let (gm, gcard) = c.inbox_card(&c.grace).await.expect("escalated to Grace");
+    c.h.press(&c.grace, &gm, "approve", &request_id(&gcard))
+        .await
+        .unwrap();
+
+    // Countersign: Carol sees the amount but not the reason, and changes the amount.
+    let (cm, ccard) = c.inbox_card(&c.carol).await.expect("Carol's card");
+    assert!(
+        !ccard.to_string().contains("Secret surprise"),
+        "hidden: {ccard}"
+    );
+    assert!(ccard.to_string().contains("1200.00"));
+    let edit =
+        c.h.press(&c.carol, &cm, "approve", &request_id(&ccard))
+            .await
+            .unwrap()
+            .form
+            .expect("the fields Carol may change");
+    assert_eq!(edit.form["fields"][0]["name"], "amount");
+    c.h.submit(
+        &c.carol,
+        &edit,
+        json!({"amount": "900.00", "comment": "Capped at 900"}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        badge(&c.team_card().await).starts_with("Pending"),
+        "Frank has not signed"
+    );
+
+    // Frank returns it to the manager's step; Bob decides this time, then both sign again.
+    let (fm, fcard) = c.inbox_card(&c.frank).await.expect("Frank's card");
+    let back =
+        c.h.press(&c.frank, &fm, "return", &request_id(&fcard))
+            .await
+            .unwrap()
+            .form
+            .unwrap();
+    c.h.submit(
+        &c.frank,
+        &back,
+        json!({"to": "0", "comment": "Manager should look again"}),
+    )
+    .await
+    .unwrap();
+    let (bm, bcard) = c.inbox_card(&c.bob).await.expect("back with Bob");
+    c.h.press(&c.bob, &bm, "approve", &request_id(&bcard))
+        .await
+        .unwrap();
+    for person in [&c.carol, &c.frank] {
+        let (m, card) = c.inbox_card(person).await.unwrap();
+        let reply =
+            c.h.press(person, &m, "approve", &request_id(&card))
+                .await
+                .unwrap();
+        if let Some(form) = reply.form {
+            c.h.submit(person, &form, json!({"amount": "900.00"}))
+                .await
+                .unwrap();
+        }
+    }
+    let card = c.team_card().await;
+    assert!(badge(&card).starts_with("Approved"), "{card}");
+    assert!(
+        card.to_string().contains("900.00"),
+        "the edit stands: {card}"
+    );
+    let text = card.to_string();
+    for event in ["Escalated", "Returned", "Edited", "Urged"] {
+        assert!(text.contains(event), "the timeline records {event}: {text}");
+    }
+}

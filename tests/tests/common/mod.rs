@@ -131,6 +131,9 @@ impl TestServer {
             }
         }
         config.shutdown_grace_secs = 1;
+        // Every test server on the machine shares compiled plugins instead of compiling the
+        // same components again.
+        config.plugin_cache_dir = Some(std::env::temp_dir().join("courtyard-test-plugin-cache"));
         configure(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
