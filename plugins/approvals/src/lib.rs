@@ -631,7 +631,7 @@ fn op_delegate(caller: &str, input: DelegateInput) -> Result<Value> {
 fn admin_only(ctx: &Context) -> Option<http::Response> {
     (!ctx.is_admin()).then(|| {
         http::Response::json(
-            &json!({"error": "forbidden", "message": both("Only organization admins manage approvals", "只有组织管理员可以管理审批")}),
+            &json!({"code": "forbidden", "message": both("Only organization admins manage approvals", "只有组织管理员可以管理审批")}),
         )
         .with_status(403)
     })
@@ -760,9 +760,12 @@ fn on_http(ctx: &Context, request: &http::Request) -> http::Response {
         _ => Ok(http::Response::not_found()),
     })();
     result.unwrap_or_else(|e| {
-        let status = if e.is_not_found() { 404 } else { 400 };
-        http::Response::json(&json!({"error": "invalid", "message": e.to_string()}))
-            .with_status(status)
+        let (status, code) = if e.is_not_found() {
+            (404, "not_found")
+        } else {
+            (400, "invalid")
+        };
+        http::Response::json(&json!({"code": code, "message": e.to_string()})).with_status(status)
     })
 }
 

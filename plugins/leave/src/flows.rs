@@ -703,7 +703,7 @@ fn hr_routes_check_who_and_what() {
     let w = world();
     let (status, body, _) = route(&w, &w.alice, "GET", "types", Value::Null);
     assert_eq!(status, 403);
-    assert_eq!(body["error"], "forbidden");
+    assert_eq!(body["code"], "forbidden");
     let (status, body, _) = route(&w, &w.hr, "PUT", "calendar", json!({"holiday": {}}));
     assert_eq!(status, 400);
     assert!(
@@ -830,7 +830,7 @@ fn hr_routes_check_who_and_what() {
     );
     let (status, body, _) = route(&w, &w.hr, "PUT", "types", json!("annual"));
     assert_eq!(status, 400);
-    assert_eq!(body["error"], "invalid_json");
+    assert_eq!(body["code"], "invalid_json");
 
     // Employees and the yearly allocation.
     let (status, body, _) = route(

@@ -9,8 +9,9 @@
 //! | `POST allocate` | `{year}`: the yearly allocation for every employee (idempotent) |
 //! | `GET export/requests.csv`, `GET export/balances.csv` | CSV for Excel (UTF-8 with BOM) |
 //!
-//! Errors are JSON `{"error": code, "message": text}` in the caller's language: 403 for
-//! people who are not admins, 400 for bodies that do not parse or do not make sense.
+//! Errors are JSON `{"code": code, "message": text}` (the host's own error shape) in the
+//! caller's language: 403 for people who are not admins, 400 for bodies that do not parse or
+//! do not make sense.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -52,7 +53,7 @@ impl ApiError {
     }
 
     fn response(&self) -> Response {
-        Response::json(&json!({"error": self.code, "message": self.message}))
+        Response::json(&json!({"code": self.code, "message": self.message}))
             .with_status(self.status)
     }
 }

@@ -276,7 +276,7 @@ async fn hr_routes_are_for_admins_and_check_what_they_get() {
     ] {
         let (status, body, _) = route(&h, &bob, method, path, json!({})).await;
         assert_eq!(status, 403, "{method} {path}");
-        assert_eq!(body["error"], "forbidden");
+        assert_eq!(body["code"], "forbidden");
         assert_eq!(
             body["message"],
             "Only HR (organization admins) can use the leave administration API"
@@ -293,7 +293,7 @@ async fn hr_routes_are_for_admins_and_check_what_they_get() {
     )
     .await;
     assert_eq!(
-        (status, body["error"].as_str()),
+        (status, body["code"].as_str()),
         (400, Some("invalid_json"))
     );
     assert!(
