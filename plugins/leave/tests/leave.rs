@@ -292,10 +292,7 @@ async fn hr_routes_are_for_admins_and_check_what_they_get() {
         json!({"holidays": ["2027-10-01"]}),
     )
     .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("invalid_json"))
-    );
+    assert_eq!((status, body["code"].as_str()), (400, Some("invalid_json")));
     assert!(
         body["message"]
             .as_str()
