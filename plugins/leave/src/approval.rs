@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::books::{self, ledger_error};
 use crate::cards;
+use crate::ledger::{Entry, Ledger, LedgerError};
 use crate::request::Status;
 use crate::store::{
     ApprovalRef, CancelStatus, Cancellation, Host, LeaveRequest, Named, REQUESTS, StepKind,
@@ -290,6 +291,23 @@ fn approve(
     Ok(r)
 }
 
+/// Moves the request's days in its person's ledger (`release` or `restore`) and drops its
+/// hold, in one versioned write of their books.
+fn settle(
+    h: &dyn Host,
+    r: &Versioned<LeaveRequest>,
+    mut entries: impl FnMut(&Ledger<'_>) -> std::result::Result<Vec<Entry>, LedgerError>,
+) -> Result<()> {
+    books::commit::<(), Error>(h, &r.person_id, &r.person_name, true, |b| {
+        let ledger = b
+            .ledger(&r.leave_type)
+            .map_err(|e| ledger_error(&e, "en"))?;
+        let new = entries(&ledger).map_err(|e| ledger_error(&e, "en"))?;
+        b.account.holds.retain(|x| x.id != r.id);
+        Ok((new, ()))
+    })
+}
+
 fn close(
     h: &dyn Host,
     r: Versioned<LeaveRequest>,
@@ -302,16 +320,7 @@ fn close(
     }
     let now = h.now_ms();
     let id = r.id.clone();
-    books::commit::<(), Error>(h, &r.person_id, &r.person_name, true, |b| {
-        let ledger = b
-            .ledger(&r.leave_type)
-            .map_err(|e| ledger_error(&e, "en"))?;
-        let new = ledger
-            .release(&id, now)
-            .map_err(|e| ledger_error(&e, "en"))?;
-        b.account.holds.retain(|x| x.id != id);
-        Ok((new, ()))
-    })?;
+    settle(h, &r, |ledger| ledger.release(&id, now))?;
     let r = REQUESTS.update(h, &id, |r| {
         if r.status == Status::Pending {
             r.status = status;
@@ -334,16 +343,7 @@ fn restore(
 ) -> Result<Versioned<LeaveRequest>> {
     let now = h.now_ms();
     let id = r.id.clone();
-    books::commit::<(), Error>(h, &r.person_id, &r.person_name, true, |b| {
-        let ledger = b
-            .ledger(&r.leave_type)
-            .map_err(|e| ledger_error(&e, "en"))?;
-        let new = ledger
-            .restore(&id, now)
-            .map_err(|e| ledger_error(&e, "en"))?;
-        b.account.holds.retain(|x| x.id != id);
-        Ok((new, ()))
-    })?;
+    settle(h, r, |ledger| ledger.restore(&id, now))?;
     let r = REQUESTS.update(h, &id, |r| {
         if r.status == Status::Approved {
             r.status = Status::Cancelled;
