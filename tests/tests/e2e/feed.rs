@@ -1,8 +1,6 @@
 //! A group's feed: posts listed apart from chat, with comments (thread replies) and likes.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{Backend, TestServer};
 use serde_json::json;
 
 async fn feed_lists_posts_only(backend: Backend) {

@@ -2,13 +2,11 @@
 //! reconnect catch-up and its HTTP twin, isolation between groups, authentication of the
 //! stream, and ordering under concurrent posting.
 
-mod common;
-
 use std::collections::HashSet;
 
 use futures_util::SinkExt;
 
-use common::{Backend, Client, TestServer, Ws};
+use crate::common::{Backend, Client, TestServer, Ws};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite;
 

@@ -1,9 +1,7 @@
 //! The event log is trimmed to its retention; a client behind the trimmed part is told to
 //! refetch (HTTP 410 `too_old`, WebSocket `resync_required`) instead of getting a gap.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{Backend, TestServer};
 use courtyard_host::store::{events, now_millis};
 use serde_json::json;
 

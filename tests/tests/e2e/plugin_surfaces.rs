@@ -5,13 +5,11 @@
 //! calls between plugins with a depth limit, thread replies, lifecycle calls and events.
 //! Plus a component built for the frozen 0.1.0 contract, still running.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::common::{Backend, Client, TestServer, command, target_dir};
 use base64::Engine;
-use common::{Backend, Client, TestServer, command, target_dir};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -2,13 +2,11 @@
 //! enablement, slash commands and cards, card buttons, the before-message hook, and hostile
 //! plugins stopped within their deadlines while the host keeps serving everyone else.
 
-mod common;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use crate::common::{Backend, Client, TestServer, command, target_dir};
 use base64::Engine;
-use common::{Backend, Client, TestServer, command, target_dir};
 use serde_json::{Value, json};
 
 fn built(file: &str) -> PathBuf {

@@ -1,12 +1,10 @@
 //! Messages end to end: posting, history paging, threads, idempotent retries, edits and
 //! deletes, reactions, pins, read receipts, anonymous feed posts, burn-after-read and markup.
 
-mod common;
-
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use common::{Backend, Client, TestServer};
+use crate::common::{Backend, Client, TestServer};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -964,7 +962,7 @@ async fn anonymous_feed_posts(backend: Backend) {
 }
 
 /// The raw text of every frame up to and including the next one of type `kind`.
-async fn frames_until(ws: &mut common::Ws, kind: &str) -> Vec<String> {
+async fn frames_until(ws: &mut crate::common::Ws, kind: &str) -> Vec<String> {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     let mut frames = Vec::new();

@@ -2,9 +2,7 @@
 //! title, department and email; ranking; query limits and escaping; who appears (disabled
 //! people, other organizations, shared groups); and the index following profile changes.
 
-mod common;
-
-use common::{Backend, Client, TestServer};
+use crate::common::{Backend, Client, TestServer};
 use serde_json::{Value, json};
 
 #[track_caller]

@@ -1,8 +1,6 @@
 //! Search keys follow the data they come from: renaming a department re-indexes its people.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{Backend, TestServer};
 use serde_json::json;
 
 async fn renamed_department_is_searchable(backend: Backend) {

@@ -2,9 +2,7 @@
 //! cross-company shared groups, group membership rules, direct messages and authentication
 //! (passwords, disabled accounts, sessions, tokens, rate limiting, cookies and CSRF, setup).
 
-mod common;
-
-use common::{Backend, Client, PASSWORD, TestServer};
+use crate::common::{Backend, Client, PASSWORD, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 

@@ -2,9 +2,7 @@
 //! unknown routes and methods, paging parameters, missing credentials and invalid field
 //! values. Every refusal is a JSON `{code, message}`, and a refused request writes nothing.
 
-mod common;
-
-use common::{Backend, Client, PASSWORD, TestServer};
+use crate::common::{Backend, Client, PASSWORD, TestServer};
 use courtyard_domain::limits::MAX_REQUEST_BYTES;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -2,9 +2,7 @@
 //! walk through the API (successes and errors) must be documented for its status code and
 //! validate against the documented schema.
 
-mod common;
-
-use common::{Backend, Client, TestServer};
+use crate::common::{Backend, Client, TestServer};
 use serde_json::{Value, json};
 
 struct Contract {
@@ -138,7 +136,7 @@ async fn responses_match_the_document(backend: Backend) {
     let dept_id = dept["id"].as_str().unwrap();
     let (s, person) = c
         .call(admin, "post", "/api/v1/orgs/{org_id}/people", &[org_id], Some(json!({
-            "email": "wang.wu@contract.example.com", "display_name": "王五", "password": common::PASSWORD,
+            "email": "wang.wu@contract.example.com", "display_name": "王五", "password": crate::common::PASSWORD,
             "title": "Engineer", "department_id": dept_id
         })))
         .await;
@@ -174,7 +172,7 @@ async fn responses_match_the_document(backend: Backend) {
     let wang = Client::login(
         &server.base,
         "wang.wu@contract.example.com",
-        common::PASSWORD,
+        crate::common::PASSWORD,
     )
     .await;
     c.call(&wang, "get", "/api/v1/me", &[], None).await;

@@ -1,8 +1,6 @@
 //! A first walk through the core: organizations, people, groups, messages and the stream.
 
-mod common;
-
-use common::{Backend, TestServer};
+use crate::common::{Backend, TestServer};
 use serde_json::json;
 
 async fn walk_through(backend: Backend) {

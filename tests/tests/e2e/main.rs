@@ -1,0 +1,19 @@
+//! End-to-end tests: the real server on a real socket, driven over HTTP and WebSocket, each
+//! test on SQLite and on PostgreSQL. One test binary for all of them, so the host is linked
+//! once rather than once per file.
+
+#[macro_use]
+mod common;
+
+mod bad_input;
+mod directory;
+mod feed;
+mod messaging;
+mod openapi;
+mod permissions;
+mod plugin_surfaces;
+mod plugins;
+mod realtime;
+mod reindex;
+mod retention;
+mod smoke;
