@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
-    /// Where the SQLite database (and later files and the plugin cache) live.
+    /// Where the SQLite database, uploaded files and the plugin cache live (by default).
     pub data_dir: PathBuf,
     /// `postgres://…` selects PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<String>,
@@ -53,6 +53,41 @@ pub struct Config {
     pub plugin_records_mib: i64,
     /// Pending timers one plugin may have in one organization.
     pub plugin_timers_max: i64,
+    /// Uploaded files: where they are kept and how much is accepted.
+    #[serde(default)]
+    pub files: FilesConfig,
+}
+
+/// The `[files]` section. Files are stored through the `object_store` crate; today in a
+/// local directory, later (with a `url` key) in an S3-compatible bucket, without changing
+/// anything else.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesConfig {
+    /// The directory files are kept in (default: `files` in `data_dir`). Every node of a
+    /// cluster must see the same directory.
+    pub dir: Option<PathBuf>,
+    /// Largest upload, in bytes (default 20 MiB).
+    pub max_upload_bytes: u64,
+    /// Bytes of files one organization may keep (default 10 GiB).
+    pub org_quota_bytes: u64,
+}
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            max_upload_bytes: 20 << 20,
+            org_quota_bytes: 10 << 30,
+        }
+    }
+}
+
+impl FilesConfig {
+    /// Where files live on disk for the local store.
+    pub fn local_dir(&self, data_dir: &Path) -> PathBuf {
+        self.dir.clone().unwrap_or_else(|| data_dir.join("files"))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +119,7 @@ impl Default for Config {
             plugin_records_max: 100_000,
             plugin_records_mib: 100,
             plugin_timers_max: 10_000,
+            files: FilesConfig::default(),
         }
     }
 }
@@ -142,6 +178,33 @@ mod tests {
         let config = Config::load(None, &overrides).unwrap();
         assert_eq!(config.session_ttl_hours, 5);
         assert_eq!(config.listen.port(), 9100);
+        assert_eq!(config.files.max_upload_bytes, 20 << 20);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn files_section_is_read() {
+        let dir = std::env::temp_dir().join(format!("cy-config-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("courtyard.toml"),
+            "[files]\ndir = \"/srv/files\"\nmax_upload_bytes = 1024\n",
+        )
+        .unwrap();
+        let overrides = Overrides {
+            data_dir: Some(dir.clone()),
+            ..Overrides::default()
+        };
+        let config = Config::load(None, &overrides).unwrap();
+        assert_eq!(config.files.dir.as_deref(), Some(Path::new("/srv/files")));
+        assert_eq!(config.files.max_upload_bytes, 1024);
+        assert_eq!(
+            config.files.org_quota_bytes,
+            10 << 30,
+            "unset keys keep defaults"
+        );
+        std::fs::write(dir.join("courtyard.toml"), "[files]\nmax_upload = 1\n").unwrap();
+        assert!(Config::load(None, &overrides).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 

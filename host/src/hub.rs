@@ -289,8 +289,12 @@ fn deliver(state: &State, event: &Event, lagging: &mut Vec<(PersonId, u64)>) {
     if let Some(group) = &event.group_id
         && let Some(members) = state.groups.get(group)
     {
-        for person in members {
-            send_to(person);
+        match &event.audience {
+            None => members.iter().for_each(&mut send_to),
+            Some(audience) => audience
+                .iter()
+                .filter(|p| members.contains(*p))
+                .for_each(&mut send_to),
         }
     }
     if let Some(person) = &event.person_id {
@@ -316,6 +320,7 @@ mod tests {
             group_id: Some(group.clone()),
             person_id: None,
             membership: membership.map(|(person_id, joined)| Membership { person_id, joined }),
+            audience: None,
             frame: Arc::from(format!("{{\"seq\":{seq}}}")),
         }
     }

@@ -143,7 +143,7 @@ serde_json = "1"
 
 const TEMPLATE_MANIFEST: &str = r#"id = "{{id}}"
 version = "0.1.0"
-wit = "0.2.0"
+wit = "0.3.0"
 capabilities = []
 
 [name]

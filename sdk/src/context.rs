@@ -80,6 +80,20 @@ impl Context {
         self.actor.as_ref().map(|a| a.id.as_str())
     }
 
+    /// The acting person's home organization. It differs from [`Context::org_id`] (the
+    /// plugin's organization) for a partner's people acting in a shared group, who are
+    /// guests here whatever their role at home. Read its name with
+    /// `people::organization(id)`.
+    pub fn actor_org(&self) -> Option<&str> {
+        self.actor.as_ref().map(|a| a.org_id.as_str())
+    }
+
+    /// Whether the acting person belongs to another organization than the plugin's (a
+    /// partner acting in a shared group).
+    pub fn is_partner(&self) -> bool {
+        self.actor_org().is_some_and(|org| org != self.org_id)
+    }
+
     /// The acting person, or a user-facing error when no one is acting (timers, schedules).
     pub fn person(&self) -> Result<&t::Actor> {
         self.actor.as_ref().ok_or_else(|| {
@@ -87,7 +101,8 @@ impl Context {
         })
     }
 
-    /// Whether the acting person is a guest (from a partner organization).
+    /// Whether the acting person is a guest: a guest of the organization, or a partner's
+    /// person acting in a shared group ([`Context::is_partner`]).
     pub fn is_guest(&self) -> bool {
         self.actor
             .as_ref()

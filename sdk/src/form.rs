@@ -16,10 +16,31 @@
 //! ```
 //!
 //! What each kind submits: text, textarea, select, date (`YYYY-MM-DD`), datetime
-//! (`YYYY-MM-DDTHH:MM`), person, group and file as strings; number as a number; money as a
-//! decimal string (see [`Money`]); date-range as `{"start", "end"}` (see
-//! [`crate::time::DateRange`]); multi-select and people as lists of strings; checkbox as a
-//! bool; table as a list of objects, one per row.
+//! (`YYYY-MM-DDTHH:MM`), person, group, department and file (a file id, see
+//! [`crate::files`]) as strings; number as a number; money as a decimal string (see
+//! [`Money`]); date-range as `{"start", "end"}` (see [`crate::time::DateRange`]);
+//! multi-select and people as lists of strings; checkbox as a bool; table as a list of
+//! objects, one per row; formula as what it computes (a number, or a money string).
+//!
+//! Formulas are computed by the host, never taken from what a client sends, and shown live
+//! while the form is filled in:
+//!
+//! ```ignore
+//! Form::new("expense", ctx.tr("Expense", "报销"))
+//!     .field(Field::department("department", ctx.tr("Department", "部门")).required())
+//!     .field(Field::table("items", ctx.tr("Items", "明细"))
+//!         .column(Column::number("qty", ctx.tr("Qty", "数量")))
+//!         .column(Column::money("price", ctx.tr("Price", "单价")))
+//!         .column(Column::money_formula("cost", ctx.tr("Cost", "金额"), "qty * price")))
+//!     .field(Field::money_formula("total", ctx.tr("Total", "合计"), "sum(items.cost)"))
+//!     .field(Field::formula("lines", ctx.tr("Lines", "行数"), "count(items)"));
+//! ```
+//!
+//! The formula language: numbers, `+ - * /`, parentheses, field names (number, money,
+//! checkbox as 0/1, date-range as its days), `sum(table.column)`, `count(table)`,
+//! `min(a, b…)`, `max(a, b…)`, `round(x, digits)`, and `if(condition, then, else)` with
+//! `= != < <= > >=`, `and`, `or`, `not`. A field that is empty or hidden counts as 0;
+//! division by zero gives an empty result.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,7 +49,7 @@ use crate::bindings::courtyard::plugin::types as t;
 mod wire;
 pub use wire::kind_name;
 
-pub use t::FieldKind;
+pub use t::{FieldKind, FormulaResult};
 
 fn no_rules() -> t::Rules {
     t::Rules {
@@ -148,7 +169,43 @@ impl Field {
             visible_when: None,
             columns: Vec::new(),
             read_only: false,
+            formula: None,
         })
+    }
+
+    /// A number computed by the host from other fields with `expression` (see the
+    /// [module documentation](self) for the language); read-only.
+    pub fn formula(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+    ) -> Self {
+        Self::computed(name, label, expression, FormulaResult::Number)
+    }
+
+    /// An amount computed by the host from other fields with `expression`, rounded to two
+    /// decimals (half away from zero) and submitted as a money string; read it as [`Money`].
+    pub fn money_formula(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+    ) -> Self {
+        Self::computed(name, label, expression, FormulaResult::Money)
+    }
+
+    /// A `formula` field computing `result` from `expression`.
+    pub fn computed(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+        result: FormulaResult,
+    ) -> Self {
+        let mut field = Self::new(name, label, FieldKind::Formula);
+        field.0.formula = Some(t::Formula {
+            expression: expression.into(),
+            result,
+        });
+        field
     }
 
     kinds! {
@@ -175,12 +232,14 @@ impl Field {
         people => People,
         /// A group id the submitter belongs to.
         group => Group,
-        /// A file id.
+        /// A file id: a file the submitter uploaded; see [`crate::files`].
         file => File,
         /// `true` or `false`.
         checkbox => Checkbox,
         /// Rows of sub-fields; add them with [`Field::column`].
         table => Table,
+        /// A department id of the submitter's organization.
+        department => Department,
     }
 
     /// Must be filled in (a checkbox: must be ticked).
@@ -297,7 +356,41 @@ impl Column {
             kind,
             rules: no_rules(),
             options: Vec::new(),
+            formula: None,
         })
+    }
+
+    /// A number computed from the same row's columns (see [`Field::formula`]).
+    pub fn formula(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+    ) -> Self {
+        Self::computed(name, label, expression, FormulaResult::Number)
+    }
+
+    /// An amount computed from the same row's columns (see [`Field::money_formula`]).
+    pub fn money_formula(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+    ) -> Self {
+        Self::computed(name, label, expression, FormulaResult::Money)
+    }
+
+    /// A `formula` column computing `result` from `expression`.
+    pub fn computed(
+        name: impl Into<String>,
+        label: impl Into<String>,
+        expression: impl Into<String>,
+        result: FormulaResult,
+    ) -> Self {
+        let mut column = Self::new(name, label, FieldKind::Formula);
+        column.0.formula = Some(t::Formula {
+            expression: expression.into(),
+            result,
+        });
+        column
     }
 
     kinds! {
@@ -313,6 +406,7 @@ impl Column {
         group => Group,
         file => File,
         checkbox => Checkbox,
+        department => Department,
     }
 
     pub fn required(mut self) -> Self {

@@ -29,22 +29,25 @@
 //! - declarative UI: [`Card`] and [`Form`] builders;
 //! - host services: [`storage`] (key-value), [`records`] (typed, versioned documents linked
 //!   to people, groups and messages), [`timers`], [`http`] (outbound, allow-listed hosts),
-//!   [`interop`] (calling other plugins), [`messages`], [`people`], [`groups`], [`log`],
+//!   [`interop`] (calling other plugins), [`messages`] (including cards only part of a group
+//!   sees), [`people`] (and organizations), [`groups`], [`files`] (uploaded files), [`log`],
 //!   [`clock`], and [`time`] (dates in the organization's time zone);
 //! - natively only, `testing`: a harness that runs the plugin in a real in-process host.
 //!
-//! Compatibility: this SDK builds plugins for contract `courtyard:plugin@0.2.0`, which hosts
-//! of version 0.2 and later run. Components built with the 0.1 SDK (contract 0.1.0) keep
-//! running on those hosts unchanged.
+//! Compatibility: this SDK builds plugins for contract `courtyard:plugin@0.3.0`, which hosts
+//! of version 0.3 and later run. Components built with older SDKs (contracts 0.2.0 and
+//! 0.1.0) keep running on those hosts unchanged.
 
 pub mod args;
 pub mod card;
 mod context;
+pub mod files;
 pub mod form;
 pub mod http;
 pub mod interop;
 pub mod log;
 pub mod messages;
+pub mod money;
 pub mod records;
 pub mod storage;
 #[cfg(not(target_family = "wasm"))]
@@ -57,7 +60,7 @@ mod web;
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../wit/since_v0.2.0",
+        path: "../wit/since_v0.3.0",
         pub_export_macro: true,
         default_bindings_module: "courtyard_sdk::bindings",
     });
@@ -66,13 +69,14 @@ pub mod bindings {
 pub use args::Args;
 pub use card::{Button, Card, Page, PersonRef, TimelineEntry, Tone};
 pub use context::Context;
-pub use form::{Column, Field, FieldKind, Form, Money};
+pub use files::FileInfo;
+pub use form::{Column, Field, FieldKind, Form, FormulaResult, Money};
 pub use web::{Query, Request, Response};
 // `Request` and `Response` are also `http::Request` and `http::Response`, the names the
 // prelude offers: "request" is too common a word in business plugins to take it from them.
 
 /// The contract version this SDK targets.
-pub const WIT_VERSION: &str = "0.2.0";
+pub const WIT_VERSION: &str = "0.3.0";
 
 /// What went wrong, for code that wants to react (retry on [`ErrorKind::Conflict`], report
 /// [`ErrorKind::Quota`]…). Every error also carries a message fit to show the person who
@@ -177,7 +181,7 @@ impl From<serde_json::Error> for Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-pub use bindings::courtyard::plugin::types::{Actor, Group, HostError, Person, Role};
+pub use bindings::courtyard::plugin::types::{Actor, Group, HostError, Organization, Person, Role};
 
 /// What a command answers.
 #[derive(Clone, Debug)]
@@ -381,7 +385,7 @@ pub trait Plugin {
 /// the same names wrap them with serde and [`Error`]; these are here for what they leave out.
 pub mod host {
     pub use crate::bindings::courtyard::plugin::{
-        clock, groups, http, interop, log, messages, people, records, storage, timers,
+        clock, files, groups, http, interop, log, messages, people, records, storage, timers,
     };
 }
 pub use host::{clock, groups, people};
@@ -389,14 +393,14 @@ pub use host::{clock, groups, people};
 /// Everything a plugin usually needs.
 pub mod prelude {
     pub use crate::card::{Button, Card, Page, PersonRef, TimelineEntry, Tone};
-    pub use crate::form::{Column, Field, FieldKind, Form, Money};
+    pub use crate::form::{Column, Field, FieldKind, Form, FormulaResult, Money};
     pub use crate::records::{Collection, Link, Target, Versioned};
     pub use crate::{
         Action, ActionReply, Args, Context, Decision, Error, ErrorKind, Event, Lifecycle, Plugin,
         Query, Reply, Result, Timer,
     };
     pub use crate::{
-        clock, groups, http, interop, log, messages, people, records, storage, time, timers,
+        clock, files, groups, http, interop, log, messages, people, records, storage, time, timers,
     };
 }
 

@@ -20,17 +20,19 @@ use base64::Engine as _;
 use courtyard_host::app::auth::Auth;
 use courtyard_host::app::groups::{AddMember, CreateGroup};
 use courtyard_host::app::messages::PostMessage;
+use courtyard_host::app::orgs::CreateOrg;
 use courtyard_host::app::people::CreatePerson;
 use courtyard_host::app::people::UpdatePerson;
 use courtyard_host::app::plugins::surfaces::{
     IssuedForm, PageView, SubmitCardForm, SubmitIssuedForm,
 };
 use courtyard_host::app::plugins::{
-    EnablePlugin, InstallPlugin, PluginReply, RunAction, RunCommand, UploadedPackage,
+    EnablePlugin, InstallPlugin, RunAction, RunCommand, UploadedPackage,
 };
 use courtyard_host::{App, Config};
 
 pub use courtyard_host::app::AppError;
+pub use courtyard_host::app::plugins::PluginReply;
 pub use courtyard_host::app::views::MessageView;
 pub use courtyard_runtime::api::{HttpRequest, HttpResponse};
 
@@ -42,6 +44,14 @@ pub struct TestPerson {
     pub id: String,
     pub name: String,
     auth: Auth,
+}
+
+impl TestPerson {
+    /// The person's session, to call the host's [`App`] directly for what the harness does
+    /// not wrap.
+    pub fn auth(&self) -> &Auth {
+        &self.auth
+    }
 }
 
 /// A group in the harness organization with the plugin enabled.
@@ -150,6 +160,10 @@ impl Harness {
     }
 
     async fn person_with_role(&self, name: &str, role: &str) -> anyhow::Result<TestPerson> {
+        self.person_in(&self.org_id.clone(), name, role).await
+    }
+
+    async fn person_in(&self, org_id: &str, name: &str, role: &str) -> anyhow::Result<TestPerson> {
         let n = self
             .people
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -158,7 +172,7 @@ impl Harness {
             .app
             .create_person(
                 &self.admin,
-                &self.org_id,
+                org_id,
                 CreatePerson {
                     email: email.clone(),
                     display_name: name.to_owned(),
@@ -540,6 +554,56 @@ async fn install(
     Ok(installed.package.id)
 }
 
+/// A file a person uploaded, as the API answers `POST /api/v1/files`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TestFile {
+    pub id: String,
+    /// The cleaned display name.
+    pub name: String,
+    /// Detected from the content, not from the name.
+    pub content_type: String,
+    pub size: u64,
+}
+
+impl From<courtyard_host::app::files::FileView> for TestFile {
+    fn from(view: courtyard_host::app::files::FileView) -> Self {
+        TestFile {
+            id: view.id,
+            name: view.name,
+            content_type: view.content_type,
+            size: view.size.max(0) as u64,
+        }
+    }
+}
+
+impl Harness {
+    /// Uploads a file as `person`, as `POST /api/v1/files?name=<name>` with the bytes as the
+    /// body does. Its id is what a `file` form field submits.
+    pub async fn upload(
+        &self,
+        person: &TestPerson,
+        name: &str,
+        bytes: impl Into<Vec<u8>>,
+    ) -> Result<TestFile, AppError> {
+        let bytes = bytes::Bytes::from(bytes.into());
+        let size = bytes.len() as u64;
+        let body = futures_util::stream::iter([Ok::<_, std::convert::Infallible>(bytes)]);
+        self.app
+            .upload_file(&person.auth, name, Some(size), body)
+            .await
+            .map(TestFile::from)
+    }
+
+    /// The file `id` as `person` sees it: "not found" unless they uploaded it or it was
+    /// shared with them (for example by the plugin, with `files::share`).
+    pub async fn file(&self, person: &TestPerson, id: &str) -> Result<TestFile, AppError> {
+        self.app
+            .file_info(&person.auth, id)
+            .await
+            .map(TestFile::from)
+    }
+}
+
 impl Drop for Harness {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
@@ -554,4 +618,87 @@ fn courtyard_domain_id() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{nanos:x}-{}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A partner organization (a supplier, a carrier, a dealer) on the same host, with its admin.
+#[derive(Clone)]
+pub struct TestOrg {
+    pub id: String,
+    pub name: String,
+    pub admin: TestPerson,
+}
+
+impl Harness {
+    /// Another organization on the host, with an organization admin of its own.
+    pub async fn partner_org(&self, name: &str) -> anyhow::Result<TestOrg> {
+        let org = self
+            .app
+            .create_org(
+                &self.admin,
+                CreateOrg {
+                    name: name.to_owned(),
+                    slug: None,
+                    read_receipts_enabled: None,
+                    anonymous_posts_enabled: None,
+                    time_zone: None,
+                },
+            )
+            .await
+            .map_err(failed)?;
+        let admin = self
+            .person_in(&org.id, &format!("{name} Admin"), "org_admin")
+            .await?;
+        Ok(TestOrg {
+            id: org.id,
+            name: name.to_owned(),
+            admin,
+        })
+    }
+
+    /// A member of a partner organization.
+    pub async fn partner_person(&self, org: &TestOrg, name: &str) -> anyhow::Result<TestPerson> {
+        self.person_in(&org.id, name, "member").await
+    }
+
+    /// A shared group of the harness organization owned by `owner`: each partner
+    /// organization is invited, accepts, and adds its people; `members` of the harness
+    /// organization join; the plugin is enabled with `settings`.
+    pub async fn shared_group(
+        &self,
+        owner: &TestPerson,
+        name: &str,
+        members: &[&TestPerson],
+        partners: &[(&TestOrg, &[&TestPerson])],
+        settings: serde_json::Value,
+    ) -> anyhow::Result<TestGroup> {
+        let group = self
+            .create_group(owner, "shared", name, None, None, members)
+            .await?;
+        for (org, people) in partners {
+            self.app
+                .invite_partner(&self.admin, &group.id, &org.id)
+                .await
+                .map_err(failed)?;
+            self.app
+                .decide_partner(&org.admin.auth, &org.id, &group.id, true)
+                .await
+                .map_err(failed)?;
+            for person in people.iter() {
+                self.app
+                    .add_member(
+                        &org.admin.auth,
+                        &group.id,
+                        AddMember {
+                            person_id: person.id.clone(),
+                            role: None,
+                        },
+                    )
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+        self.enable(owner, &group, &self.plugin_id, settings)
+            .await?;
+        Ok(group)
+    }
 }

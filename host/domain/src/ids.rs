@@ -77,6 +77,10 @@ id_type!(
     /// A message, reply or feed post.
     MessageId
 );
+id_type!(
+    /// An uploaded file; also its key in the object store.
+    FileId
+);
 
 #[cfg(test)]
 mod tests {

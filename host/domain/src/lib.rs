@@ -8,5 +8,5 @@ pub mod model;
 pub mod policy;
 pub mod search;
 
-pub use ids::{GroupId, MessageId, OrgId, PersonId};
+pub use ids::{FileId, GroupId, MessageId, OrgId, PersonId};
 pub use model::{GroupKind, MemberRole, PersonStatus, Role};

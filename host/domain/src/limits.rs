@@ -26,3 +26,6 @@ pub const DEFAULT_PAGE: i64 = 50;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Longest password accepted (argon2 input is bounded so a login cannot burn CPU).
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest file display name, in characters (longer names are shortened, keeping the
+/// extension).
+pub const MAX_FILE_NAME_CHARS: usize = 200;

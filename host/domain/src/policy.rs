@@ -145,6 +145,29 @@ pub fn may_sign_in(status: PersonStatus) -> bool {
     status == PersonStatus::Active
 }
 
+/// What is known about an uploaded file relative to one actor.
+#[derive(Clone, Debug)]
+pub struct FileFacts<'a> {
+    pub org_id: &'a OrgId,
+    pub uploaded_by: &'a PersonId,
+    /// Whether the file was shared with the actor (by its uploader or a plugin).
+    pub granted: bool,
+}
+
+/// Files are private: the uploader and the people it is shared with may read one. Nobody
+/// else may, not even a platform or organization admin: administering a tenant is not a
+/// licence to read its people's documents.
+pub fn can_read_file(actor: &Actor, file: &FileFacts<'_>) -> bool {
+    &actor.person_id == file.uploaded_by || file.granted
+}
+
+/// The uploader may delete a file, and so may an admin of the file's organization (to take
+/// down what should not be there), without being able to read it.
+pub fn can_delete_file(actor: &Actor, file: &FileFacts<'_>) -> bool {
+    &actor.person_id == file.uploaded_by
+        || (actor.role == Role::OrgAdmin && &actor.org_id == file.org_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +299,32 @@ mod tests {
             &org,
             Role::Member
         ));
+    }
+
+    #[test]
+    fn files_are_private_to_uploader_and_grantees() {
+        let org = OrgId::generate();
+        let other = OrgId::generate();
+        let owner = actor(Role::Member, &org);
+        let facts = |granted| FileFacts {
+            org_id: &org,
+            uploaded_by: &owner.person_id,
+            granted,
+        };
+        assert!(can_read_file(&owner, &facts(false)));
+        assert!(can_delete_file(&owner, &facts(false)));
+        let colleague = actor(Role::Member, &org);
+        assert!(!can_read_file(&colleague, &facts(false)));
+        assert!(can_read_file(&colleague, &facts(true)));
+        assert!(!can_delete_file(&colleague, &facts(true)));
+        // Admins may take a file down in their own organization, but never read it unasked.
+        let admin = actor(Role::OrgAdmin, &org);
+        assert!(!can_read_file(&admin, &facts(false)));
+        assert!(can_delete_file(&admin, &facts(false)));
+        let foreign_admin = actor(Role::OrgAdmin, &other);
+        assert!(!can_delete_file(&foreign_admin, &facts(false)));
+        let platform = actor(Role::PlatformAdmin, &other);
+        assert!(!can_read_file(&platform, &facts(false)));
+        assert!(!can_delete_file(&platform, &facts(false)));
     }
 }

@@ -58,8 +58,11 @@ impl Grants {
 pub struct Actor {
     pub id: String,
     pub display_name: String,
-    /// `platform_admin`, `org_admin`, `member` or `guest`.
+    /// `platform_admin`, `org_admin`, `member` or `guest`; `guest` for anyone acting in an
+    /// organization other than their own (a partner's people in a shared group).
     pub role: String,
+    /// The person's home organization.
+    pub org_id: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -79,6 +82,23 @@ pub struct Group {
     pub org_id: String,
     pub name: String,
     pub kind: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Organization {
+    pub id: String,
+    pub name: String,
+}
+
+/// A file uploaded in the plugin's organization (contract 0.3.0 `files`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileInfo {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub uploaded_by: String,
+    pub created_ms: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -305,6 +325,29 @@ pub trait HostApi: Send + Sync + 'static {
         operation: &str,
         input: String,
     ) -> HostResult<String>;
+
+    // ---- added in contract 0.3.0 ----
+
+    /// The plugin's organization, or a partner organization sharing a group with it.
+    async fn organization(&self, scope: &Scope, id: &str) -> HostResult<Organization>;
+    /// Posts a card only `audience` (members of the group) sees, with its thread.
+    async fn post_card_for(
+        &self,
+        scope: &Scope,
+        group_id: &str,
+        card: serde_json::Value,
+        audience: Vec<String>,
+    ) -> HostResult<String>;
+    /// Replaces the audience of one of the plugin's `post_card_for` cards.
+    async fn set_audience(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+        audience: Vec<String>,
+    ) -> HostResult<()>;
+    async fn file_get(&self, scope: &Scope, id: &str) -> HostResult<FileInfo>;
+    /// Lets `people` download the file too.
+    async fn file_share(&self, scope: &Scope, id: &str, people: Vec<String>) -> HostResult<()>;
 }
 
 /// Checks an outbound URL against the granted hosts: `http` or `https` only, no credentials,

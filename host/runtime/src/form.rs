@@ -7,6 +7,7 @@
 //! [`Form`] serialises to the JSON the host stores and clients render (snake_case keys, every
 //! key present); [`checked`] turns a form built by a contract adapter into that JSON.
 
+pub mod formula;
 mod messages;
 mod submit;
 #[cfg(test)]
@@ -17,6 +18,8 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use formula::{Expr, Reference};
 
 pub use submit::{FieldError, Submission, validate_submission};
 
@@ -71,6 +74,10 @@ pub enum FieldKind {
     Checkbox,
     /// Rows of sub-fields (`columns`); tables do not nest.
     Table,
+    /// A department id of the submitter's organization (contract 0.3.0).
+    Department,
+    /// Computed by the host from other fields (`formula`); never taken from a submission.
+    Formula,
 }
 
 impl FieldKind {
@@ -92,6 +99,8 @@ impl FieldKind {
             FieldKind::File => "file",
             FieldKind::Checkbox => "checkbox",
             FieldKind::Table => "table",
+            FieldKind::Department => "department",
+            FieldKind::Formula => "formula",
         }
     }
 
@@ -125,7 +134,8 @@ pub struct SelectOption {
 
 /// Show a field only while an earlier field's value is one of `values`. A checkbox compares
 /// as `true`/`false`, a number by its shortest text, a multi-select if any choice is listed,
-/// and a field with no value (or a hidden one) as the empty string.
+/// a formula by its result (a number, or money text such as `12.50`), and a field with no
+/// value (or a hidden one) as the empty string.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
     pub field: String,
@@ -150,6 +160,24 @@ pub struct Column {
     pub pattern_message: Option<String>,
     #[serde(default)]
     pub options: Vec<SelectOption>,
+    /// For `formula` columns: computed from the same row.
+    #[serde(default)]
+    pub formula: Option<Formula>,
+}
+
+/// What a `formula` field computes (see the contract's `formula` record for the language).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Formula {
+    pub expression: String,
+    pub result: FormulaResult,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FormulaResult {
+    Number,
+    /// Two decimals, rounded half away from zero, as a string like `12.50`.
+    Money,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +215,9 @@ pub struct FormField {
     /// Shown with its default but never taken from a submission.
     #[serde(default)]
     pub read_only: bool,
+    /// For `formula` fields.
+    #[serde(default)]
+    pub formula: Option<Formula>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -260,6 +291,7 @@ impl Form {
             } else if !field.columns.is_empty() {
                 return Err(format!("{at}: only table fields have columns"));
             }
+            field_formula(&at, i, &self.fields)?;
             if let Some(cond) = &field.visible_when {
                 let earlier = self.fields[..i].iter().find(|f| f.name == cond.field);
                 match earlier {
@@ -293,8 +325,172 @@ impl Form {
                 }
             }
         }
+        // A formula may use a later field, whose condition may use the formula.
+        let exprs: Vec<Option<Expr>> = self
+            .fields
+            .iter()
+            .map(|f| parsed(f.kind, f.formula.as_ref()))
+            .collect();
+        if let (_, Some(i)) = evaluation_order(&self.fields, &exprs) {
+            return Err(format!(
+                "field `{}`: formulas and visible_when conditions depend on each other in a loop",
+                self.fields[i].name
+            ));
+        }
         Ok(())
     }
+}
+
+/// Kinds whose value a formula can calculate with.
+fn numeric(kind: FieldKind) -> bool {
+    matches!(
+        kind,
+        FieldKind::Number
+            | FieldKind::Money
+            | FieldKind::Checkbox
+            | FieldKind::DateRange
+            | FieldKind::Formula
+    )
+}
+
+/// The parsed formula of a `formula` field or column; `None` for other kinds and for a
+/// formula that is missing or does not parse (which [`Form::check`] refuses).
+fn parsed(kind: FieldKind, formula: Option<&Formula>) -> Option<Expr> {
+    match (kind, formula) {
+        (FieldKind::Formula, Some(f)) => formula::parse(&f.expression).ok(),
+        _ => None,
+    }
+}
+
+/// Checks that a field or column has a formula exactly when it is a `formula`, and that the
+/// formula parses.
+fn checked_formula(
+    at: &str,
+    kind: FieldKind,
+    formula: Option<&Formula>,
+) -> Result<Option<Expr>, String> {
+    match (kind == FieldKind::Formula, formula) {
+        (true, None) => Err(format!("{at}: a formula field needs a formula")),
+        (false, Some(_)) => Err(format!("{at}: only formula fields have a formula")),
+        (false, None) => Ok(None),
+        (true, Some(f)) => formula::parse(&f.expression)
+            .map(Some)
+            .map_err(|e| format!("{at}: the formula is invalid: {}", e.message_en())),
+    }
+}
+
+/// Checks what a formula at position `i` (of a field or a column) may use of another at
+/// position `j`, named `name`, of `kind`: not itself, not a later formula (so formulas form
+/// no loop), and only numeric values.
+fn operand(at: &str, i: usize, j: usize, name: &str, kind: FieldKind) -> Result<(), String> {
+    if i == j {
+        return Err(format!("{at}: the formula uses itself"));
+    }
+    if kind == FieldKind::Formula && j > i {
+        return Err(format!(
+            "{at}: the formula uses `{name}`, a formula after it (a formula may only use the formulas before it)"
+        ));
+    }
+    if !numeric(kind) {
+        return Err(format!(
+            "{at}: the formula uses `{name}`, a {} field; only number, money, checkbox, date_range and formula values can be calculated with",
+            kind.as_str()
+        ));
+    }
+    Ok(())
+}
+
+/// The formula of field `i`: what it refers to must exist, be numeric and come before it if
+/// it is a formula; tables only through `sum(table.column)` and `count(table)`.
+fn field_formula(at: &str, i: usize, fields: &[FormField]) -> Result<(), String> {
+    let field = &fields[i];
+    let Some(expr) = checked_formula(at, field.kind, field.formula.as_ref())? else {
+        return Ok(());
+    };
+    let find = |name: &str| {
+        fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+            .ok_or_else(|| {
+                let name = shorten(name);
+                format!("{at}: the formula uses `{name}`, which is not a field of this form")
+            })
+    };
+    let table = |name: &str, what: &str| -> Result<&FormField, String> {
+        let (_, t) = find(name)?;
+        if t.kind == FieldKind::Table {
+            Ok(t)
+        } else {
+            Err(format!(
+                "{at}: {what} needs a table field, and `{name}` is a {} field",
+                t.kind.as_str()
+            ))
+        }
+    };
+    for r in expr.references() {
+        match r {
+            Reference::Field(name) => {
+                let (j, other) = find(name)?;
+                if other.kind == FieldKind::Table {
+                    return Err(format!(
+                        "{at}: `{name}` is a table: use sum({name}.column) or count({name})"
+                    ));
+                }
+                operand(at, i, j, name, other.kind)?;
+            }
+            Reference::Table(name) => {
+                table(name, &format!("count({name})"))?;
+            }
+            Reference::Column(name, column) => {
+                let t = table(name, &format!("sum({name}.{})", shorten(column)))?;
+                let Some(c) = t.columns.iter().find(|c| c.name == column) else {
+                    let column = shorten(column);
+                    return Err(format!("{at}: the table `{name}` has no column `{column}`"));
+                };
+                if !numeric(c.kind) {
+                    return Err(format!(
+                        "{at}: sum({name}.{column}) adds a {} column; only number, money, checkbox, date_range and formula values can be calculated with",
+                        c.kind.as_str()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The order in which a submission's fields are validated: each after the field its
+/// condition names and the fields its formula uses, otherwise as declared. Also the first
+/// field on a dependency loop, if any (such fields come last, in declared order).
+fn evaluation_order(fields: &[FormField], exprs: &[Option<Expr>]) -> (Vec<usize>, Option<usize>) {
+    let index = |name: &str| fields.iter().position(|f| f.name == name);
+    let needs: Vec<Vec<usize>> = fields
+        .iter()
+        .zip(exprs)
+        .map(|(f, expr)| {
+            let mut needs: Vec<usize> = f
+                .visible_when
+                .iter()
+                .filter_map(|c| index(&c.field))
+                .collect();
+            for r in expr.iter().flat_map(Expr::references) {
+                let (Reference::Field(name) | Reference::Table(name) | Reference::Column(name, _)) =
+                    r;
+                needs.extend(index(name));
+            }
+            needs
+        })
+        .collect();
+    let mut done = vec![false; fields.len()];
+    let mut order = Vec::with_capacity(fields.len());
+    while let Some(i) = (0..fields.len()).find(|&i| !done[i] && needs[i].iter().all(|&j| done[j])) {
+        done[i] = true;
+        order.push(i);
+    }
+    let stuck = (0..fields.len()).find(|&i| !done[i]);
+    order.extend((0..fields.len()).filter(|&i| !done[i]));
+    (order, stuck)
 }
 
 /// A name as quoted in an error: an invalid one may be of any length.
@@ -415,7 +611,7 @@ fn columns(at: &str, columns: &[Column]) -> Result<(), String> {
         return Err(format!("{at}: a table needs 1 to {MAX_COLUMNS} columns"));
     }
     let mut names = HashSet::new();
-    for c in columns {
+    for (i, c) in columns.iter().enumerate() {
         let at = format!("{at}, column `{}`", shorten(&c.name));
         name(&at, &c.name)?;
         if !names.insert(c.name.as_str()) {
@@ -425,6 +621,23 @@ fn columns(at: &str, columns: &[Column]) -> Result<(), String> {
             return Err(format!("{at}: tables do not nest"));
         }
         rules(&at, &values::Spec::column(c))?;
+        let Some(expr) = checked_formula(&at, c.kind, c.formula.as_ref())? else {
+            continue;
+        };
+        for r in expr.references() {
+            let Reference::Field(name) = r else {
+                return Err(format!(
+                    "{at}: a column formula can only use its own row's columns, not sum or count"
+                ));
+            };
+            let Some(j) = columns.iter().position(|o| o.name == name) else {
+                let name = shorten(name);
+                return Err(format!(
+                    "{at}: the formula uses `{name}`, which is not a column of this table (a column formula can only use its own row's columns)"
+                ));
+            };
+            operand(&at, i, j, name, columns[j].kind)?;
+        }
     }
     Ok(())
 }

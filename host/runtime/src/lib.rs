@@ -14,6 +14,7 @@ mod runtime;
 pub mod schedule;
 mod v0_1_0;
 mod v0_2_0;
+mod v0_3_0;
 
 pub use runtime::{
     ActionInput, ActionReply, Call, CallError, CommandReply, HookDecision, Lifecycle, Limits,

@@ -6,15 +6,18 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// WIT contract versions this host can run, newest first.
-pub const SUPPORTED_WIT: &[&str] = &["0.2.0", "0.1.0"];
+pub const SUPPORTED_WIT: &[&str] = &["0.3.0", "0.2.0", "0.1.0"];
 
 /// Capabilities a manifest may ask for; each maps to one imported interface.
 pub const CAPABILITIES: &[&str] = &[
-    "people", "groups", "messages", "storage", "records", "timers", "http", "interop",
+    "people", "groups", "messages", "storage", "records", "timers", "http", "interop", "files",
 ];
 
 /// Capabilities that contract 0.1.0 knows about.
 const CAPABILITIES_V0_1: &[&str] = &["people", "groups", "messages", "storage"];
+
+/// Capabilities that contract 0.3.0 added, with the version that introduced them.
+const CAPABILITIES_SINCE: &[(&str, &str)] = &[("files", "0.3.0")];
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -348,6 +351,7 @@ impl Manifest {
                 "at most 20 event kinds such as `message.created`",
             ));
         }
+        self.validate_v0_3()?;
         self.validate_v0_2()?;
         if self.settings.len() > 50 {
             return Err(field("settings", "at most 50 settings"));
@@ -464,6 +468,21 @@ impl Manifest {
         for s in &self.schedules {
             crate::schedule::Cadence::from_manifest(s)
                 .map_err(|reason| field(format!("schedules.{}", s.name), reason))?;
+        }
+        Ok(())
+    }
+
+    /// What contract 0.3.0 added: refused on older manifests.
+    fn validate_v0_3(&self) -> Result<(), ManifestError> {
+        for cap in &self.capabilities {
+            if let Some((_, since)) = CAPABILITIES_SINCE.iter().find(|(c, _)| c == cap)
+                && version_cmp(&self.wit, since) == Some(std::cmp::Ordering::Less)
+            {
+                return Err(field(
+                    "capabilities",
+                    format!("`{cap}` needs contract {since} or later"),
+                ));
+            }
         }
         Ok(())
     }
@@ -674,5 +693,19 @@ cron = "0 9 * * 1-5"
         assert!(bad("cron = \"0 9 * * 1-5\"", "every = \"5s\""));
         // A 0.1.0 manifest cannot ask for what 0.1.0 components cannot use.
         assert!(bad("wit = \"0.2.0\"", "wit = \"0.1.0\""));
+    }
+
+    #[test]
+    fn files_needs_contract_0_3() {
+        let files = |wit: &str| {
+            Manifest::parse(
+                &V2.replace("wit = \"0.2.0\"", &format!("wit = \"{wit}\""))
+                    .replace("\"interop\"]", "\"interop\", \"files\"]"),
+            )
+        };
+        assert!(files("0.3.0").unwrap().has_capability("files"));
+        let err = files("0.2.0").unwrap_err();
+        assert!(err.to_string().contains("needs contract 0.3.0"), "{err}");
+        assert!(Manifest::parse(&V2.replace("wit = \"0.2.0\"", "wit = \"0.3.0\"")).is_ok());
     }
 }

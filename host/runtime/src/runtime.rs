@@ -13,7 +13,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::api::{Grants, HostApi, HttpRequest, HttpResponse, Scope};
 use crate::manifest::{Manifest, SUPPORTED_WIT, version_cmp};
-use crate::{v0_1_0, v0_2_0};
+use crate::{v0_1_0, v0_2_0, v0_3_0};
 
 /// One epoch tick. Deadlines are counted in ticks.
 const TICK: Duration = Duration::from_millis(1);
@@ -207,6 +207,7 @@ pub struct Plugin {
 pub(crate) enum Pre {
     V0_1(v0_1_0::Pre),
     V0_2(v0_2_0::Pre),
+    V0_3(v0_3_0::Pre),
 }
 
 impl Runtime {
@@ -244,6 +245,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(wasm_error)?;
         v0_1_0::add_to_linker(&mut linker).map_err(wasm_error)?;
         v0_2_0::add_to_linker(&mut linker).map_err(wasm_error)?;
+        v0_3_0::add_to_linker(&mut linker).map_err(wasm_error)?;
         Ok(Self {
             engine,
             linker,
@@ -302,7 +304,8 @@ impl Runtime {
         let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
         let pre = match found.as_str() {
             "0.1.0" => Pre::V0_1(v0_1_0::Pre::new(pre).map_err(invalid)?),
-            _ => Pre::V0_2(v0_2_0::Pre::new(pre).map_err(invalid)?),
+            "0.2.0" => Pre::V0_2(v0_2_0::Pre::new(pre).map_err(invalid)?),
+            _ => Pre::V0_3(v0_3_0::Pre::new(pre).map_err(invalid)?),
         };
         Ok(Plugin {
             manifest: Arc::new(manifest),
@@ -381,6 +384,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(pre) => Box::pin(v0_1_0::command(store, pre, ctx, command, args)),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::command(store, pre, command, args)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::command(store, pre, command, args)),
             },
         )
         .await
@@ -398,6 +402,7 @@ impl Runtime {
         self.run(plugin, call, deadline, move |store, pre| match pre {
             Pre::V0_1(pre) => Box::pin(v0_1_0::before_message(store, pre, ctx, body)),
             Pre::V0_2(pre) => Box::pin(v0_2_0::before_message(store, pre, body)),
+            Pre::V0_3(pre) => Box::pin(v0_3_0::before_message(store, pre, body)),
         })
         .await
     }
@@ -424,6 +429,7 @@ impl Runtime {
                     input.value,
                 )),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::action(store, pre, input)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::action(store, pre, input)),
             },
         )
         .await
@@ -445,6 +451,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(pre) => Box::pin(v0_1_0::event(store, pre, ctx, kind, data)),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::event(store, pre, kind, data)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::event(store, pre, kind, data)),
             },
         )
         .await
@@ -465,6 +472,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(_) => unsupported("pages"),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::page(store, pre, name, query)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::page(store, pre, name, query)),
             },
         )
         .await
@@ -484,6 +492,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(_) => unsupported("routes"),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::http(store, pre, request)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::http(store, pre, request)),
             },
         )
         .await
@@ -498,6 +507,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(_) => unsupported("timers"),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::timer(store, pre, due)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::timer(store, pre, due)),
             },
         )
         .await
@@ -520,6 +530,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(_) => Box::pin(async { Ok(Ok(())) }),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::lifecycle(store, pre, stage)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::lifecycle(store, pre, stage)),
             },
         )
         .await
@@ -541,6 +552,7 @@ impl Runtime {
             move |store, pre| match pre {
                 Pre::V0_1(_) => unsupported("calls from other plugins"),
                 Pre::V0_2(pre) => Box::pin(v0_2_0::call(store, pre, caller, operation, input)),
+                Pre::V0_3(pre) => Box::pin(v0_3_0::call(store, pre, caller, operation, input)),
             },
         )
         .await

@@ -745,6 +745,7 @@ impl App {
             kind: "group.partner",
             data: serde_json::json!({"group_id": row.group_id, "org_id": row.org_id, "status": row.status}),
             membership: None,
+            audience: None,
         };
         self.writer
             .write(move |tx| {
@@ -868,5 +869,6 @@ fn group_event(row: &GroupRow, kind: &'static str) -> EventDraft {
             "archived": row.archived, "parent_id": row.parent_id, "head_id": row.head_id,
         }),
         membership: None,
+        audience: None,
     }
 }

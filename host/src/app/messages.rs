@@ -196,6 +196,10 @@ impl Renderer {
                 .filter(|_| !deleted)
                 .and_then(|c| serde_json::from_str(c).ok()),
             plugin_id: row.plugin_id,
+            audience: row
+                .audience
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok()),
         }
     }
 }
@@ -208,6 +212,7 @@ fn message_event(group: &Seen, kind: &'static str, data: serde_json::Value) -> E
         kind,
         data,
         membership: None,
+        audience: None,
     }
 }
 
@@ -222,7 +227,7 @@ impl App {
             .seen_group(auth, &row.group_id)
             .await
             .map_err(|_| AppError::NotFound("message"))?;
-        if !seen.rights.read {
+        if !seen.rights.read || !row.visible_to(auth.actor.person_id.as_str()) {
             return Err(AppError::NotFound("message"));
         }
         Ok((row, seen))
@@ -320,7 +325,10 @@ impl App {
                 let root = messages::get(&self.store.read, &root_id)
                     .await
                     .or_not_found("thread")?;
-                if root.group_id != group.id.as_str() || root.thread_root_id.is_some() {
+                if root.group_id != group.id.as_str()
+                    || root.thread_root_id.is_some()
+                    || !root.visible_to(me)
+                {
                     return Err(AppError::NotFound("thread"));
                 }
                 if root.deleted_at.is_some() {
@@ -329,10 +337,13 @@ impl App {
                         "the message you reply to was deleted",
                     ));
                 }
-                Some(root.id)
+                Some(root)
             }
             None => None,
         };
+        // A reply is seen by exactly those who see its thread.
+        let audience = thread_root.as_ref().and_then(|r| r.audience.clone());
+        let thread_root = thread_root.map(|r| r.id);
         let id = MessageId::generate().into_string();
         let row = MessageRow {
             author_id: (!input.anonymous).then(|| me.to_owned()),
@@ -359,6 +370,7 @@ impl App {
             deleted_at: None,
             plugin_id: None,
             card: None,
+            audience,
         };
         let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
         let renderer = Renderer::single(
@@ -386,6 +398,7 @@ impl App {
                         kind: "message.created",
                         data: serde_json::to_value(&view).unwrap_or_default(),
                         membership: None,
+                        audience: row.audience.clone(),
                     };
                     tx.emit_at(row.seq, draft).await?;
                     Ok((row, true))
@@ -435,7 +448,8 @@ impl App {
             return Err(AppError::NotFound("group"));
         }
         let limit = limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-        let rows = messages::history(&self.store.read, &group.id, kind, before, limit).await?;
+        let me = &auth.actor.person_id;
+        let rows = messages::history(&self.store.read, &group.id, me, kind, before, limit).await?;
         let r = Renderer::load(self, &rows).await?;
         Ok(rows.into_iter().map(|m| r.view(m)).collect())
     }
@@ -543,7 +557,7 @@ impl App {
         if !group.rights.read {
             return Err(AppError::NotFound("group"));
         }
-        let rows = messages::pinned(&self.store.read, &group.id).await?;
+        let rows = messages::pinned(&self.store.read, &group.id, &auth.actor.person_id).await?;
         let r = Renderer::load(self, &rows).await?;
         Ok(rows.into_iter().map(|m| r.view(m)).collect())
     }
@@ -618,7 +632,8 @@ impl App {
                 .next(),
             None => None,
         };
-        let event_group = message_event(&group, kind, serde_json::Value::Null);
+        let mut event_group = message_event(&group, kind, serde_json::Value::Null);
+        event_group.audience = pre.audience.clone();
         let view = self
             .writer
             .write(move |tx| {
@@ -652,7 +667,7 @@ impl App {
         let msg = messages::get(&self.store.read, &mid)
             .await
             .or_not_found("message")?;
-        if msg.group_id != group.id.as_str() {
+        if msg.group_id != group.id.as_str() || !msg.visible_to(auth.actor.person_id.as_str()) {
             return Err(AppError::NotFound("message"));
         }
         let org = orgs::get(&self.store.read, &group.org).await?;
@@ -674,6 +689,7 @@ impl App {
                             kind: "message.burn_scheduled",
                             data: serde_json::json!({"id": id, "burn_at": at}),
                             membership: None,
+                            audience: None,
                         })
                         .await?;
                     }
@@ -685,6 +701,7 @@ impl App {
                             kind: "receipt.updated",
                             data: serde_json::json!({"group_id": gid.as_str(), "person_id": me.as_str(), "seq": msg.seq}),
                             membership: None,
+                            audience: None,
                         })
                         .await?;
                     }
@@ -795,6 +812,7 @@ async fn burn(app: &App, row: MessageRow) -> Result<()> {
                     kind: "message.deleted",
                     data: serde_json::json!({"id": row.id, "group_id": row.group_id, "deleted": true, "burned": true}),
                     membership: None,
+                    audience: None,
                 })
                 .await?;
                 Ok(())

@@ -3,6 +3,7 @@
 //! and hand writes to the writer. Handlers stay thin; this layer knows no HTTP.
 
 pub mod auth;
+pub mod files;
 pub mod groups;
 pub mod messages;
 pub mod orgs;
@@ -37,6 +38,8 @@ pub struct Inner {
     /// Bounds concurrent argon2 work so a login flood cannot exhaust memory or CPU.
     pub password_work: Semaphore,
     pub login_limiter: auth::LoginLimiter,
+    /// Where uploaded files' bytes live, and the upload limits.
+    pub files: files::FileStore,
     pub plugins: plugins::Plugins,
     /// What plugins see as now; a test harness moves it forward.
     pub plugin_clock: crate::clock::PluginClock,
@@ -74,6 +77,7 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
+        let files = files::FileStore::open(&config).context("opening the file store")?;
         let mut plugins = plugins::Plugins::new(&config).context("starting the plugin runtime")?;
         if let Some(dir) = &config.bundled_plugins_dir {
             let bundled = plugins::Plugins::bundled_from(dir)?;
@@ -101,6 +105,7 @@ impl App {
                 secret,
                 password_work: Semaphore::new(4),
                 login_limiter,
+                files,
                 plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
                 plugin_clock: Default::default(),
@@ -139,6 +144,29 @@ pub enum AppError {
     InvalidForm(serde_json::Value),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+    /// A refusal worded in English and Chinese (zh-CN).
+    #[error("{en}")]
+    Said {
+        refusal: Refusal,
+        code: &'static str,
+        en: String,
+        zh: String,
+    },
+}
+
+/// What kind of refusal an [`AppError::Said`] is; the HTTP layer picks the status from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The request itself is unusable (an empty upload, a broken body).
+    BadRequest,
+    NotFound,
+    Forbidden,
+    /// Well-formed but not acceptable (like [`AppError::Invalid`]).
+    Invalid,
+    /// Larger than a limit or a quota allows.
+    TooLarge,
+    /// Content of a kind the host does not accept.
+    UnsupportedType,
 }
 
 impl AppError {
@@ -146,6 +174,21 @@ impl AppError {
         AppError::Invalid {
             code,
             message: message.into(),
+        }
+    }
+
+    /// A refusal people read in English and Chinese.
+    pub fn said(
+        refusal: Refusal,
+        code: &'static str,
+        en: impl Into<String>,
+        zh: impl Into<String>,
+    ) -> Self {
+        AppError::Said {
+            refusal,
+            code,
+            en: en.into(),
+            zh: zh.into(),
         }
     }
 }

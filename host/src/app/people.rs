@@ -443,5 +443,6 @@ pub(crate) fn membership_event(person: &PersonRow, group: &GroupId, joined: bool
             person_id: pid,
             joined,
         }),
+        audience: None,
     }
 }

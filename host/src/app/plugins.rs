@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use courtyard_domain::{GroupId, OrgId};
+use courtyard_domain::{GroupId, OrgId, Role};
 use courtyard_runtime::api::{Actor as PluginActor, Grants, Scope};
 use courtyard_runtime::manifest::{Manifest, version_cmp};
 use courtyard_runtime::{
@@ -24,6 +24,7 @@ use super::{App, AppError, OrNotFound, Result, parse_id};
 use crate::store::plugins::{self as ps, AuditRow, EnablementRow, InstallRow, PackageRow};
 use crate::store::{StoreError, now_millis};
 
+mod audience;
 mod capabilities;
 pub(crate) mod jobs;
 mod lifecycle;
@@ -920,7 +921,14 @@ impl App {
             actor: auth.map(|a| PluginActor {
                 id: a.person.id.clone(),
                 display_name: a.person.display_name.clone(),
-                role: a.person.role.clone(),
+                // Someone acting in another organization (a partner's people in a shared
+                // group) is a guest there, whatever they administer at home.
+                role: if a.person.org_id == org {
+                    a.person.role.clone()
+                } else {
+                    Role::Guest.as_str().to_owned()
+                },
+                org_id: a.person.org_id.clone(),
             }),
             request_id: courtyard_domain::MessageId::generate().into_string(),
             settings: serde_json::from_str(&ready.enablement.settings).unwrap_or_default(),

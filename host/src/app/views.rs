@@ -208,6 +208,10 @@ pub struct MessageView {
     /// divider), rendered by clients.
     #[schema(value_type = Option<Object>)]
     pub card: Option<serde_json::Value>,
+    /// Set when only some of the group see the message (a plugin's card for the parties of
+    /// a shipment, say, and its thread): their person ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

@@ -1,5 +1,6 @@
 //! The one place errors become HTTP responses: a status, a stable `code` and a human
-//! `message`. Internal details are logged with the request, never sent.
+//! `message` (with `message_zh` where the host words it in Chinese too). Internal details
+//! are logged with the request, never sent.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -7,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::app::AppError;
+use crate::app::{AppError, Refusal};
 
 /// Every error the API returns.
 #[derive(Debug, Serialize, ToSchema)]
@@ -16,6 +17,9 @@ pub struct ErrorBody {
     pub code: String,
     /// For people; wording may change.
     pub message: String,
+    /// The same message in Chinese (zh-CN), where the host words it in both languages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_zh: Option<String>,
     /// For `invalid_form`: what is wrong with each field, in English and Chinese.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
@@ -26,6 +30,7 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
     let body = ErrorBody {
         code: code.to_owned(),
         message: message.into(),
+        message_zh: None,
         fields: None,
     };
     (status, Json(body)).into_response()
@@ -46,9 +51,32 @@ impl IntoResponse for AppError {
                 let body = ErrorBody {
                     code: "invalid_form".into(),
                     message: self.to_string(),
+                    message_zh: None,
                     fields: Some(fields.clone()),
                 };
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
+            AppError::Said {
+                refusal,
+                code,
+                en,
+                zh,
+            } => {
+                let status = match refusal {
+                    Refusal::BadRequest => StatusCode::BAD_REQUEST,
+                    Refusal::NotFound => StatusCode::NOT_FOUND,
+                    Refusal::Forbidden => StatusCode::FORBIDDEN,
+                    Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                    Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+                    Refusal::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                };
+                let body = ErrorBody {
+                    code: (*code).to_owned(),
+                    message: en.clone(),
+                    message_zh: Some(zh.clone()),
+                    fields: None,
+                };
+                return (status, Json(body)).into_response();
             }
             AppError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");

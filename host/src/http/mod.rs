@@ -37,6 +37,7 @@ use error::error_response;
         (name = "groups", description = "Departments, teams, shared groups and direct messages"),
         (name = "messages", description = "Messages, threads, feed posts, reactions and receipts"),
         (name = "realtime", description = "The event stream"),
+        (name = "files", description = "Uploaded files: upload, download, sharing, deletion"),
         (name = "plugins", description = "Plugins: catalog, installs, enablement, commands, card actions"),
         (name = "system", description = "Health and the API document"),
     )
@@ -68,6 +69,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::groups::router())
         .merge(api::messages::router())
         .merge(api::events::router())
+        .merge(api::files::router())
         .merge(api::plugins::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()

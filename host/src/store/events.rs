@@ -20,6 +20,9 @@ pub struct EventDraft {
     pub data: Value,
     /// Set on membership events so live delivery can update who hears a group.
     pub membership: Option<Membership>,
+    /// Restricts a group event to these people (the audience of the message it is about,
+    /// as the message stores it: a JSON array of person ids).
+    pub audience: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -35,6 +38,8 @@ pub struct Event {
     pub group_id: Option<GroupId>,
     pub person_id: Option<PersonId>,
     pub membership: Option<Membership>,
+    /// Only these people receive the event, when set.
+    pub audience: Option<Arc<[PersonId]>>,
     /// The wire frame, shared by every connection that receives it.
     pub frame: Arc<str>,
 }
@@ -50,8 +55,8 @@ pub(crate) fn frame(seq: i64, kind: &str, group_id: Option<&str>, at: i64, data:
 }
 
 pub(crate) const INSERT: &str = "INSERT INTO events \
-    (seq, org_id, group_id, person_id, kind, payload, created_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    (seq, org_id, group_id, person_id, kind, payload, created_at, audience) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// The event as subscribers receive it, once its position is known.
 pub(crate) fn committed(seq: i64, draft: EventDraft, data: &str, now: i64) -> Event {
@@ -62,11 +67,19 @@ pub(crate) fn committed(seq: i64, draft: EventDraft, data: &str, now: i64) -> Ev
         now,
         data,
     );
+    let audience = draft.audience.as_deref().map(|list| {
+        serde_json::from_str::<Vec<String>>(list)
+            .unwrap_or_default()
+            .into_iter()
+            .map(PersonId::from_trusted)
+            .collect()
+    });
     Event {
         seq,
         group_id: draft.group_id,
         person_id: draft.person_id,
         membership: draft.membership,
+        audience,
         frame,
     }
 }
@@ -91,9 +104,11 @@ pub async fn since(
     const SQL: &str = "SELECT seq, kind, group_id, payload, created_at FROM events \
         WHERE seq > $1 AND (person_id = $2 OR group_id IN \
             (SELECT group_id FROM group_members WHERE person_id = $2)) \
+        AND (audience IS NULL OR audience LIKE $4) \
         ORDER BY seq LIMIT $3";
+    let pattern = super::messages::audience_pattern(person);
     let rows: Vec<EventRow> = on_db!(pools, p => sqlx::query_as(SQL)
-        .bind(since).bind(person.as_str()).bind(limit).fetch_all(p).await)?;
+        .bind(since).bind(person.as_str()).bind(limit).bind(&pattern).fetch_all(p).await)?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -31,11 +31,36 @@ pub struct MessageRow {
     pub plugin_id: Option<String>,
     /// A plugin card in its JSON form.
     pub card: Option<String>,
+    /// Who may see the message, its thread and its events, as a JSON array of person ids;
+    /// `None` is everyone who can read the group. See [`audience_pattern`].
+    pub audience: Option<String>,
+}
+
+impl MessageRow {
+    /// Whether `person` is in the message's audience (always, when it has none).
+    pub fn visible_to(&self, person: &str) -> bool {
+        match &self.audience {
+            None => true,
+            Some(list) => serde_json::from_str::<Vec<String>>(list)
+                .is_ok_and(|ids| ids.iter().any(|id| id == person)),
+        }
+    }
+}
+
+/// The `LIKE` pattern that finds `person` in an audience column: ids are UUIDs, which hold
+/// neither `%` nor `_`, and the quotes make the match exact.
+pub fn audience_pattern(person: &PersonId) -> String {
+    format!("%\"{}\"%", person.as_str())
+}
+
+/// The SQL condition that a row's `audience` admits the person whose pattern is `$n`.
+fn admits(n: u8) -> String {
+    format!("(audience IS NULL OR audience LIKE ${n})")
 }
 
 const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
-    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card";
+    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience";
 
 pub async fn get(pools: &Pools, id: &MessageId) -> Result<MessageRow> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");
@@ -63,20 +88,25 @@ pub async fn by_txn_read(pools: &Pools, txn_key: &str) -> Result<Option<MessageR
 
 /// Top-level messages of a group (no thread replies), newest first, before `before_seq`,
 /// optionally of one kind (`post` for the group's feed).
+/// Only messages `viewer` is in the audience of.
 pub async fn history(
     pools: &Pools,
     group: &GroupId,
+    viewer: &PersonId,
     kind: Option<&str>,
     before_seq: Option<i64>,
     limit: i64,
 ) -> Result<Vec<MessageRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM messages WHERE group_id = $1 AND thread_root_id IS NULL \
-         AND seq < $2 AND ($4 IS NULL OR kind = $4) ORDER BY seq DESC LIMIT $3"
+         AND seq < $2 AND ($4 IS NULL OR kind = $4) AND {} ORDER BY seq DESC LIMIT $3",
+        admits(5)
     );
     let before = before_seq.unwrap_or(i64::MAX);
+    let pattern = audience_pattern(viewer);
     Ok(on_db!(pools, p => sqlx::query_as(&sql)
-        .bind(group.as_str()).bind(before).bind(limit).bind(kind).fetch_all(p).await)?)
+        .bind(group.as_str()).bind(before).bind(limit).bind(kind).bind(&pattern)
+        .fetch_all(p).await)?)
 }
 
 /// Replies in a thread, oldest first, after `after_seq`.
@@ -94,18 +124,23 @@ pub async fn thread(
         .bind(root.as_str()).bind(after_seq).bind(limit).fetch_all(p).await)?)
 }
 
-pub async fn pinned(pools: &Pools, group: &GroupId) -> Result<Vec<MessageRow>> {
+pub async fn pinned(pools: &Pools, group: &GroupId, viewer: &PersonId) -> Result<Vec<MessageRow>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM messages WHERE group_id = $1 AND pinned_at IS NOT NULL \
-         AND deleted_at IS NULL ORDER BY pinned_at DESC LIMIT 100"
+         AND deleted_at IS NULL AND {} ORDER BY pinned_at DESC LIMIT 100",
+        admits(2)
     );
-    Ok(on_db!(pools, p => sqlx::query_as(&sql).bind(group.as_str()).fetch_all(p).await)?)
+    let pattern = audience_pattern(viewer);
+    Ok(
+        on_db!(pools, p => sqlx::query_as(&sql).bind(group.as_str()).bind(&pattern)
+        .fetch_all(p).await)?,
+    )
 }
 
 pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
     );
     on_tx!(tx, c => sqlx::query(&sql)
         .bind(&m.id).bind(m.seq).bind(&m.group_id).bind(&m.kind).bind(&m.author_id)
@@ -113,6 +148,7 @@ pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
         .bind(&m.mentions).bind(m.mentions_all).bind(&m.txn_key).bind(m.reply_count)
         .bind(m.burn_after_secs).bind(m.burn_at).bind(&m.pinned_by).bind(m.pinned_at)
         .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at).bind(&m.plugin_id).bind(&m.card)
+        .bind(&m.audience)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if let Some(root) = &m.thread_root_id {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
@@ -138,6 +174,14 @@ pub async fn update_body(
 }
 
 /// Replaces a plugin card.
+/// Gives a thread root and its replies a new audience.
+pub async fn set_audience(tx: &mut WriteTx, root: &str, audience: &str) -> Result<()> {
+    const SQL: &str = "UPDATE messages SET audience = $2 WHERE id = $1 OR thread_root_id = $1";
+    on_tx!(tx, c => sqlx::query(SQL).bind(root).bind(audience)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
 pub async fn set_card(tx: &mut WriteTx, id: &str, card: &str) -> Result<()> {
     const SQL: &str = "UPDATE messages SET card = $2, edited_at = $3 WHERE id = $1";
     let now = tx.now();

@@ -7,6 +7,7 @@
 //! [`writer::Writer`], which batches transactions (group commit) and assigns event positions.
 
 pub mod events;
+pub mod files;
 pub mod groups;
 pub mod messages;
 pub mod orgs;

@@ -81,6 +81,14 @@ pub async fn share_group(pools: &Pools, a: &PersonId, b: &PersonId) -> Result<bo
         .bind(a.as_str()).bind(b.as_str()).fetch_one(p).await)?)
 }
 
+/// Whether `person` belongs to a group of `org` (a partner's people in its shared groups).
+pub async fn in_org_group(pools: &Pools, person: &str, org: &str) -> Result<bool> {
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM group_members m \
+        JOIN groups g ON g.id = m.group_id WHERE m.person_id = $1 AND g.org_id = $2)";
+    Ok(on_db!(pools, p => sqlx::query_scalar(SQL)
+        .bind(person).bind(org).fetch_one(p).await)?)
+}
+
 pub async fn search_ranked(
     pools: &Pools,
     scope: DirectoryScope,

@@ -85,6 +85,7 @@ impl WriteTx {
             .bind(draft.kind)
             .bind(&data)
             .bind(now)
+            .bind(draft.audience.as_deref())
             .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         self.emitted.push(events::committed(seq, draft, &data, now));
         Ok(seq)

@@ -7,9 +7,9 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::{FieldKind, Form, t};
+use super::{FieldKind, Form, FormulaResult, t};
 
-const KINDS: [(FieldKind, &str); 15] = [
+const KINDS: [(FieldKind, &str); 17] = [
     (FieldKind::Text, "text"),
     (FieldKind::Textarea, "textarea"),
     (FieldKind::Number, "number"),
@@ -25,6 +25,8 @@ const KINDS: [(FieldKind, &str); 15] = [
     (FieldKind::File, "file"),
     (FieldKind::Checkbox, "checkbox"),
     (FieldKind::Table, "table"),
+    (FieldKind::Department, "department"),
+    (FieldKind::Formula, "formula"),
 ];
 
 /// The wire name of a field kind (`date_range`, `multi_select`…).
@@ -65,6 +67,45 @@ struct ConditionJson {
     values: Vec<String>,
 }
 
+/// What a `formula` field or column computes: `{"expression": "…", "result": "number" |
+/// "money"}`.
+#[derive(Serialize, Deserialize)]
+struct FormulaJson {
+    expression: String,
+    result: ResultJson,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ResultJson {
+    Number,
+    Money,
+}
+
+impl From<FormulaJson> for t::Formula {
+    fn from(f: FormulaJson) -> t::Formula {
+        t::Formula {
+            expression: f.expression,
+            result: match f.result {
+                ResultJson::Number => FormulaResult::Number,
+                ResultJson::Money => FormulaResult::Money,
+            },
+        }
+    }
+}
+
+impl From<&t::Formula> for FormulaJson {
+    fn from(f: &t::Formula) -> FormulaJson {
+        FormulaJson {
+            expression: f.expression.clone(),
+            result: match f.result {
+                FormulaResult::Number => ResultJson::Number,
+                FormulaResult::Money => ResultJson::Money,
+            },
+        }
+    }
+}
+
 /// The rules every field and column may carry, flattened into it on the wire.
 #[derive(Serialize, Deserialize)]
 struct RulesJson {
@@ -90,6 +131,8 @@ struct ColumnJson {
     rules: RulesJson,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     options: Vec<OptionJson>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    formula: Option<FormulaJson>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -114,6 +157,8 @@ struct FieldJson {
     columns: Vec<ColumnJson>,
     #[serde(default)]
     read_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    formula: Option<FormulaJson>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -198,9 +243,11 @@ impl From<FormJson> for Form {
                         kind: c.kind,
                         rules: c.rules.into(),
                         options: options_in(c.options),
+                        formula: c.formula.map(Into::into),
                     })
                     .collect(),
                 read_only: f.read_only,
+                formula: f.formula.map(Into::into),
             })
             .collect();
         Form(t::Form {
@@ -249,9 +296,11 @@ impl From<&Form> for FormJson {
                             kind: c.kind,
                             rules: (&c.rules).into(),
                             options: options_out(&c.options),
+                            formula: c.formula.as_ref().map(Into::into),
                         })
                         .collect(),
                     read_only: f.read_only,
+                    formula: f.formula.as_ref().map(Into::into),
                 })
                 .collect(),
         }
@@ -304,6 +353,42 @@ mod tests {
         assert_eq!(json["fields"][3]["columns"][0]["name"], "item");
         let back: Form = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(serde_json::to_value(&back).unwrap(), json);
+    }
+
+    #[test]
+    fn departments_and_formulas_survive_json_both_ways() {
+        let form = Form::new("expense", "Expense")
+            .field(Field::department("dept", "Department").required())
+            .field(
+                Field::table("items", "Items")
+                    .column(Column::number("qty", "Qty"))
+                    .column(Column::money("price", "Price"))
+                    .column(Column::money_formula("cost", "Cost", "qty * price")),
+            )
+            .field(Field::money_formula("total", "Total", "sum(items.cost)"))
+            .field(Field::formula("lines", "Lines", "count(items)"));
+        let json = serde_json::to_value(&form).unwrap();
+        assert_eq!(json["fields"][0]["kind"], "department");
+        assert!(json["fields"][0].get("formula").is_none());
+        assert_eq!(
+            json["fields"][1]["columns"][2],
+            json!({"name": "cost", "label": "Cost", "kind": "formula", "required": false,
+                "formula": {"expression": "qty * price", "result": "money"}})
+        );
+        assert_eq!(
+            json["fields"][2]["formula"],
+            json!({"expression": "sum(items.cost)", "result": "money"})
+        );
+        assert_eq!(json["fields"][3]["formula"]["result"], "number");
+        let back: Form = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+        // The host reads the same JSON (its API shows forms in that shape) and accepts it.
+        #[cfg(not(target_family = "wasm"))]
+        {
+            let stored = courtyard_runtime::form::checked(json).unwrap();
+            assert_eq!(stored["fields"][2]["formula"]["result"], "money");
+            assert_eq!(stored["fields"][1]["columns"][2]["kind"], "formula");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod common;
 mod bad_input;
 mod directory;
 mod feed;
+mod files;
 mod messaging;
 mod openapi;
 mod permissions;

@@ -583,6 +583,85 @@ async fn responses_match_the_document(backend: Backend) {
     )
     .await;
 
+    // Files. Uploads take raw bytes, so they are sent by hand and their answers checked.
+    let wang = Client::login(
+        &server.base,
+        "wang.wu@contract.example.com",
+        crate::common::PASSWORD,
+    )
+    .await;
+    let send_file = |name: &'static str, body: Vec<u8>| {
+        let req = wang
+            .http
+            .post(format!("{}/api/v1/files", wang.base))
+            .query(&[("name", name)])
+            .bearer_auth(wang.token.clone().unwrap())
+            .body(body);
+        async move {
+            let res = req.send().await.expect("upload");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.expect("JSON answer"))
+        }
+    };
+    let (s, file) = send_file("季度报告.txt", "第一季度".as_bytes().to_vec()).await;
+    c.check("post", "/api/v1/files", s, &file);
+    assert_eq!(s, 201);
+    let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
+    elf.resize(256, 0);
+    let (s, refused) = send_file("manual.pdf", elf).await;
+    c.check("post", "/api/v1/files", s, &refused);
+    assert_eq!(s, 415);
+    let (s, empty) = send_file("empty.txt", Vec::new()).await;
+    c.check("post", "/api/v1/files", s, &empty);
+    assert_eq!(s, 400);
+    let file_id = file["id"].as_str().unwrap();
+    c.call(
+        &wang,
+        "get",
+        "/api/v1/files/{file_id}/info",
+        &[file_id],
+        None,
+    )
+    .await;
+    let (s, _) = c
+        .call(
+            admin,
+            "get",
+            "/api/v1/files/{file_id}/info",
+            &[file_id],
+            None,
+        )
+        .await;
+    assert_eq!(s, 404, "files are private, even to admins");
+    let (s, _) = c
+        .call(admin, "get", "/api/v1/files/{file_id}", &[file_id], None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/files/{file_id}/grants",
+            &[file_id],
+            Some(json!({"people": [person_id]})),
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/files/{file_id}/grants",
+            &[file_id],
+            Some(json!({"people": ["nobody"]})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = c
+        .call(&wang, "delete", "/api/v1/files/{file_id}", &[file_id], None)
+        .await;
+    assert_eq!(s, 204);
+
     // The walk touched a good share of the document.
     let operations: usize = c.doc["paths"]
         .as_object()

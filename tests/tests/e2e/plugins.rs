@@ -259,7 +259,7 @@ async fn uploads_are_verified(backend: Backend) {
             .contains("courtyard:plugin/people"),
         "{err}"
     );
-    let newer = manifest.replace(r#"wit = "0.2.0""#, r#"wit = "9.0.0""#);
+    let newer = manifest.replace(r#"wit = "0.3.0""#, r#"wit = "9.0.0""#);
     let (status, err) = w.admin.post(&install, hostile_package(Some(&newer))).await;
     assert_eq!(status, 422);
     assert!(err["message"].as_str().unwrap().contains("9.0.0"), "{err}");

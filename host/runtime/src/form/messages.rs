@@ -165,9 +165,14 @@ fn malformed(l: &str, kind: FieldKind) -> (String, String) {
             ("must name people in the directory", "必须选择人员")
         }
         FieldKind::Group => ("must be a group", "必须选择群组"),
+        FieldKind::Department => ("must be a department", "必须选择部门"),
         FieldKind::File => ("must be an uploaded file", "必须是已上传的文件"),
         FieldKind::Checkbox => ("must be checked or unchecked", "只能勾选或不勾选"),
         FieldKind::Table => ("must be a list of rows", "必须是若干行"),
+        FieldKind::Formula => (
+            "is calculated and cannot be filled in",
+            "由公式自动计算，不能填写",
+        ),
     };
     (format!("{l} {en}"), format!("{l}{zh}"))
 }

@@ -5,21 +5,28 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::formula::{self, Expr};
 use super::messages::describe;
 use super::values::{self, Problem, Refs, Spec};
-use super::{Condition, FieldKind, Form, FormField, MAX_ERRORS, MAX_ROWS};
+use super::{
+    Condition, FieldKind, Form, FormField, MAX_ERRORS, MAX_ROWS, evaluation_order, parsed,
+};
 
 /// A submission that met the form, normalised.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Submission {
     /// One key per visible, editable field: its normalised value, or `null` when left empty
-    /// (an unchecked checkbox is `false`). Hidden and read-only fields are absent.
+    /// (an unchecked checkbox is `false`). Visible formula fields (and formula columns, in
+    /// each row) hold what the host computed, `null` when the formula has no value. Hidden
+    /// and read-only fields are absent.
     pub values: Value,
-    /// Every person, group and file id anywhere in `values`, each once. The host must check
-    /// that they exist and that the submitter may see them before the plugin gets `values`.
+    /// Every person, group, department and file id anywhere in `values`, each once. The host
+    /// must check that they exist and that the submitter may see them before the plugin gets
+    /// `values`.
     pub people: Vec<String>,
     pub groups: Vec<String>,
     pub files: Vec<String>,
+    pub departments: Vec<String>,
 }
 
 /// Why one value was refused.
@@ -34,19 +41,31 @@ pub struct FieldError {
     pub message_zh: String,
 }
 
-/// Collects errors up to [`MAX_ERRORS`].
+/// Collects errors up to [`MAX_ERRORS`], each with the position of its field in the form:
+/// fields are not always validated in the order they are shown (a formula waits for the
+/// fields it uses), their errors are reported in that order.
 #[derive(Default)]
-struct Errors(Vec<FieldError>);
+struct Errors {
+    list: Vec<(usize, FieldError)>,
+    /// The position of the field being validated.
+    at: usize,
+}
 
 impl Errors {
     fn full(&self) -> bool {
-        self.0.len() >= MAX_ERRORS
+        self.list.len() >= MAX_ERRORS
     }
 
     fn push(&mut self, e: FieldError) {
         if !self.full() {
-            self.0.push(e);
+            self.list.push((self.at, e));
         }
+    }
+
+    /// The errors in the order of the form's fields.
+    fn sorted(mut self) -> Vec<FieldError> {
+        self.list.sort_by_key(|(at, _)| *at);
+        self.list.into_iter().map(|(_, e)| e).collect()
     }
 
     /// A problem with a field, or with a cell: `(row index, column name, table label)`.
@@ -82,8 +101,9 @@ impl Errors {
 
 /// Checks a person's submission against a form and normalises it: text trimmed, money as
 /// `"1234.50"`, numeric strings as numbers. Fields hidden by `visible_when` and read-only
-/// fields are dropped, whatever was sent for them. All problems are reported, up to
-/// [`MAX_ERRORS`].
+/// fields are dropped, whatever was sent for them. Formula fields and columns are computed
+/// from the normalised values (see [`super::formula`]), whatever was sent for them. All
+/// problems are reported, up to [`MAX_ERRORS`].
 ///
 /// The form should have passed [`Form::check`]; an unchecked form never makes this panic,
 /// but a field whose pattern does not compile refuses every value.
@@ -98,28 +118,56 @@ pub fn validate_submission(form: &Form, values: &Value) -> Result<Submission, Ve
     };
     let mut errors = Errors::default();
     let mut refs = Refs::default();
-    let mut out = Map::new();
+    // Each field's value for the plugin, by position: the form's order, not the order of
+    // validation.
+    let mut out: Vec<Option<Value>> = vec![None; form.fields.len()];
     // What each field's condition sees: the normalised value where there is one.
     let mut seen: HashMap<&str, Value> = HashMap::new();
-    for field in &form.fields {
+    // What formulas see: the values of the fields shown, read-only ones included.
+    let mut inputs = Map::new();
+    let exprs: Vec<Option<Expr>> = form
+        .fields
+        .iter()
+        .map(|f| parsed(f.kind, f.formula.as_ref()))
+        .collect();
+    let (order, _) = evaluation_order(&form.fields, &exprs);
+    for i in order {
         if errors.full() {
             break;
         }
+        errors.at = i;
+        let field = &form.fields[i];
         let name = field.name.as_str();
+        let visible = field
+            .visible_when
+            .as_ref()
+            .is_none_or(|cond| met(cond, seen.get(cond.field.as_str()).unwrap_or(&Value::Null)));
+        if field.kind == FieldKind::Formula {
+            let v = match (visible, &exprs[i], &field.formula) {
+                (true, Some(expr), Some(f)) => formula::compute(expr, f.result, &inputs),
+                _ => Value::Null,
+            };
+            seen.insert(name, v.clone());
+            if visible {
+                inputs.insert(name.to_string(), v.clone());
+                out[i] = Some(v);
+            }
+            continue;
+        }
         if field.read_only {
             // The person could not change it, so conditions see what they were shown.
             let shown = field.default.as_ref().map_or(Value::Null, |d| {
                 value(field, d, &mut Refs::default(), &mut Errors::default())
             });
+            if visible {
+                inputs.insert(name.to_string(), shown.clone());
+            }
             seen.insert(name, shown);
             continue;
         }
-        if let Some(cond) = &field.visible_when {
-            let other = seen.get(cond.field.as_str()).unwrap_or(&Value::Null);
-            if !met(cond, other) {
-                seen.insert(name, Value::Null);
-                continue;
-            }
+        if !visible {
+            seen.insert(name, Value::Null);
+            continue;
         }
         let raw = submitted.get(name).unwrap_or(&Value::Null);
         let v = value(field, raw, &mut refs, &mut errors);
@@ -127,8 +175,10 @@ pub fn validate_submission(form: &Form, values: &Value) -> Result<Submission, Ve
         if field.kind != FieldKind::Table {
             seen.insert(name, v.clone());
         }
-        out.insert(field.name.clone(), v);
+        inputs.insert(field.name.clone(), v.clone());
+        out[i] = Some(v);
     }
+    errors.at = usize::MAX;
     for key in submitted.keys() {
         if errors.full() {
             break;
@@ -137,15 +187,22 @@ pub fn validate_submission(form: &Form, values: &Value) -> Result<Submission, Ve
             errors.unknown(key.chars().take(64).collect(), key);
         }
     }
-    if errors.0.is_empty() {
+    if errors.list.is_empty() {
+        let values = form
+            .fields
+            .iter()
+            .zip(out)
+            .filter_map(|(f, v)| Some((f.name.clone(), v?)))
+            .collect();
         Ok(Submission {
-            values: Value::Object(out),
+            values: Value::Object(values),
             people: refs.people,
             groups: refs.groups,
             files: refs.files,
+            departments: refs.departments,
         })
     } else {
-        Err(errors.0)
+        Err(errors.sorted())
     }
 }
 
@@ -153,7 +210,7 @@ pub fn validate_submission(form: &Form, values: &Value) -> Result<Submission, Ve
 pub(super) fn check_value(field: &FormField, raw: &Value) -> Vec<FieldError> {
     let mut errors = Errors::default();
     value(field, raw, &mut Refs::default(), &mut errors);
-    errors.0
+    errors.sorted()
 }
 
 /// One field's normalised value; on error, the raw value (conditions still compare it).
@@ -198,6 +255,11 @@ fn table(
         errors.problem(name, None, &p, spec);
     }
     let columns: Vec<Spec> = field.columns.iter().map(Spec::column).collect();
+    let exprs: Vec<Option<Expr>> = field
+        .columns
+        .iter()
+        .map(|c| parsed(c.kind, c.formula.as_ref()))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
         if errors.full() {
@@ -214,6 +276,9 @@ fn table(
         };
         let mut normal = Map::new();
         for (column, cell_spec) in field.columns.iter().zip(&columns) {
+            if column.kind == FieldKind::Formula {
+                continue;
+            }
             let raw = cells.get(&column.name).unwrap_or(&Value::Null);
             match values::cell(cell_spec, raw, refs) {
                 Ok(v) => {
@@ -221,6 +286,17 @@ fn table(
                 }
                 Err(p) => errors.problem(name, Some((i, &column.name, spec.label)), &p, cell_spec),
             }
+        }
+        // Formulas last: one may use any other column and the formula columns before it.
+        for (column, expr) in field.columns.iter().zip(&exprs) {
+            if column.kind != FieldKind::Formula {
+                continue;
+            }
+            let v = match (expr, &column.formula) {
+                (Some(expr), Some(f)) => formula::compute(expr, f.result, &normal),
+                _ => Value::Null,
+            };
+            normal.insert(column.name.clone(), v);
         }
         for key in cells.keys() {
             if !field.columns.iter().any(|c| c.name == *key) {

@@ -57,6 +57,7 @@ fn json_form_round_trips_with_every_key() {
         "visible_when",
         "columns",
         "read_only",
+        "formula",
     ] {
         assert!(field.get(key).is_some(), "{key} missing");
     }
@@ -627,6 +628,410 @@ fn schema_errors_name_the_field() {
     assert!(bad_form(json!({"id": "a", "title": "T", "fields": many})).contains("60"));
 }
 
+// ---- Formulas and departments ----
+
+/// A formula field computing `expression` as `result`.
+fn formula(name: &str, expression: &str, result: &str) -> Value {
+    json!({"name": name, "label": name.to_uppercase(), "kind": "formula",
+           "formula": {"expression": expression, "result": result}})
+}
+
+/// An expense claim: lines with a computed amount, totals, and a discount.
+fn claim() -> Form {
+    form(json!([
+        {"name": "items", "label": "Items", "kind": "table", "columns": [
+            {"name": "what", "label": "What", "kind": "text"},
+            {"name": "line", "label": "Line", "kind": "formula",
+             "formula": {"expression": "qty * price", "result": "money"}},
+            {"name": "qty", "label": "Qty", "kind": "number"},
+            {"name": "price", "label": "Price", "kind": "money"},
+        ]},
+        formula("subtotal", "sum(items.line)", "money"),
+        formula("lines", "count(items)", "number"),
+        {"name": "member", "label": "Member", "kind": "checkbox"},
+        {"name": "rate", "label": "Rate", "kind": "number",
+         "visible_when": {"field": "member", "values": ["true"]}},
+        formula("total", "subtotal - subtotal * rate / 100", "money"),
+        formula("average", "total / lines", "number"),
+    ]))
+}
+
+#[test]
+fn formulas_are_computed_from_the_normalised_values() {
+    let f = claim();
+    let s = ok(
+        &f,
+        json!({"items": [
+            {"what": "taxi", "qty": "2", "price": "12.5"},
+            {"what": "meal", "qty": 1, "price": "7.25", "line": "999.00"},
+            {"what": "tip"},
+        ], "member": true, "rate": "10"}),
+    );
+    assert_eq!(
+        s.values,
+        json!({
+            "items": [
+                {"what": "taxi", "qty": 2, "price": "12.50", "line": "25.00"},
+                {"what": "meal", "qty": 1, "price": "7.25", "line": "7.25"},
+                {"what": "tip", "qty": null, "price": null, "line": "0.00"},
+            ],
+            "subtotal": "32.25", "lines": 3, "member": true, "rate": 10,
+            // 32.25 - 3.225 = 29.025, rounded half away from zero.
+            "total": "29.03",
+            // 29.03 / 3 = 9.67666…, to 15 significant digits.
+            "average": 9.67666666666667,
+        })
+    );
+    // A field hidden by its condition counts as 0, and a formula without a value is null.
+    let s = ok(&f, json!({"member": false, "rate": 50}));
+    assert_eq!(
+        s.values,
+        json!({"items": null, "subtotal": "0.00", "lines": 0, "member": false,
+               "total": "0.00", "average": null})
+    );
+}
+
+#[test]
+fn formula_values_sent_by_the_client_are_ignored() {
+    let f = claim();
+    let s = ok(
+        &f,
+        json!({"items": [{"qty": 3, "price": "1.10", "line": "1000000.00"}],
+               "subtotal": "5", "lines": 99, "total": "1.00", "average": 7}),
+    );
+    assert_eq!(s.values["items"][0]["line"], "3.30");
+    assert_eq!(s.values["subtotal"], "3.30");
+    assert_eq!(s.values["lines"], 1);
+    assert_eq!(s.values["total"], "3.30");
+    assert_eq!(s.values["average"], 3.3);
+    // Not even a value of the wrong type is an error: it is never read.
+    ok(&f, json!({"total": {"x": [1]}, "items": [{"line": false}]}));
+    assert_eq!(ok(&f, s.values.clone()), s);
+}
+
+#[test]
+fn money_formulas_round_half_away_from_zero() {
+    let f = form(json!([
+        {"name": "a", "label": "A", "kind": "number"},
+        formula("m", "a", "money"),
+        formula("n", "a", "number"),
+        formula("third", "a / 3", "money"),
+    ]));
+    for (a, m, n) in [
+        (json!(1.005), json!("1.01"), json!(1.005)),
+        (json!(-1.005), json!("-1.01"), json!(-1.005)),
+        (json!(2.675), json!("2.68"), json!(2.675)),
+        (json!(0.125), json!("0.13"), json!(0.125)),
+        (json!("-0.001"), json!("0.00"), json!(-0.001)),
+        (json!(1e15), Value::Null, json!(1_000_000_000_000_000_i64)),
+        (json!(12), json!("12.00"), json!(12)),
+    ] {
+        let s = ok(&f, json!({"a": a}));
+        assert_eq!((&s.values["m"], &s.values["n"]), (&m, &n), "{a}");
+    }
+    let s = ok(&f, json!({"a": 1}));
+    assert_eq!(s.values["third"], "0.33");
+    let s = ok(&f, json!({"a": 2}));
+    assert_eq!(s.values["third"], "0.67");
+    let sums = form(json!([
+        {"name": "a", "label": "A", "kind": "money"},
+        {"name": "b", "label": "B", "kind": "money"},
+        formula("sum", "a + b", "money"),
+        formula("n", "a + b", "number"),
+    ]));
+    let s = ok(&sums, json!({"a": "0.1", "b": "0.2"}));
+    assert_eq!(
+        (&s.values["sum"], &s.values["n"]),
+        (&json!("0.30"), &json!(0.3))
+    );
+}
+
+#[test]
+fn formulas_use_every_numeric_kind_and_read_only_defaults() {
+    let f = form(json!([
+        {"name": "stay", "label": "Stay", "kind": "date_range"},
+        formula("nights", "stay - 1", "number"),
+        formula("cost", "nights * rate * (1 + breakfast / 10) + fee", "money"),
+        {"name": "breakfast", "label": "Breakfast", "kind": "checkbox"},
+        {"name": "rate", "label": "Rate", "kind": "money", "read_only": true, "default": "80"},
+        {"name": "fee", "label": "Fee", "kind": "number"},
+    ]));
+    let s = ok(
+        &f,
+        json!({"stay": {"start": "2024-02-27", "end": "2024-03-01"}, "breakfast": true,
+               "fee": "4.5", "rate": "1"}),
+    );
+    // 4 days are 3 nights, at the rate the person was shown, not the one they sent.
+    assert_eq!(s.values["nights"], 3);
+    assert_eq!(s.values["cost"], "268.50");
+    assert!(s.values.get("rate").is_none());
+    let s = ok(&f, json!({}));
+    assert_eq!(
+        (&s.values["nights"], &s.values["cost"]),
+        (&json!(-1), &json!("-80.00"))
+    );
+}
+
+#[test]
+fn conditions_may_depend_on_formulas() {
+    let f = form(json!([
+        {"name": "items", "label": "Items", "kind": "table", "columns": [
+            {"name": "amount", "label": "Amount", "kind": "money"},
+        ]},
+        formula("total", "sum(items.amount)", "money"),
+        formula("count", "count(items)", "number"),
+        {"name": "why", "label": "Why", "kind": "text", "required": true,
+         "visible_when": {"field": "total", "values": ["100.00"]}},
+        {"name": "many", "label": "Many", "kind": "text", "required": true,
+         "visible_when": {"field": "count", "values": ["3"]}},
+        formula("hidden", "1", "number"),
+    ]));
+    assert_eq!(
+        err(&f, json!({"items": [{"amount": 60}, {"amount": "40"}]})).0,
+        "why"
+    );
+    assert_eq!(
+        err(
+            &f,
+            json!({"items": [{"amount": 1}, {"amount": 1}, {"amount": 1}]})
+        )
+        .0,
+        "many"
+    );
+    ok(&f, json!({"items": [{"amount": 99}]}));
+    // A hidden formula is absent, and counts as 0 for the formulas after it.
+    let f = form(json!([
+        {"name": "on", "label": "On", "kind": "checkbox"},
+        {"name": "bonus", "label": "Bonus", "kind": "formula",
+         "formula": {"expression": "10", "result": "number"},
+         "visible_when": {"field": "on", "values": ["true"]}},
+        formula("total", "bonus + 1", "number"),
+    ]));
+    assert_eq!(
+        ok(&f, json!({"on": false, "bonus": 5})).values,
+        json!({"on": false, "total": 1})
+    );
+    assert_eq!(
+        ok(&f, json!({"on": true})).values,
+        json!({"on": true, "bonus": 10, "total": 11})
+    );
+}
+
+#[test]
+fn a_formula_waits_for_a_later_field_and_errors_keep_the_form_order() {
+    let f = form(json!([
+        {"name": "a", "label": "A", "kind": "text", "required": true},
+        formula("double", "n * 2", "number"),
+        {"name": "b", "label": "B", "kind": "text", "required": true,
+         "visible_when": {"field": "double", "values": ["0"]}},
+        {"name": "n", "label": "N", "kind": "number"},
+    ]));
+    assert_eq!(
+        ok(&f, json!({"a": "x", "n": 2})).values,
+        json!({"a": "x", "double": 4, "n": 2})
+    );
+    // `n` is validated before `b`, whose condition needs the formula that needs `n`.
+    let errors = validate_submission(&f, &json!({"n": "x"})).unwrap_err();
+    let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.field.as_str(), e.code)).collect();
+    assert_eq!(got, [("a", "required"), ("b", "required"), ("n", "type")]);
+}
+
+#[test]
+fn departments_are_collected() {
+    let f = form(json!([
+        {"name": "dept", "label": "Department", "kind": "department", "required": true},
+        {"name": "cost", "label": "Cost centre", "kind": "department"},
+        {"name": "split", "label": "Split", "kind": "table", "columns": [
+            {"name": "dept", "label": "Department", "kind": "department"},
+            {"name": "who", "label": "Who", "kind": "person"},
+        ]},
+    ]));
+    let s = ok(
+        &f,
+        json!({"dept": "d-1", "cost": "d-1",
+               "split": [{"dept": "d_2", "who": "p1"}, {"dept": "d-1"}, {"dept": ""}]}),
+    );
+    assert_eq!(s.departments, ["d-1", "d_2"]);
+    assert_eq!(s.people, ["p1"]);
+    assert!(s.groups.is_empty() && s.files.is_empty());
+    assert_eq!(s.values["split"][2]["dept"], Value::Null);
+    assert_eq!(code(&f, json!({})), "required");
+    assert_eq!(code(&f, json!({"dept": "d 1"})), "type");
+    assert_eq!(code(&f, json!({"dept": ["d1"]})), "type");
+    let e = &validate_submission(&f, &json!({"dept": 7})).unwrap_err()[0];
+    assert_eq!(e.message_en, "Department must be a department");
+    assert_eq!(e.message_zh, "Department必须选择部门");
+    assert!(
+        schema_err(json!([{"name": "d", "label": "D", "kind": "department", "max": 2}]))
+            .contains("mean nothing")
+    );
+}
+
+#[test]
+fn formula_schema_errors() {
+    let table =
+        |columns: Value| json!({"name": "t", "label": "T", "kind": "table", "columns": columns});
+    let cases = [
+        (
+            json!([{"name": "f", "label": "F", "kind": "formula"}]),
+            "field `f`: a formula field needs a formula",
+        ),
+        (
+            json!([{"name": "n", "label": "N", "kind": "number",
+                    "formula": {"expression": "1", "result": "number"}}]),
+            "field `n`: only formula fields have a formula",
+        ),
+        (
+            json!([formula("f", "1 +", "number")]),
+            "field `f`: the formula is invalid: at character 4: expected a number",
+        ),
+        (
+            json!([formula("f", "x * 2", "number")]),
+            "`x`, which is not a field of this form",
+        ),
+        (
+            json!([{"name": "s", "label": "S", "kind": "text"}, formula("f", "s * 2", "number")]),
+            "`s`, a text field",
+        ),
+        (
+            json!([{"name": "d", "label": "D", "kind": "date"}, formula("f", "d", "number")]),
+            "`d`, a date field",
+        ),
+        (
+            json!([formula("f", "f + 1", "number")]),
+            "the formula uses itself",
+        ),
+        (
+            json!([formula("f", "g + 1", "number"), formula("g", "1", "number")]),
+            "`g`, a formula after it",
+        ),
+        (
+            json!([
+                table(json!([{"name": "a", "label": "A", "kind": "number"}])),
+                formula("f", "t * 2", "number")
+            ]),
+            "`t` is a table: use sum(t.column) or count(t)",
+        ),
+        (
+            json!([{"name": "n", "label": "N", "kind": "number"}, formula("f", "count(n)", "number")]),
+            "count(n) needs a table field",
+        ),
+        (
+            json!([{"name": "n", "label": "N", "kind": "number"}, formula("f", "sum(n.a)", "number")]),
+            "sum(n.a) needs a table field",
+        ),
+        (
+            json!([formula("f", "sum(t.a)", "number")]),
+            "`t`, which is not a field of this form",
+        ),
+        (
+            json!([
+                table(json!([{"name": "a", "label": "A", "kind": "number"}])),
+                formula("f", "sum(t.b)", "number")
+            ]),
+            "the table `t` has no column `b`",
+        ),
+        (
+            json!([
+                table(json!([{"name": "a", "label": "A", "kind": "person"}])),
+                formula("f", "sum(t.a)", "number")
+            ]),
+            "sum(t.a) adds a person column",
+        ),
+        (
+            json!([table(
+                json!([{"name": "a", "label": "A", "kind": "formula"}])
+            )]),
+            "column `a`: a formula field needs a formula",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "money",
+                                 "formula": {"expression": "1", "result": "money"}}]))]),
+            "column `a`: only formula fields have a formula",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "(", "result": "money"}}]))]),
+            "column `a`: the formula is invalid",
+        ),
+        (
+            json!([{"name": "n", "label": "N", "kind": "number"},
+                   table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "n * 2", "result": "number"}}]))]),
+            "`n`, which is not a column of this table",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "count(t)", "result": "number"}}]))]),
+            "a column formula can only use its own row's columns",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "sum(t.b)", "result": "number"}},
+                                {"name": "b", "label": "B", "kind": "number"}]))]),
+            "a column formula can only use its own row's columns",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "b", "result": "number"}},
+                                {"name": "b", "label": "B", "kind": "formula",
+                                 "formula": {"expression": "1", "result": "number"}}]))]),
+            "column `a`: the formula uses `b`, a formula after it",
+        ),
+        (
+            json!([table(json!([{"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "a", "result": "number"}}]))]),
+            "column `a`: the formula uses itself",
+        ),
+        (
+            json!([table(json!([{"name": "s", "label": "S", "kind": "select",
+                                 "options": [{"value": "x", "label": "X"}]},
+                                {"name": "a", "label": "A", "kind": "formula",
+                                 "formula": {"expression": "s", "result": "number"}}]))]),
+            "`s`, a select field",
+        ),
+        (
+            json!([formula("f", "x", "number"), {"name": "x", "label": "X", "kind": "number",
+                   "visible_when": {"field": "f", "values": ["1"]}}]),
+            "field `f`: formulas and visible_when conditions depend on each other in a loop",
+        ),
+        (
+            json!([{"name": "f", "label": "F", "kind": "formula", "default": 1,
+                    "formula": {"expression": "1", "result": "number"}}]),
+            "the default is not valid: F is calculated and cannot be filled in",
+        ),
+        (
+            json!([{"name": "f", "label": "F", "kind": "formula", "max": 1,
+                    "formula": {"expression": "1", "result": "number"}}]),
+            "mean nothing",
+        ),
+    ];
+    for (fields, needle) in cases {
+        let e = schema_err(fields.clone());
+        assert!(e.contains(needle), "{fields}: {e}");
+    }
+    // What is allowed: later non-formula fields, earlier formulas, every numeric kind, a
+    // formula column using a later plain column and an earlier formula column.
+    form(json!([
+        formula("a", "n + sum(t.y) + count(t) + c + r + m", "money"),
+        formula("b", "a * 2", "number"),
+        {"name": "n", "label": "N", "kind": "number"},
+        {"name": "c", "label": "C", "kind": "checkbox"},
+        {"name": "r", "label": "R", "kind": "date_range"},
+        {"name": "m", "label": "M", "kind": "money"},
+        {"name": "t", "label": "T", "kind": "table", "columns": [
+            {"name": "x", "label": "X", "kind": "formula",
+             "formula": {"expression": "p * 2", "result": "number"}},
+            {"name": "y", "label": "Y", "kind": "formula",
+             "formula": {"expression": "x + q", "result": "money"}},
+            {"name": "p", "label": "P", "kind": "number"},
+            {"name": "q", "label": "Q", "kind": "checkbox"},
+        ]},
+        {"name": "v", "label": "V", "kind": "text",
+         "visible_when": {"field": "b", "values": ["0"]}},
+    ]));
+}
+
 /// One field of every kind, for the idempotence checks.
 fn every_kind() -> Form {
     let options = json!([{"value": "a", "label": "A"}, {"value": "b", "label": "B"}]);
@@ -652,7 +1057,12 @@ fn every_kind() -> Form {
             {"name": "m", "label": "M", "kind": "money"},
             {"name": "p", "label": "P", "kind": "person"},
             {"name": "n", "label": "N", "kind": "number"},
+            {"name": "x", "label": "X", "kind": "formula",
+             "formula": {"expression": "n * m", "result": "number"}},
         ]},
+        {"name": "dept", "label": "Dept", "kind": "department"},
+        {"name": "calc", "label": "Calc", "kind": "formula",
+         "formula": {"expression": "number / 3 + sum(table.x) + range", "result": "money"}},
     ]))
 }
 
@@ -666,10 +1076,13 @@ fn a_normalised_submission_validates_to_itself() {
             "range": {"start": "2024-01-01", "end": "2024-01-31"}, "datetime": "2024-01-31T08:05",
             "select": "a", "multi": ["b"], "person": "p1", "people": ["p1", "p2"], "group": "g1",
             "file": "f1", "check": true, "shown": "7",
-            "table": [{"m": "1.5", "p": "p3", "n": " 2 "}],
+            "table": [{"m": "1.5", "p": "p3", "n": " 2 "}], "dept": "d1", "calc": "0",
         }),
     );
     assert_eq!(s.people, ["p1", "p2", "p3"]);
+    assert_eq!(s.departments, ["d1"]);
+    assert_eq!(s.values["table"][0]["x"], 3);
+    assert_eq!(s.values["calc"], "34.50");
     assert_eq!(ok(&f, s.values.clone()), s);
 }
 
@@ -740,7 +1153,34 @@ fn kind() -> impl Strategy<Value = FieldKind> {
         File,
         Checkbox,
         Table,
+        Department,
+        Formula,
     ])
+}
+
+/// Formulas over the pool of names, some invalid, some refused by `check`.
+fn any_formula() -> impl Strategy<Value = Option<Formula>> {
+    let expression = prop::sample::select(vec![
+        "f0 + 1",
+        "f1 * f2 - f3 / 2",
+        "sum(f1.f0) + count(f2)",
+        "sum(f0.start) / count(f0)",
+        "if(f0 > 1 and not f1, round(f2, 2), max(f3, 0.5))",
+        "f0 / f1",
+        "min(f0, f1, 1.005)",
+        "start * end",
+        "1 +",
+        "f0 = f1",
+        "",
+    ]);
+    let result = prop::sample::select(vec![FormulaResult::Number, FormulaResult::Money]);
+    prop::option::weighted(
+        0.5,
+        (expression, result).prop_map(|(e, result)| Formula {
+            expression: e.to_string(),
+            result,
+        }),
+    )
 }
 
 fn bound() -> impl Strategy<Value = Option<f64>> {
@@ -822,8 +1262,8 @@ fn shared() -> impl Strategy<Value = Shared> {
 }
 
 fn column() -> impl Strategy<Value = Column> {
-    shared().prop_map(
-        |(name, kind, required, min, max, pattern, options)| Column {
+    (shared(), any_formula()).prop_map(
+        |((name, kind, required, min, max, pattern, options), formula)| Column {
             label: name.to_uppercase(),
             name,
             kind,
@@ -833,6 +1273,7 @@ fn column() -> impl Strategy<Value = Column> {
             pattern,
             pattern_message: None,
             options,
+            formula,
         },
     )
 }
@@ -844,6 +1285,7 @@ fn field() -> impl Strategy<Value = FormField> {
         prop::option::weighted(0.3, (name(), prop::collection::vec(name(), 0..3))),
         prop::collection::vec(column(), 1..4),
         prop::bool::weighted(0.2),
+        any_formula(),
     )
         .prop_map(
             |(
@@ -852,6 +1294,7 @@ fn field() -> impl Strategy<Value = FormField> {
                 cond,
                 mut columns,
                 read_only,
+                formula,
             )| {
                 if kind != FieldKind::Table {
                     columns.clear();
@@ -872,6 +1315,7 @@ fn field() -> impl Strategy<Value = FormField> {
                     visible_when: cond.map(|(field, values)| Condition { field, values }),
                     columns,
                     read_only,
+                    formula,
                 }
             },
         )
@@ -964,7 +1408,10 @@ fn fixed_point_candidates() -> Vec<BoxedStrategy<Value>> {
             json!([{"m": 2, "p": "x", "n": "3"}]),
             json!([{"m": null}]),
             json!([{"m": "1.5", "p": "p1"}, {}]),
+            json!([{"m": "0.1", "n": 3, "x": 7}]),
         ],
+        vec![json!("d1"), json!(""), json!("d 1")],
+        vec![json!("1.00"), json!(2)],
     ];
     pools
         .into_iter()

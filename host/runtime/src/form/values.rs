@@ -136,6 +136,7 @@ pub(super) struct Refs {
     pub people: Vec<String>,
     pub groups: Vec<String>,
     pub files: Vec<String>,
+    pub departments: Vec<String>,
     seen: HashSet<(u8, String)>,
 }
 
@@ -144,6 +145,7 @@ impl Refs {
         let (list, tag) = match kind {
             FieldKind::Person | FieldKind::People => (&mut self.people, 0),
             FieldKind::Group => (&mut self.groups, 1),
+            FieldKind::Department => (&mut self.departments, 3),
             _ => (&mut self.files, 2),
         };
         if self.seen.insert((tag, id.to_string())) {
@@ -211,7 +213,7 @@ fn value(spec: &Spec, raw: &Value, refs: &mut Refs) -> Result<Option<Value>, Pro
             }
             Ok(Some(raw.clone()))
         }
-        FieldKind::Person | FieldKind::Group | FieldKind::File => {
+        FieldKind::Person | FieldKind::Group | FieldKind::File | FieldKind::Department => {
             let Value::String(s) = raw else {
                 return Err(Problem::Type);
             };
@@ -242,6 +244,8 @@ fn value(spec: &Spec, raw: &Value, refs: &mut Refs) -> Result<Option<Value>, Pro
         },
         // Tables are walked by the caller, which knows the columns and reports per cell.
         FieldKind::Table => Err(Problem::Type),
+        // Computed by the caller, never taken from a person: only a default can get here.
+        FieldKind::Formula => Err(Problem::Type),
     }
 }
 

@@ -5,14 +5,52 @@
 use std::collections::BTreeMap;
 
 use courtyard_runtime::api::{
-    Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel, Person,
-    Record, RecordPage, Scope, Target,
+    FileInfo, Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel,
+    Organization, Person, Record, RecordPage, Scope, Target,
 };
 use parking_lot::Mutex;
 
 #[derive(Default)]
 pub struct FakeHost {
     kv: Mutex<BTreeMap<String, Vec<u8>>>,
+    /// Organizations by id (the scope's own is always known, as "Org").
+    pub orgs: Mutex<BTreeMap<String, String>>,
+    /// Cards posted with `post_card_for`, by message id.
+    pub restricted: Mutex<BTreeMap<String, RestrictedCard>>,
+    /// Uploaded files by id, and who they were shared with.
+    pub files: Mutex<BTreeMap<String, (FileInfo, Vec<String>)>>,
+}
+
+/// A card only `audience` sees.
+#[derive(Clone, Debug)]
+pub struct RestrictedCard {
+    pub group_id: String,
+    pub card: serde_json::Value,
+    pub audience: Vec<String>,
+}
+
+impl FakeHost {
+    /// Makes a file known, as if `uploaded_by` had uploaded it.
+    pub fn add_file(&self, id: &str, name: &str, uploaded_by: &str) {
+        let info = FileInfo {
+            id: id.into(),
+            name: name.into(),
+            content_type: "text/plain".into(),
+            size: 5,
+            uploaded_by: uploaded_by.into(),
+            created_ms: 1_700_000_000_000,
+        };
+        self.files.lock().insert(id.into(), (info, Vec::new()));
+    }
+
+    /// Whom a file was shared with.
+    pub fn shared_with(&self, id: &str) -> Vec<String> {
+        self.files
+            .lock()
+            .get(id)
+            .map(|(_, people)| people.clone())
+            .unwrap_or_default()
+    }
 }
 
 fn key(scope: &Scope, key: &str, group_scoped: bool) -> String {
@@ -168,6 +206,71 @@ impl HostApi for FakeHost {
     async fn interop_call(&self, _: &Scope, _: &str, _: &str, _: String) -> HostResult<String> {
         Err(HostError::NotFound)
     }
+    async fn organization(&self, scope: &Scope, id: &str) -> HostResult<Organization> {
+        let name = if id == scope.org_id {
+            Some("Org".to_owned())
+        } else {
+            self.orgs.lock().get(id).cloned()
+        };
+        name.map(|name| Organization {
+            id: id.into(),
+            name,
+        })
+        .ok_or(HostError::NotFound)
+    }
+    async fn post_card_for(
+        &self,
+        _: &Scope,
+        group_id: &str,
+        card: serde_json::Value,
+        audience: Vec<String>,
+    ) -> HostResult<String> {
+        if audience.is_empty() {
+            return Err(HostError::Invalid("an empty audience".into()));
+        }
+        let mut restricted = self.restricted.lock();
+        let id = format!("r{}", restricted.len() + 1);
+        restricted.insert(
+            id.clone(),
+            RestrictedCard {
+                group_id: group_id.into(),
+                card,
+                audience,
+            },
+        );
+        Ok(id)
+    }
+    async fn set_audience(
+        &self,
+        _: &Scope,
+        message_id: &str,
+        audience: Vec<String>,
+    ) -> HostResult<()> {
+        match self.restricted.lock().get_mut(message_id) {
+            Some(card) => {
+                card.audience = audience;
+                Ok(())
+            }
+            None => Err(HostError::NotFound),
+        }
+    }
+    async fn file_get(&self, _: &Scope, id: &str) -> HostResult<FileInfo> {
+        self.files
+            .lock()
+            .get(id)
+            .map(|(info, _)| info.clone())
+            .ok_or(HostError::NotFound)
+    }
+    async fn file_share(&self, _: &Scope, id: &str, people: Vec<String>) -> HostResult<()> {
+        let mut files = self.files.lock();
+        let (_, shared) = files.get_mut(id).ok_or(HostError::NotFound)?;
+        for p in people {
+            if !shared.contains(&p) {
+                shared.push(p);
+            }
+        }
+        Ok(())
+    }
 }
 
 pub fn grants(capabilities: &[&str]) -> std::sync::Arc<courtyard_runtime::api::Grants> {
@@ -198,6 +301,7 @@ pub fn scope() -> Scope {
             id: "p1".into(),
             display_name: "张三".into(),
             role: "member".into(),
+            org_id: "org".into(),
         }),
         request_id: "r1".into(),
         settings: serde_json::json!({"max_sides": 100}),

@@ -165,10 +165,19 @@ impl Services {
             courtyard_domain::markup::parse(&body)
                 .map_err(|e| HostError::Invalid(e.to_string()))?;
         }
-        let root = parent.thread_root_id.unwrap_or(parent.id);
+        // The reply is seen by those who see the thread (its root's audience).
+        let (root, audience) = match parent.thread_root_id {
+            Some(root) => {
+                let root_row =
+                    messages::get(&self.app.store.read, &MessageId::from_trusted(root.clone()))
+                        .await?;
+                (root, root_row.audience)
+            }
+            None => (parent.id, parent.audience),
+        };
         let view = self
             .app
-            .insert_plugin_message(scope, &parent.group_id, body, card, Some(root))
+            .insert_plugin_message(scope, &parent.group_id, body, card, Some(root), audience)
             .await?;
         Ok(view.id)
     }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use courtyard_domain::policy::{self, Actor, PersonFacts};
 use courtyard_domain::{GroupId, GroupKind, MessageId, OrgId, PersonId, Role, markup};
 use courtyard_runtime::api::{
-    Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel, Person,
-    Record, RecordPage, Scope, Target,
+    Group, HostApi, HostError, HostResult, HttpRequest, HttpResponse, Link, LogLevel, Organization,
+    Person, Record, RecordPage, Scope, Target,
 };
 
 use crate::app::App;
@@ -353,7 +353,7 @@ impl HostApi for Services {
         };
         let view = self
             .app
-            .insert_plugin_message(scope, &group_id, String::new(), Some(card), None)
+            .insert_plugin_message(scope, &group_id, String::new(), Some(card), None, None)
             .await?;
         Ok(view.id)
     }
@@ -483,6 +483,30 @@ impl HostApi for Services {
         self.is_member_impl(scope, group_id, person_id).await
     }
 
+    async fn organization(&self, scope: &Scope, id: &str) -> HostResult<Organization> {
+        self.organization_impl(scope, id).await
+    }
+
+    async fn post_card_for(
+        &self,
+        scope: &Scope,
+        group_id: &str,
+        card: serde_json::Value,
+        audience: Vec<String>,
+    ) -> HostResult<String> {
+        self.post_card_for_impl(scope, group_id, card, audience)
+            .await
+    }
+
+    async fn set_audience(
+        &self,
+        scope: &Scope,
+        message_id: &str,
+        audience: Vec<String>,
+    ) -> HostResult<()> {
+        self.set_audience_impl(scope, message_id, audience).await
+    }
+
     async fn reply(
         &self,
         scope: &Scope,
@@ -571,6 +595,30 @@ impl HostApi for Services {
         self.interop_call_impl(scope, plugin, operation, input)
             .await
     }
+
+    async fn file_get(
+        &self,
+        scope: &Scope,
+        id: &str,
+    ) -> HostResult<courtyard_runtime::api::FileInfo> {
+        self.app.plugin_file(scope, id).await
+    }
+
+    async fn file_share(&self, scope: &Scope, id: &str, people: Vec<String>) -> HostResult<()> {
+        // Everyone must be someone the plugin may see where it acts; the file must be its
+        // organization's.
+        if people.len() > crate::app::files::MAX_SHARE {
+            return Err(HostError::Invalid(format!(
+                "a file can be shared with at most {} people at a time",
+                crate::app::files::MAX_SHARE
+            )));
+        }
+        let mut ids = Vec::with_capacity(people.len());
+        for person in &people {
+            ids.push(self.visible_person(scope, person).await?.id);
+        }
+        self.app.plugin_file_share(scope, id, ids).await
+    }
 }
 
 impl App {
@@ -586,7 +634,7 @@ impl App {
             markup::parse(&body)
                 .map_err(|e| crate::app::AppError::invalid("invalid_message", e.to_string()))?;
         }
-        self.insert_plugin_message(scope, group_id, body, card, None)
+        self.insert_plugin_message(scope, group_id, body, card, None, None)
             .await
             .map_err(|e| match e {
                 HostError::NotFound => crate::app::AppError::NotFound("group"),
@@ -601,6 +649,7 @@ impl App {
         body: String,
         card: Option<serde_json::Value>,
         thread_root: Option<String>,
+        audience: Option<String>,
     ) -> HostResult<MessageView> {
         let gid = GroupId::parse(group_id).ok_or(HostError::NotFound)?;
         let id = MessageId::generate().into_string();
@@ -627,6 +676,7 @@ impl App {
             deleted_at: None,
             plugin_id: Some(scope.plugin_id.clone()),
             card: card.map(|c| c.to_string()),
+            audience,
         };
         let org = OrgId::from_trusted(scope.org_id.clone());
         let view = self
@@ -645,6 +695,7 @@ impl App {
                         kind: "message.created",
                         data: serde_json::to_value(&view).unwrap_or_default(),
                         membership: None,
+                        audience: row.audience.clone(),
                     };
                     tx.emit_at(row.seq, draft).await?;
                     Ok(view)
@@ -684,6 +735,7 @@ impl App {
                 Box::pin(async move {
                     messages::set_card(tx, &id, &card.to_string()).await?;
                     let row = messages::get_in(tx, &id).await?;
+                    let audience = row.audience.clone();
                     let view = Renderer::plain().view(row);
                     let draft = EventDraft {
                         org_id: org,
@@ -692,6 +744,7 @@ impl App {
                         kind: "message.updated",
                         data: serde_json::to_value(&view).unwrap_or_default(),
                         membership: None,
+                        audience,
                     };
                     tx.emit(draft).await?;
                     Ok(view)

@@ -211,10 +211,12 @@ impl App {
     }
 
     /// Validates a submission against its form, then checks every person and group it
-    /// names is one the submitter can see.
+    /// names is one the submitter can see, and every file one they uploaded or were given,
+    /// in `org` (the group's organization).
     async fn validated_values(
         &self,
         auth: &Auth,
+        org: &str,
         form_json: &serde_json::Value,
         values: &serde_json::Value,
     ) -> Result<serde_json::Value> {
@@ -240,11 +242,32 @@ impl App {
                 ));
             }
         }
-        if !submission.files.is_empty() {
-            return Err(AppError::invalid(
-                "files_unavailable",
-                "file attachments are not available on this server yet",
-            ));
+        for id in &submission.departments {
+            let gid = courtyard_domain::GroupId::parse(id);
+            let dept = match gid {
+                Some(g) => crate::store::groups::get(&self.store.read, &g, &auth.actor.person_id)
+                    .await
+                    .ok(),
+                None => None,
+            };
+            if !dept.is_some_and(|d| d.group.kind == "department" && d.group.org_id == org) {
+                return Err(AppError::said(
+                    crate::app::Refusal::Invalid,
+                    "invalid_reference",
+                    format!("no department `{id}` in this organization"),
+                    format!("本组织没有部门“{id}”"),
+                ));
+            }
+        }
+        for id in &submission.files {
+            if !self.file_usable_in(auth, org, id).await? {
+                return Err(AppError::said(
+                    crate::app::Refusal::Invalid,
+                    "invalid_reference",
+                    format!("no file `{id}` that you uploaded or that was shared with you"),
+                    format!("找不到你上传的或共享给你的文件“{id}”"),
+                ));
+            }
         }
         Ok(submission.values)
     }
@@ -265,7 +288,8 @@ impl App {
             .seen_group(auth, &row.group_id)
             .await
             .map_err(|_| AppError::NotFound("message"))?;
-        if !group.rights.read {
+        // A card for part of the group is not there for anyone else to press.
+        if !group.rights.read || !row.visible_to(auth.actor.person_id.as_str()) {
             return Err(AppError::NotFound("message"));
         }
         if !group.rights.post {
@@ -298,7 +322,7 @@ impl App {
             .cloned()
             .ok_or_else(|| AppError::invalid("unknown_form", "this card has no such form"))?;
         let values = self
-            .validated_values(auth, &form_json, &input.values)
+            .validated_values(auth, &ready.enablement.org_id, &form_json, &input.values)
             .await?;
         let input = ActionInput {
             message_id: Some(row.id.clone()),
@@ -321,7 +345,7 @@ impl App {
             return Err(AppError::Forbidden("you cannot act in this group"));
         }
         let values = self
-            .validated_values(auth, &input.form, &input.values)
+            .validated_values(auth, group.org.as_str(), &input.form, &input.values)
             .await?;
         let ready = self.acting_plugin(auth, &group, &claim.plugin).await?;
         let input = ActionInput {
@@ -480,12 +504,16 @@ impl App {
             }
             _ => return Err(AppError::Unauthenticated),
         };
+        let mut org = org;
         let group = match (auth, group_from_query(&request.query)) {
             (Some(a), Some(g)) => {
                 let seen = self.seen_group(a, &g).await?;
                 if !seen.rights.read {
                     return Err(AppError::NotFound("group"));
                 }
+                // A partner's people reach the plugin of the organization that hosts the
+                // shared group (as guests there), not one of their own.
+                org = seen.org.as_str().to_owned();
                 Some(seen.id.into_string())
             }
             _ => None,

