@@ -6,7 +6,7 @@ use courtyard_sdk::{files, messages, people};
 
 use crate::cards;
 use crate::domain::shipment::{
-    DocumentPolicy, GoodsLine, NewDocument, NewEta, NewEvent, NewShipment, OrgRef,
+    DocumentPolicy, GoodsLine, NewDocument, NewEta, NewEvent, NewShipment, NewStop, OrgRef,
 };
 use crate::domain::{Lang, Shipment, Source, TimeKind, access, waybill};
 use crate::forms::{self, OrgChoice};
@@ -105,9 +105,29 @@ pub fn create(who: &Who, values: &forms::CreateValues, group_id: &str) -> Result
             .collect(),
         shipper,
         consignee,
-        stops: Vec::new(),
+        stops: stops(who, values.stops.as_deref().unwrap_or_default())?,
     };
     create_shipment(who, &new, carrier, group_id)
+}
+
+fn stops(who: &Who, rows: &[forms::StopValues]) -> Result<Vec<NewStop>> {
+    let time = |t: &Option<String>| -> Result<Option<i64>> {
+        match t.as_deref().filter(|t| !t.is_empty()) {
+            Some(t) => time_of(t, who).map(Some),
+            None => Ok(None),
+        }
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(NewStop {
+                kind: r.kind,
+                place: r.place.clone(),
+                window_from_ms: time(&r.window_from)?,
+                window_to_ms: time(&r.window_to)?,
+                planned_arrival_ms: None,
+            })
+        })
+        .collect()
 }
 
 pub fn create_shipment(

@@ -84,6 +84,25 @@ pub fn create_form(lang: Lang, carriers: &[OrgChoice], consignees: &[OrgChoice])
                 .column(Column::text("unit", t(lang, "Unit", "单位")))
                 .column(Column::number("weight_kg", t(lang, "Weight (kg)", "重量（kg）")).min(0)),
         )
+        .field(
+            Field::table("stops", t(lang, "Stops (optional)", "经停站点（可选）"))
+                .max(20)
+                .help(t(
+                    lang,
+                    "In order; leave empty for one pickup at the origin and one delivery at the destination",
+                    "按顺序填写；留空则为起运地提货、目的地送货",
+                ))
+                .column(
+                    Column::select("kind", t(lang, "Kind", "类型"))
+                        .required()
+                        .option("pickup", t(lang, "Pickup", "提货"))
+                        .option("via", t(lang, "Via", "途经"))
+                        .option("delivery", t(lang, "Delivery", "送货")),
+                )
+                .column(Column::text("place", t(lang, "Place", "地点")).required())
+                .column(Column::datetime("window_from", t(lang, "Window from", "时间窗开始")))
+                .column(Column::datetime("window_to", t(lang, "Window to", "时间窗结束"))),
+        )
         .submit_label(t(lang, "Create", "创建运单"))
 }
 
@@ -99,6 +118,18 @@ pub struct CreateValues {
     #[serde(default)]
     pub carrier: Option<String>,
     pub goods: Vec<GoodsValues>,
+    #[serde(default)]
+    pub stops: Option<Vec<StopValues>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StopValues {
+    pub kind: crate::domain::shipment::StopKind,
+    pub place: String,
+    #[serde(default)]
+    pub window_from: Option<String>,
+    #[serde(default)]
+    pub window_to: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

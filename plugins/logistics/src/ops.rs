@@ -118,15 +118,38 @@ fn refresh(mut record: Versioned<Stored>) -> Result<Stored> {
     Ok(record.value)
 }
 
+/// Shares the shipment's documents and the files attached to its events with `people`.
 pub fn share_documents(s: &Shipment, people: &[String]) {
     if people.is_empty() {
         return;
     }
-    for d in &s.documents {
-        if let Err(e) = courtyard_sdk::files::share(&d.file_id, people) {
-            courtyard_sdk::log::warn(&format!("could not share {}: {e}", d.file_id));
+    let files = s
+        .documents
+        .iter()
+        .map(|d| &d.file_id)
+        .chain(s.events.iter().flat_map(|e| e.attachments.iter()));
+    for id in files {
+        if let Err(e) = courtyard_sdk::files::share(id, people) {
+            courtyard_sdk::log::warn(&format!("could not share {id}: {e}"));
         }
     }
+}
+
+/// Checks that every file attached to an event is one the acting person uploaded.
+pub fn own_uploads(viewer: &Viewer, ids: &[String], lang: Lang) -> Result<()> {
+    for id in ids {
+        let ok = courtyard_sdk::files::get(id).is_ok_and(|f| f.uploaded_by == viewer.person_id);
+        if !ok {
+            return Err(Error::user(format!(
+                "{} {id}",
+                lang.pick(
+                    "Attach files you uploaded yourself:",
+                    "只能附加自己上传的文件："
+                )
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A thread notice for the changes parties want to hear about: ETA revisions, exceptions,

@@ -199,7 +199,10 @@ fn act(who: &Who, id: &str, what: &str, req: &Request) -> Result<Response> {
     let (stored, _) = match what {
         "events" => {
             let event: NewEvent = req.parse_json()?;
-            ops::change(v, &id, lang, |s| s.record(v, event.clone(), now))?
+            ops::own_uploads(v, &event.attachments, lang)?;
+            let (stored, change) = ops::change(v, &id, lang, |s| s.record(v, event.clone(), now))?;
+            ops::share_documents(&stored.shipment, &stored.audience);
+            (stored, change)
         }
         "eta" => {
             let eta: NewEta = req.parse_json()?;

@@ -546,6 +546,11 @@ async fn the_card_and_its_forms_carry_a_shipment_from_chat() {
                 "consignee": w.dealer_org.id,
                 "carrier": w.swift.id,
                 "goods": [{"description": "Motor", "quantity": 4, "unit": "pcs", "weight_kg": 120}],
+                "stops": [
+                    {"kind": "pickup", "place": "Suzhou", "window_from": local(now() + hours(1)), "window_to": local(now() + hours(2))},
+                    {"kind": "via", "place": "Jiaxing depot"},
+                    {"kind": "delivery", "place": "Ningbo", "window_to": local(now() + hours(7))},
+                ],
             }),
         )
         .await
@@ -612,6 +617,33 @@ async fn the_card_and_its_forms_carry_a_shipment_from_chat() {
     )
     .await
     .unwrap();
+    // A multi-stop route: arriving at the depot, then on again.
+    for step in [
+        json!({"status": "arrived", "stop": "1", "at": local(now() - 30_000), "place": "Jiaxing depot"}),
+        json!({"status": "in_transit", "at": local(now())}),
+    ] {
+        let form =
+            w.h.press(&w.dispatcher, &card.id, "status", &value)
+                .await
+                .unwrap()
+                .form
+                .unwrap();
+        w.h.submit(&w.dispatcher, &form, step).await.unwrap();
+    }
+    let (_, detail) = w
+        .call(
+            &w.dispatcher,
+            "GET",
+            &format!("shipments/{value}"),
+            Value::Null,
+        )
+        .await;
+    let stops = detail["shipment"]["stops"].as_array().unwrap();
+    assert_eq!(stops.len(), 3);
+    assert!(stops[1]["actual_arrival_ms"].is_i64(), "{detail}");
+    assert!(stops[2]["window_to_ms"].is_i64());
+    assert_eq!(detail["shipment"]["status"], "in_transit");
+
     let eta_form =
         w.h.press(&w.dispatcher, &card.id, "eta", &value)
             .await
@@ -706,7 +738,7 @@ async fn the_card_and_its_forms_carry_a_shipment_from_chat() {
     assert_eq!(detail["shipment"]["status"], "returned");
     assert_eq!(
         detail["shipment"]["events"].as_array().unwrap().len(),
-        4,
+        6,
         "{detail}"
     );
 }
