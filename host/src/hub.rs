@@ -326,6 +326,31 @@ mod tests {
     }
 
     #[test]
+    fn events_with_an_audience_reach_only_it() {
+        let hub = Hub::new();
+        let (alice, bob, g) = (
+            PersonId::generate(),
+            PersonId::generate(),
+            GroupId::generate(),
+        );
+        let mut a = hub.register(&alice, "a");
+        let mut b = hub.register(&bob, "b");
+        hub.init(&alice, vec![g.clone()], 0);
+        hub.init(&bob, vec![g.clone()], 0);
+        let mut restricted = event(1, &g, None);
+        restricted.audience = Some(Arc::from(vec![alice.clone()]));
+        hub.publish(&[restricted, event(2, &g, None)]);
+        assert_eq!(a.rx.try_recv().unwrap().0, 1);
+        assert_eq!(a.rx.try_recv().unwrap().0, 2);
+        assert_eq!(
+            b.rx.try_recv().unwrap().0,
+            2,
+            "bob skips the restricted event"
+        );
+        assert!(b.rx.try_recv().is_err());
+    }
+
+    #[test]
     fn members_receive_group_events_in_order() {
         let hub = Hub::new();
         let (alice, g) = (PersonId::generate(), GroupId::generate());

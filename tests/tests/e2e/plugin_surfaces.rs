@@ -604,8 +604,125 @@ async fn components_for_the_frozen_contract_still_install_and_run(backend: Backe
     );
 }
 
+/// A card for part of a group (contract 0.3.0 `post-card-for`): only its audience sees it,
+/// its thread and its events — in history, single reads, replies, live delivery and
+/// catch-up — until the plugin changes the audience.
+async fn cards_for_part_of_a_group_stay_with_their_audience(backend: Backend) {
+    let w = world(backend).await;
+    wait_for_body(&w.member, &w.group, "probe enabled").await;
+    let mut member_ws = w.member.websocket(None).await;
+    let mut colleague_ws = w.colleague.websocket(None).await;
+    let (status, reply) = command(&w.member, &w.group, &format!("/for {}", w.member_id)).await;
+    assert_eq!(status, 200, "{reply}");
+    let id = reply["ephemeral"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("restricted ")
+        .unwrap()
+        .to_owned();
+
+    // Live: the member gets the card; the colleague's next event is the next message.
+    let created = loop {
+        let frame = member_ws.until("message.created").await;
+        if frame["data"]["id"] == json!(id) {
+            break frame;
+        }
+    };
+    assert_eq!(created["data"]["id"], json!(id));
+    assert_eq!(created["data"]["audience"], json!([w.member_id]));
+    w.member.say(&w.group, "after the card").await;
+    loop {
+        let next = colleague_ws.until("message.created").await;
+        assert_ne!(next["data"]["id"], json!(id), "the colleague got the card");
+        if next["data"]["body"] == "after the card" {
+            break;
+        }
+    }
+
+    // Reads: history, the message, its thread, replies and reactions are not there for them.
+    let (_, history) = w
+        .colleague
+        .get(&format!("/api/v1/groups/{}/messages", w.group))
+        .await;
+    assert!(!history.to_string().contains(&id), "{history}");
+    let (status, _) = w.colleague.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .colleague
+        .get(&format!("/api/v1/messages/{id}/replies"))
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .colleague
+        .post(
+            &format!("/api/v1/groups/{}/messages", w.group),
+            json!({"body": "peek", "thread_root_id": id, "client_txn_id": "peek-1"}),
+        )
+        .await;
+    assert_eq!(status, 404);
+    // The member's reply in the thread is as restricted as the card.
+    let (status, r) = w
+        .member
+        .post(
+            &format!("/api/v1/groups/{}/messages", w.group),
+            json!({"body": "only us", "thread_root_id": id, "client_txn_id": "reply-1"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["audience"], json!([w.member_id]));
+    // Catch-up from before the card: nothing of it, nor of the reply.
+    let mut catch_up = w
+        .colleague
+        .websocket(Some(created["seq"].as_i64().unwrap() - 1))
+        .await;
+    let mut seen = Vec::new();
+    while let Some(frame) = catch_up.quiet_for(Duration::from_millis(500)).await {
+        seen.push(frame);
+    }
+    let seen = Value::Array(seen).to_string();
+    assert!(!seen.contains(&id) && !seen.contains("only us"), "{seen}");
+    assert!(seen.contains("after the card"), "{seen}");
+
+    // The plugin widens the audience: now the colleague sees the card and its thread.
+    let (status, reply) = command(
+        &w.member,
+        &w.group,
+        &format!("/audience {id} {} {}", w.member_id, w.colleague_id),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    let (status, _) = w.colleague.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(status, 200);
+    let (status, thread) = w
+        .colleague
+        .get(&format!("/api/v1/messages/{id}/replies"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(thread.to_string().contains("only us"), "{thread}");
+    // And narrows it again: the colleague is told to drop it.
+    command(
+        &w.member,
+        &w.group,
+        &format!("/audience {id} {}", w.member_id),
+    )
+    .await;
+    let hidden = colleague_ws.until("message.hidden").await;
+    assert_eq!(hidden["data"]["id"], json!(id));
+    let (status, _) = w.colleague.get(&format!("/api/v1/messages/{id}")).await;
+    assert_eq!(status, 404);
+    // Someone outside the group, or not a member, cannot be in an audience.
+    let (status, reply) = command(
+        &w.member,
+        &w.group,
+        "/for 00000000-0000-0000-0000-000000000000",
+    )
+    .await;
+    assert_ne!(status, 200, "{reply}");
+}
+
 both_backends!(
     forms_are_validated_before_the_plugin_sees_them,
+    cards_for_part_of_a_group_stay_with_their_audience,
     timers_fire_once_and_schedules_are_listed,
     routes_http_calls_threads_and_events,
     components_for_the_frozen_contract_still_install_and_run,
