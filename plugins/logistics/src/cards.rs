@@ -8,6 +8,7 @@ use courtyard_sdk::time::format_datetime;
 use crate::domain::shipment::Document;
 use crate::domain::{Lang, Shipment, Status};
 
+pub const PUBLISH: &str = "publish";
 pub const ACCEPT: &str = "accept";
 pub const DECLINE: &str = "decline";
 pub const ASSIGN: &str = "assign";
@@ -146,6 +147,13 @@ fn buttons(mut card: Card, s: &Shipment, lang: Lang) -> Card {
         return card;
     }
     let id = s.id.clone();
+    if s.status == Status::Created && s.carrier.is_none() {
+        card = card.button(
+            Button::new(PUBLISH, t(lang, "Publish to a carrier", "发布给承运商"))
+                .primary()
+                .value(id.clone()),
+        );
+    }
     if s.status == Status::Created && s.carrier.is_some() && s.dispatcher.is_none() {
         card = card
             .button(

@@ -189,6 +189,14 @@ pub fn press(who: &Who, action: &Action) -> Result<ActionReply> {
             })?;
             return Ok(ActionReply::None);
         }
+        cards::PUBLISH => {
+            let group = record.value.group_id.clone().unwrap_or_default();
+            let carriers: Vec<OrgChoice> = orgs_in_group(who, &group)?
+                .into_iter()
+                .filter(|o| o.org_id != who.org_id)
+                .collect();
+            forms::publish_form(lang, s, &carriers)
+        }
         cards::DECLINE => forms::decline_form(lang, s),
         cards::ASSIGN => forms::assign_form(lang, s),
         cards::STATUS => forms::status_form(lang, s, now),
@@ -198,6 +206,7 @@ pub fn press(who: &Who, action: &Action) -> Result<ActionReply> {
     };
     // Ask only those who may: the form would otherwise be refused after filling it in.
     let wanted = match action.action_id.as_str() {
+        cards::PUBLISH => access::Action::Publish,
         cards::DECLINE => access::Action::Decline,
         cards::ASSIGN => access::Action::Assign,
         cards::ETA => access::Action::UpdateEta,
@@ -222,6 +231,17 @@ pub fn submit(who: &Who, action: &Action) -> Result<ActionReply> {
                 format!("Shipment {} created.", stored.shipment.waybill),
                 format!("运单 {} 已创建。", stored.shipment.waybill),
             )));
+        }
+        forms::PUBLISH_FORM => {
+            let v: serde_json::Value = action.form_as()?;
+            let group = ops::load(&who.viewer, &id, lang)?
+                .value
+                .group_id
+                .unwrap_or_default();
+            let carrier = carrier_in(who, &group, v["carrier"].as_str().unwrap_or_default())?;
+            ops::change(&who.viewer, &id, lang, |s| {
+                s.publish(&who.viewer, &carrier, now)
+            })?
         }
         forms::DECLINE_FORM => {
             let v: serde_json::Value = action.form_as()?;
@@ -283,6 +303,20 @@ pub fn submit(who: &Who, action: &Action) -> Result<ActionReply> {
         format!("{} updated.", stored.shipment.waybill),
         format!("运单 {} 已更新。", stored.shipment.waybill),
     )))
+}
+
+/// A partner organization with people in the group, to publish to.
+pub fn carrier_in(who: &Who, group_id: &str, org_id: &str) -> Result<OrgRef> {
+    orgs_in_group(who, group_id)?
+        .into_iter()
+        .find(|o| o.org_id == org_id && o.org_id != who.org_id)
+        .map(|o| OrgRef::new(o.org_id, o.name))
+        .ok_or_else(|| {
+            who.error(
+                "That carrier has nobody in this group",
+                "该承运商在本群中没有成员",
+            )
+        })
 }
 
 /// The driver reports as the driver; the carrier's people as its dispatcher.

@@ -9,6 +9,7 @@ use crate::domain::shipment::DocumentKind;
 use crate::domain::{Lang, Reason, Shipment, Status};
 
 pub const CREATE: &str = "create";
+pub const PUBLISH_FORM: &str = "publish_form";
 pub const DECLINE_FORM: &str = "decline_form";
 pub const ASSIGN_FORM: &str = "assign_form";
 pub const STATUS_FORM: &str = "status_form";
@@ -146,6 +147,19 @@ fn reasons(field: Field, lang: Lang) -> Field {
     Reason::ALL
         .into_iter()
         .fold(field, |f, r| f.option(r.code(), r.label(lang)))
+}
+
+pub fn publish_form(lang: Lang, s: &Shipment, carriers: &[OrgChoice]) -> Form {
+    let carrier = carriers.iter().fold(
+        Field::select("carrier", t(lang, "Carrier", "承运商")).required(),
+        |f, c| f.option(c.org_id.clone(), c.name.clone()),
+    );
+    Form::new(
+        PUBLISH_FORM,
+        format!("{} {}", t(lang, "Publish", "发布"), s.waybill),
+    )
+    .field(carrier)
+    .value(s.id.clone())
 }
 
 pub fn decline_form(lang: Lang, s: &Shipment) -> Form {

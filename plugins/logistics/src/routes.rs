@@ -186,6 +186,12 @@ struct DocumentBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct PublishBody {
+    carrier_org_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct NoteBody {
     #[serde(default)]
     note: Option<String>,
@@ -209,6 +215,12 @@ fn act(who: &Who, id: &str, what: &str, req: &Request) -> Result<Response> {
             ops::change(v, &id, lang, |s| s.update_eta(v, &eta, now))?
         }
         "accept" => ops::change(v, &id, lang, |s| s.accept(v, now))?,
+        "publish" => {
+            let b: PublishBody = req.parse_json()?;
+            let group = ops::load(v, &id, lang)?.value.group_id.unwrap_or_default();
+            let carrier = flows::carrier_in(who, &group, &b.carrier_org_id)?;
+            ops::change(v, &id, lang, |s| s.publish(v, &carrier, now))?
+        }
         "decline" => {
             let b: NoteBody = req.parse_json()?;
             ops::change(v, &id, lang, |s| s.decline(v, b.note.as_deref(), now))?

@@ -497,6 +497,72 @@ async fn only_the_shippers_staff_create_shipments_and_bad_input_is_refused() {
     let (status, list) = w.call(&w.lina, "GET", "shipments", Value::Null).await;
     assert_eq!(status, 200);
     assert_eq!(list["shipments"], json!([]), "nothing was half-written");
+
+    // Plan → capacity: a shipment without a carrier is the shipper's alone; published to
+    // Swift, Swift sees it; Swift declines and no longer sees it; published to the other
+    // carrier, that one does.
+    let (status, created) = w
+        .call(&w.lina, "POST", "shipments", new_shipment(&w, None))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["shipment"]["id"].as_str().unwrap().to_owned();
+    let waybill = created["shipment"]["waybill"].as_str().unwrap().to_owned();
+    let sees = |cards: Vec<String>| cards.iter().any(|t| t.contains(&waybill));
+    assert!(!sees(w.cards_seen(&w.dispatcher).await));
+    let publish = |org: &TestOrg| json!({"carrier_org_id": org.id});
+    let (status, _) = w
+        .call(
+            &w.dispatcher,
+            "POST",
+            &format!("shipments/{id}/publish"),
+            publish(&w.swift),
+        )
+        .await;
+    assert_eq!(status, 404, "a carrier cannot publish to itself");
+    let (status, body) = w
+        .call(
+            &w.lina,
+            "POST",
+            &format!("shipments/{id}/publish"),
+            publish(&w.swift),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(sees(w.cards_seen(&w.dispatcher).await));
+    assert!(!sees(w.cards_seen(&w.other).await));
+    let (status, body) = w
+        .call(
+            &w.dispatcher,
+            "POST",
+            &format!("shipments/{id}/decline"),
+            json!({"note": "no trucks on Monday"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        !sees(w.cards_seen(&w.dispatcher).await),
+        "a carrier that declined no longer sees it"
+    );
+    let (status, _) = w
+        .call(
+            &w.lina,
+            "POST",
+            &format!("shipments/{id}/publish"),
+            publish(&w.other_org),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(sees(w.cards_seen(&w.other).await));
+    let (status, _) = w
+        .call(
+            &w.dispatcher,
+            "GET",
+            &format!("shipments/{id}"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 404);
+
     // The slash command answers the creation form to staff, refuses partners.
     let reply = w.h.command(&w.lina, &w.group, "/shipment").await.unwrap();
     assert!(reply.form.is_some());
