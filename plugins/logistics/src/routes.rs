@@ -50,6 +50,7 @@ pub fn route(ctx: &Context, req: &Request) -> Response {
         ("GET", ["export", file]) => export(ctx, &who, file),
         ("GET", ["partners", org]) => partner_info(&who, org),
         ("POST", ["partners", org, "token"]) => issue_token(&who, org),
+        ("PUT", ["partners", org, "codes"]) => set_codes(&who, org, req),
         _ => Ok(error(404, "not_found", "no such route / 没有这个接口")),
     })
 }
@@ -342,10 +343,12 @@ fn issue_token(who: &Who, org: &str) -> Result<Response> {
         token_sha256: sha256_hex(&token),
         created_by: who.viewer.person_id.clone(),
         created_ms: courtyard_sdk::time::now_ms(),
+        codes: Default::default(),
     };
     match store::partners().get(org)? {
         Some(mut existing) => {
-            existing.value = partner;
+            let codes = std::mem::take(&mut existing.value.codes);
+            existing.value = Partner { codes, ..partner };
             store::partners().save(&mut existing)?;
         }
         None => {
@@ -353,6 +356,61 @@ fn issue_token(who: &Who, org: &str) -> Result<Response> {
         }
     }
     Ok(Response::json(&json!({"org_id": org, "name": name, "token": token})).with_status(201))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodesBody {
+    codes: std::collections::BTreeMap<String, String>,
+}
+
+/// Maps a partner's own status codes to the normalised statuses (`{"codes": {"ZZ": "delayed"}}`).
+fn set_codes(who: &Who, org: &str, req: &Request) -> Result<Response> {
+    if !who.viewer.org_admin {
+        return Ok(error(
+            403,
+            "forbidden",
+            "organization admins only / 仅限组织管理员",
+        ));
+    }
+    let body: CodesBody = req.parse_json()?;
+    if body.codes.len() > 200 {
+        return Ok(error(400, "invalid", "at most 200 codes / 最多 200 个代码"));
+    }
+    let mut codes = std::collections::BTreeMap::new();
+    for (raw, status) in body.codes {
+        let raw = raw.trim().to_owned();
+        if raw.is_empty() || raw.len() > 32 {
+            return Ok(error(
+                400,
+                "invalid",
+                "a code has 1 to 32 characters / 代码长度为 1 到 32 个字符",
+            ));
+        }
+        let Some(status) = crate::domain::Status::parse(&status) else {
+            return Ok(error(
+                400,
+                "invalid",
+                format!("unknown status `{status}` / 未知状态 `{status}`"),
+            ));
+        };
+        codes.insert(raw, status);
+    }
+    let record = store::partners().update(org, |p| {
+        p.codes = codes.clone();
+        Ok(())
+    });
+    match record {
+        Ok(r) => Ok(Response::json(
+            &json!({"org_id": org, "codes": r.value.codes}),
+        )),
+        Err(e) if e.is_not_found() => Ok(error(
+            404,
+            "not_found",
+            "issue the partner a token first / 请先为该伙伴签发令牌",
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 /// `POST /api/v1/plugins/logistics/public/{org}/events` with `X-Partner-Token: <token>`:
@@ -376,10 +434,7 @@ fn push(ctx: &Context, req: &Request) -> Response {
     if req.body.len() > partner::MAX_BODY_BYTES {
         return error(413, "too_large", "the event is too large / 事件过大");
     }
-    let event = match partner::parse_bytes(
-        &req.body,
-        &CodeMap::new(std::iter::empty::<(&str, crate::domain::Status)>()),
-    ) {
+    let event = match partner::parse_bytes(&req.body, &CodeMap::new(partner.codes.clone())) {
         Ok(e) => e,
         Err(e) => return error(400, e.code(), e.message(lang)),
     };

@@ -53,6 +53,9 @@ pub struct Partner {
     pub token_sha256: String,
     pub created_by: String,
     pub created_ms: i64,
+    /// The partner's own status codes, beside the default (EDI 214-like) ones.
+    #[serde(default)]
+    pub codes: std::collections::BTreeMap<String, crate::domain::Status>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -419,6 +419,34 @@ async fn each_party_sees_only_its_own_shipments_from_plan_to_delivery() {
     let (status, body) = w.push(&token, push).await;
     assert_eq!(status, 200);
     assert_eq!(body["status"], "duplicate");
+    // A partner's own codes map to the normalised vocabulary once an admin says how.
+    let (status, body) = w
+        .call(
+            &admin,
+            "PUT",
+            &format!("partners/{}/codes", w.swift.id),
+            json!({"codes": {"ZZ9": "nonsense"}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = w
+        .call(
+            &admin,
+            "PUT",
+            &format!("partners/{}/codes", w.swift.id),
+            json!({"codes": {"ZZ9": "on_hold"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = w
+        .call(
+            &w.dispatcher,
+            "PUT",
+            &format!("partners/{}/codes", w.swift.id),
+            json!({"codes": {}}),
+        )
+        .await;
+    assert_eq!(status, 403, "partners do not edit their own mapping");
     // Another carrier's system cannot touch it; a bad token is refused.
     let (status, _) = w
         .push(&other_token, json!({"event_id": "x-1", "waybill": waybill, "status": "returned", "reason": "other", "time": now()}))
