@@ -153,7 +153,21 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        Ok(config)
+        Ok(config.absolute()?)
+    }
+
+    /// Resolves relative directories against the working directory once, at start: the
+    /// compile cache and the file store need absolute paths, and a later change of
+    /// directory must not move the data.
+    pub fn absolute(mut self) -> anyhow::Result<Self> {
+        self.data_dir = std::path::absolute(&self.data_dir)?;
+        if let Some(dir) = &self.plugin_cache_dir {
+            self.plugin_cache_dir = Some(std::path::absolute(dir)?);
+        }
+        if let Some(dir) = &self.files.dir {
+            self.files.dir = Some(std::path::absolute(dir)?);
+        }
+        Ok(self)
     }
 }
 
@@ -180,6 +194,20 @@ mod tests {
         assert_eq!(config.listen.port(), 9100);
         assert_eq!(config.files.max_upload_bytes, 20 << 20);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn relative_directories_become_absolute() {
+        let config = Config {
+            data_dir: "data".into(),
+            plugin_cache_dir: Some("cache".into()),
+            ..Config::default()
+        }
+        .absolute()
+        .unwrap();
+        assert!(config.data_dir.is_absolute());
+        assert!(config.data_dir.ends_with("data"));
+        assert!(config.plugin_cache_dir.unwrap().is_absolute());
     }
 
     #[test]

@@ -57,6 +57,7 @@ impl std::ops::Deref for App {
 impl App {
     pub async fn start(config: Config) -> anyhow::Result<Self> {
         use anyhow::Context;
+        let config = config.absolute()?;
         let store = Store::open(config.database_url.as_deref(), &config.data_dir)
             .await
             .context("opening the database")?;

@@ -294,7 +294,7 @@ impl Plugins {
             .plugin_cache_dir
             .clone()
             .unwrap_or_else(|| config.data_dir.join("plugin-cache"));
-        let runtime = Runtime::new(Some(cache), limits)?;
+        let runtime = Runtime::new(Some(std::path::absolute(cache)?), limits)?;
         Ok(Self {
             runtime,
             compiled: RwLock::new(HashMap::new()),
