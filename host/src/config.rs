@@ -153,7 +153,7 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
-        Ok(config.absolute()?)
+        config.absolute()
     }
 
     /// Resolves relative directories against the working directory once, at start: the
