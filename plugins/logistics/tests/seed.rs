@@ -296,6 +296,23 @@ async fn each_party_sees_only_its_own_shipments_from_plan_to_delivery() {
             outsider.name
         );
     }
+    // An archive is a file the host keeps, but not a transport document.
+    let mut zip = b"PK\x03\x04".to_vec();
+    zip.extend_from_slice(&[0u8; 60]);
+    let archive = w.h.upload(&w.driver, "docs.zip", zip).await.unwrap();
+    let (status, body) = w
+        .call(
+            &w.driver,
+            "POST",
+            &format!("shipments/{id}/documents"),
+            json!({"kind": "other", "file_id": archive.id}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (_, detail) = w
+        .call(&w.driver, "GET", &format!("shipments/{id}"), Value::Null)
+        .await;
+    assert_eq!(detail["shipment"]["documents"].as_array().unwrap().len(), 1);
     // A page of HTML is no transport document.
     assert!(
         w.h.upload(
