@@ -587,10 +587,16 @@ impl App {
             "reaction.removed"
         };
         let (org, gid) = (group.org.clone(), group.id.clone());
-        let event = serde_json::json!({
+        let mut event = serde_json::json!({
             "message_id": row.id, "group_id": gid.as_str(),
             "person_id": auth.actor.person_id.as_str(), "emoji": emoji,
         });
+        if let Some(audience) = &row.audience {
+            // Restricted: only the plugin whose card this is hears of it (see dispatch_event).
+            event["audience"] = serde_json::from_str(audience).unwrap_or_default();
+            event["plugin_id"] = serde_json::json!(row.plugin_id);
+            event["thread_root_id"] = serde_json::json!(row.thread_root_id);
+        }
         let view = self
             .rewrite(row.id.clone(), group, kind, move |tx, id| {
                 Box::pin(async move {

@@ -1047,9 +1047,21 @@ impl App {
                 Ok(r) => r,
                 Err(e) => return tracing::warn!(error = %e, "loading plugins for an event failed"),
             };
+            // An event about a message for part of the group (a restricted card, or a reply
+            // in its thread) reaches only the plugin whose card it is: the group's other
+            // plugins are not its audience.
+            let restricted = data.get("audience").is_some_and(|a| !a.is_null());
+            let owner = if restricted {
+                app.card_owner(&data).await
+            } else {
+                None
+            };
             let subscribed = readies
                 .into_iter()
-                .filter(|r| r.code.manifest.events.iter().any(|e| e == kind));
+                .filter(|r| r.code.manifest.events.iter().any(|e| e == kind))
+                .filter(|r| {
+                    !restricted || owner.as_deref() == Some(r.enablement.plugin_id.as_str())
+                });
             for ready in subscribed {
                 if Self::suspended(&ready).is_some() {
                     continue;
@@ -1066,6 +1078,18 @@ impl App {
                 app.health(&ready, outcome.as_ref().err()).await;
             }
         });
+    }
+
+    /// The plugin whose card a message is, or whose card's thread it is in.
+    async fn card_owner(&self, message: &serde_json::Value) -> Option<String> {
+        if let Some(plugin) = message["plugin_id"].as_str() {
+            return Some(plugin.to_owned());
+        }
+        let root = courtyard_domain::MessageId::parse(message["thread_root_id"].as_str()?)?;
+        crate::store::messages::get(&self.store.read, &root)
+            .await
+            .ok()?
+            .plugin_id
     }
 
     /// Runs a slash command typed in a group.

@@ -710,6 +710,80 @@ async fn cards_for_part_of_a_group_stay_with_their_audience(backend: Backend) {
     assert_eq!(hidden["data"]["id"], json!(id));
     let (status, _) = w.colleague.get(&format!("/api/v1/messages/{id}")).await;
     assert_eq!(status, 404);
+    // Events about the card reach only the plugin whose card it is: a second plugin in
+    // the group that listens for reactions hears of reactions elsewhere, not on the card.
+    let body = package("plugins/probe", "courtyard_plugin_probe", |m| {
+        m.replacen("id = \"probe\"", "id = \"probe2\"", 1)
+    });
+    let (status, inst) = w
+        .admin
+        .post(&format!("/api/v1/orgs/{}/plugins", w.org), body)
+        .await;
+    assert_eq!(status, 201, "{inst}");
+    let (status, e) = w
+        .member
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/groups/{}/plugins/probe2", w.group),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+    let (status, _) = w
+        .member
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/v1/messages/{id}/reactions/👍"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let public = w.member.say(&w.group, "for everyone").await;
+    let (status, _) = w
+        .member
+        .request(
+            reqwest::Method::PUT,
+            &format!(
+                "/api/v1/messages/{}/reactions/👍",
+                public["id"].as_str().unwrap()
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let saw = |plugin: &'static str| {
+        let member = &w.member;
+        let group = w.group.clone();
+        async move {
+            let (_, history) = member
+                .get(&format!("/api/v1/groups/{group}/messages?limit=200"))
+                .await;
+            history
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["body"] == "saw reaction.added" && m["plugin_id"] == plugin)
+                .count()
+        }
+    };
+    let started = Instant::now();
+    while (saw("probe").await < 2 || saw("probe2").await < 1)
+        && started.elapsed() < Duration::from_secs(15)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        saw("probe").await,
+        2,
+        "the card's plugin hears both reactions"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        saw("probe2").await,
+        1,
+        "another plugin hears only the public one"
+    );
+
     // Someone outside the group, or not a member, cannot be in an audience.
     let (status, reply) = command(
         &w.member,
