@@ -158,6 +158,8 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { orgs::update(tx, &stored).await }))
             .await?;
+        // Plugins see the organization's time zone.
+        self.plugins_changed();
         Ok(row.into())
     }
 }

@@ -44,6 +44,11 @@ pub const MAX_PACKAGE_BYTES: usize = 32 << 20;
 pub struct Plugins {
     pub runtime: Runtime,
     compiled: RwLock<HashMap<String, Arc<courtyard_runtime::Plugin>>>,
+    /// The plugins ready in each group, so a message does not cost three queries per
+    /// post (enablements, installs, time zone). Every local write that changes them clears
+    /// it; an entry lives at most [`READY_TTL`], which bounds what another node's write
+    /// leaves stale in a cluster.
+    ready: Mutex<ReadyCache>,
     bundled: Vec<PackageRow>,
     logs: Mutex<HashMap<(String, String), VecDeque<LogLine>>>,
     /// This process's name when it claims timers.
@@ -298,6 +303,7 @@ impl Plugins {
         Ok(Self {
             runtime,
             compiled: RwLock::new(HashMap::new()),
+            ready: Mutex::new(ReadyCache::default()),
             bundled: Vec::new(),
             logs: Mutex::new(HashMap::new()),
             node: courtyard_domain::MessageId::generate().into_string(),
@@ -364,8 +370,19 @@ impl Plugins {
     }
 }
 
+/// How long the plugins ready in a group are reused before they are read again.
+const READY_TTL: Duration = Duration::from_secs(2);
+
+#[derive(Default)]
+struct ReadyCache {
+    /// Bumped by every change; an entry read before a change is never stored after it.
+    generation: u64,
+    groups: HashMap<String, (std::time::Instant, Vec<Ready>)>,
+}
+
 /// A plugin ready to call in one group (or, for calls outside any group, in its
 /// organization: then `enablement` is a stand-in with an empty group id and no settings).
+#[derive(Clone)]
 pub(crate) struct Ready {
     pub code: Arc<courtyard_runtime::Plugin>,
     pub enablement: EnablementRow,
@@ -564,6 +581,7 @@ impl App {
                 })
             })
             .await?;
+        self.plugins_changed();
         self.plugins
             .compiled
             .write()
@@ -637,6 +655,7 @@ impl App {
                 })
             })
             .await?;
+        self.plugins_changed();
         Ok(InstallView {
             org_id: install.org_id.clone(),
             package: package_view(&manifest, &pkg.sha256),
@@ -683,6 +702,7 @@ impl App {
                 })
             })
             .await?;
+        self.plugins_changed();
         Ok(())
     }
 
@@ -759,6 +779,7 @@ impl App {
                 })
             })
             .await?;
+        self.plugins_changed();
         if let Ok(ready) = self
             .ready_for(group.org.as_str(), plugin, Some(group.id.as_str()))
             .await
@@ -807,6 +828,7 @@ impl App {
                 })
             })
             .await?;
+        self.plugins_changed();
         if removed {
             let data = serde_json::json!({"plugin_id": plugin, "group_id": group.id.as_str()});
             self.dispatch_event(Some(auth), &group.org, &group.id, "plugin.disabled", data);
@@ -833,6 +855,34 @@ impl App {
 
     /// Plugins enabled in a group, with their code and grants.
     pub(crate) async fn ready_in(&self, org: &str, group: &str) -> Result<Vec<Ready>> {
+        let generation = {
+            let cache = self.plugins.ready.lock();
+            if let Some((at, ready)) = cache.groups.get(group)
+                && at.elapsed() < READY_TTL
+            {
+                return Ok(ready.clone());
+            }
+            cache.generation
+        };
+        let ready = self.read_ready_in(org, group).await?;
+        let mut cache = self.plugins.ready.lock();
+        if cache.generation == generation {
+            cache
+                .groups
+                .insert(group.to_owned(), (std::time::Instant::now(), ready.clone()));
+        }
+        Ok(ready)
+    }
+
+    /// Forgets the plugins ready in every group: after any change to installs, grants,
+    /// enablements, settings, health or an organization's time zone.
+    pub(crate) fn plugins_changed(&self) {
+        let mut cache = self.plugins.ready.lock();
+        cache.generation += 1;
+        cache.groups.clear();
+    }
+
+    async fn read_ready_in(&self, org: &str, group: &str) -> Result<Vec<Ready>> {
         let mut out = Vec::new();
         let enablements = ps::enablements_in_group(&self.store.read, group).await?;
         if enablements.is_empty() {
@@ -1009,6 +1059,7 @@ impl App {
                 })
             })
             .await;
+        self.plugins_changed();
         match result {
             Ok(Some(tripped)) => {
                 tracing::warn!(plugin = %tripped.plugin_id, group = %tripped.group_id, reason = ?tripped.disabled_reason, until = ?tripped.disabled_until, "plugin suspended by the circuit breaker")
