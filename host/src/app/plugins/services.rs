@@ -236,7 +236,24 @@ impl HostApi for Services {
     }
 
     async fn group(&self, scope: &Scope, id: &str) -> HostResult<Group> {
-        let g = self.enabled_group(scope, id).await?.group;
+        let g = match self.enabled_group(scope, id).await {
+            Ok(row) => row.group,
+            // Departments are the organization's directory: their names are there for its
+            // staff (a department field's answer), whether or not the plugin is enabled in
+            // them. Guests do not see the department tree.
+            Err(HostError::NotFound) => {
+                let gid = GroupId::parse(id).ok_or(HostError::NotFound)?;
+                let row = groups::get(&self.app.store.read, &gid, &PersonId::from_trusted(""))
+                    .await?
+                    .group;
+                let staff = viewer(scope).role != Role::Guest;
+                if row.org_id != scope.org_id || row.kind != "department" || !staff {
+                    return Err(HostError::NotFound);
+                }
+                row
+            }
+            Err(e) => return Err(e),
+        };
         Ok(Group {
             id: g.id,
             org_id: g.org_id,

@@ -86,7 +86,28 @@ struct FormClaim {
 }
 
 fn form_digest(form: &serde_json::Value) -> String {
-    hex::encode(Sha256::digest(form.to_string().as_bytes()))
+    hex::encode(Sha256::digest(
+        canonical_numbers(form).to_string().as_bytes(),
+    ))
+}
+
+/// The form with every number written as a float, so a client that re-encodes it (`200.0`
+/// as `200`, as JavaScript and jq do) sends back the form it was given.
+fn canonical_numbers(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => n
+            .as_f64()
+            .and_then(serde_json::Number::from_f64)
+            .map_or_else(|| value.clone(), Value::Number),
+        Value::Array(items) => Value::Array(items.iter().map(canonical_numbers).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), canonical_numbers(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A plugin card someone acts on, and the plugin that answers for it.
@@ -603,6 +624,17 @@ pub fn safe_response_headers(headers: &[(String, String)]) -> Vec<(String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_re_encoded_by_a_client_keeps_its_digest() {
+        let sent = serde_json::json!({"fields": [{"max": 200.0, "min": 0.5, "default": 2}]});
+        let returned: serde_json::Value =
+            serde_json::from_str(r#"{"fields": [{"max": 200, "min": 0.5, "default": 2.0}]}"#)
+                .unwrap();
+        assert_eq!(form_digest(&sent), form_digest(&returned));
+        let changed = serde_json::json!({"fields": [{"max": 201, "min": 0.5, "default": 2}]});
+        assert_ne!(form_digest(&sent), form_digest(&changed));
+    }
 
     #[test]
     fn plugin_responses_cannot_serve_active_content() {
