@@ -167,6 +167,7 @@ impl Renderer {
                 }),
             }
         }
+        let audience = row.audience_ids();
         MessageView {
             id: row.id,
             seq: row.seq,
@@ -196,10 +197,7 @@ impl Renderer {
                 .filter(|_| !deleted)
                 .and_then(|c| serde_json::from_str(c).ok()),
             plugin_id: row.plugin_id,
-            audience: row
-                .audience
-                .as_deref()
-                .and_then(|a| serde_json::from_str(a).ok()),
+            audience,
         }
     }
 }
@@ -591,9 +589,9 @@ impl App {
             "message_id": row.id, "group_id": gid.as_str(),
             "person_id": auth.actor.person_id.as_str(), "emoji": emoji,
         });
-        if let Some(audience) = &row.audience {
+        if let Some(audience) = row.audience_ids() {
             // Restricted: only the plugin whose card this is hears of it (see dispatch_event).
-            event["audience"] = serde_json::from_str(audience).unwrap_or_default();
+            event["audience"] = serde_json::json!(audience);
             event["plugin_id"] = serde_json::json!(row.plugin_id);
             event["thread_root_id"] = serde_json::json!(row.thread_root_id);
         }

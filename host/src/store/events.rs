@@ -68,8 +68,7 @@ pub(crate) fn committed(seq: i64, draft: EventDraft, data: &str, now: i64) -> Ev
         data,
     );
     let audience = draft.audience.as_deref().map(|list| {
-        serde_json::from_str::<Vec<String>>(list)
-            .unwrap_or_default()
+        super::messages::audience_ids(list)
             .into_iter()
             .map(PersonId::from_trusted)
             .collect()

@@ -37,14 +37,22 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
+    /// The people the message is restricted to, if it is.
+    pub fn audience_ids(&self) -> Option<Vec<String>> {
+        self.audience.as_deref().map(audience_ids)
+    }
+
     /// Whether `person` is in the message's audience (always, when it has none).
     pub fn visible_to(&self, person: &str) -> bool {
-        match &self.audience {
-            None => true,
-            Some(list) => serde_json::from_str::<Vec<String>>(list)
-                .is_ok_and(|ids| ids.iter().any(|id| id == person)),
-        }
+        self.audience_ids()
+            .is_none_or(|ids| ids.iter().any(|id| id == person))
     }
+}
+
+/// The person ids of an audience column (a JSON array); none if it is unreadable, so a
+/// damaged audience hides the message rather than showing it to everyone.
+pub fn audience_ids(stored: &str) -> Vec<String> {
+    serde_json::from_str(stored).unwrap_or_default()
 }
 
 /// The `LIKE` pattern that finds `person` in an audience column: ids are UUIDs, which hold

@@ -3,6 +3,7 @@
 //! card keeps its audience on the message row; history, threads, pins, catch-up and live
 //! delivery all filter on it, and replies in its thread inherit it.
 
+use courtyard_domain::model::PartnerStatus;
 use courtyard_domain::{GroupId, MessageId, OrgId, PersonId};
 use courtyard_runtime::api::{HostError, HostResult, Organization, Scope};
 
@@ -25,7 +26,7 @@ impl Services {
         if org.as_str() != scope.org_id {
             // A partner either way round: invited into one of our shared groups, or hosting
             // one we were invited into and accepted.
-            let accepted = |status: &str| status == "accepted";
+            let accepted = |status: &str| status == PartnerStatus::Accepted.as_str();
             let theirs = groups::partner_invitations(read, &org).await?;
             let ours =
                 groups::partner_invitations(read, &OrgId::from_trusted(scope.org_id.clone()))
@@ -120,9 +121,8 @@ impl Services {
             ));
         };
         let after = self.audience_of(&row.group_id, audience).await?;
-        let parse = |s: &str| serde_json::from_str::<Vec<String>>(s).unwrap_or_default();
-        let now_in = parse(&after);
-        let dropped: Vec<String> = parse(&before)
+        let now_in = messages::audience_ids(&after);
+        let dropped: Vec<String> = messages::audience_ids(&before)
             .into_iter()
             .filter(|p| !now_in.contains(p))
             .collect();
