@@ -49,12 +49,19 @@ where
     F: FnMut(&mut Shipment) -> std::result::Result<Change, ShipmentError>,
 {
     let mut outcome = None;
+    let mut shown_to = Vec::new();
     let saved = store::shipments().update_with(id, |record| {
         if !access::can_see(viewer, &record.value.shipment) {
             return Err(not_found(lang));
         }
         let change = op(&mut record.value.shipment).map_err(|e| refused(&e, lang))?;
         record.links = store::links(&record.value);
+        // Who sees the card after the change is written with it, in the same write.
+        shown_to = record.value.audience.clone();
+        if let Some(group) = &record.value.group_id {
+            let s = &record.value.shipment;
+            record.value.audience = audience(s, group, &s.org_id)?;
+        }
         outcome = Some(change);
         Ok(())
     });
@@ -63,7 +70,7 @@ where
         other => other?,
     };
     let change = outcome.unwrap_or(Change::Unchanged);
-    let stored = refresh(saved)?;
+    let stored = refresh(saved.value, &shown_to)?;
     if let Some(card) = notice_for(&stored.shipment, &change, lang)
         && let Some(card_id) = &stored.card_id
         && let Err(e) = messages::reply(card_id, "", Some(card))
@@ -93,32 +100,23 @@ pub fn audience(s: &Shipment, group_id: &str, org_id: &str) -> Result<Vec<String
         .collect())
 }
 
-/// Draws the card again and, when the parties in the group changed, its audience.
-fn refresh(mut record: Versioned<Stored>) -> Result<Stored> {
-    let (Some(group), Some(card_id)) =
-        (record.value.group_id.clone(), record.value.card_id.clone())
-    else {
-        return Ok(record.value);
+/// Draws the card again and, when the parties in the group changed (`shown_to` is who saw
+/// it before), moves its audience and shares the documents with the newcomers.
+fn refresh(stored: Stored, shown_to: &[String]) -> Result<Stored> {
+    let Some(card_id) = &stored.card_id else {
+        return Ok(stored);
     };
-    let s = &record.value.shipment;
-    let card = cards::shipment_card(s, Lang::from_locale(&record.value.lang));
-    let now = audience(s, &group, &s.org_id)?;
-    if now != record.value.audience && !now.is_empty() {
-        messages::set_audience(&card_id, &now)?;
+    let s = &stored.shipment;
+    if stored.audience != shown_to && !stored.audience.is_empty() {
+        messages::set_audience(card_id, &stored.audience)?;
         // Documents follow the card: whoever sees the shipment may download them.
-        share_documents(s, &now);
-        let id = record.id.clone();
-        let _ = store::shipments().update(&id, |v| {
-            v.audience = now.clone();
-            Ok(())
-        });
-        record.value.audience = now;
+        share_documents(s, &stored.audience);
     }
-    messages::update_card(&card_id, card)?;
-    Ok(record.value)
+    let card = cards::shipment_card(s, Lang::from_locale(&stored.lang));
+    messages::update_card(card_id, card)?;
+    Ok(stored)
 }
 
-/// Shares the shipment's documents and the files attached to its events with `people`.
 pub fn share_documents(s: &Shipment, people: &[String]) {
     if people.is_empty() {
         return;
