@@ -4,36 +4,19 @@ use courtyard_sdk::prelude::*;
 use courtyard_sdk::time::format_datetime;
 
 use crate::cards;
-use crate::domain::{access, analysis};
+use crate::domain::analysis;
 use crate::store;
 use crate::who::Who;
 
 pub fn shipments(who: &Who, query: &Query) -> Result<Page> {
-    let status = query.get("status");
-    let q = query.get("q").map(str::to_ascii_lowercase);
-    let mut page = Page::new(who.tr("Shipments", "运单"));
-    let mut shown = 0;
-    for r in store::all()? {
-        let s = &r.value.shipment;
-        if !access::can_see(&who.viewer, s)
-            || status.is_some_and(|st| s.status.code() != st)
-            || q.as_deref().is_some_and(|q| {
-                !s.waybill.to_ascii_lowercase().contains(q)
-                    && !s
-                        .reference
-                        .as_deref()
-                        .is_some_and(|r| r.to_ascii_lowercase().contains(q))
-            })
-        {
-            continue;
-        }
-        page = page.card(cards::shipment_card(s, who.lang));
-        shown += 1;
-        if shown == 50 {
-            break;
-        }
-    }
-    if shown == 0 {
+    let found = store::visible(&who.viewer, query.get("status"), query.get("q"))?;
+    let mut page = Page::new(who.tr("Shipments", "运单")).cards(
+        found
+            .iter()
+            .take(50)
+            .map(|s| cards::shipment_card(s, who.lang)),
+    );
+    if found.is_empty() {
         page = page.card(Card::new(who.tr("No shipments", "没有运单")));
     }
     Ok(page)
@@ -56,11 +39,7 @@ pub fn analysis(who: &Who, query: &Query) -> Result<Page> {
         .get("grace_minutes")
         .and_then(|g| g.parse().ok())
         .unwrap_or(0);
-    let shipments: Vec<_> = store::all()?
-        .into_iter()
-        .map(|r| r.value.shipment)
-        .filter(|s| access::can_see(&who.viewer, s))
-        .collect();
+    let shipments = store::visible(&who.viewer, None, None)?;
     let report = analysis::analyse(&shipments, grace);
     let columns = vec![
         who.tr("", ""),

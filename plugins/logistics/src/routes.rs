@@ -56,28 +56,11 @@ pub fn route(ctx: &Context, req: &Request) -> Response {
 }
 
 fn visible(who: &Who) -> Result<Vec<crate::domain::Shipment>> {
-    Ok(store::all()?
-        .into_iter()
-        .map(|r| r.value.shipment)
-        .filter(|s| access::can_see(&who.viewer, s))
-        .collect())
+    store::visible(&who.viewer, None, None)
 }
 
 fn list(who: &Who, req: &Request) -> Result<Response> {
-    let status = req.query.get("status");
-    let q = req.query.get("q").map(str::to_ascii_lowercase);
-    let items: Vec<_> = visible(who)?
-        .into_iter()
-        .filter(|s| status.is_none_or(|st| s.status.code() == st))
-        .filter(|s| {
-            q.as_deref().is_none_or(|q| {
-                s.waybill.to_ascii_lowercase().contains(q)
-                    || s.reference
-                        .as_deref()
-                        .is_some_and(|r| r.to_ascii_lowercase().contains(q))
-            })
-        })
-        .collect();
+    let items = store::visible(&who.viewer, req.query.get("status"), req.query.get("q"))?;
     Ok(Response::json(&json!({"shipments": items})))
 }
 

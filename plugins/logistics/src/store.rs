@@ -108,6 +108,28 @@ pub fn all() -> Result<Vec<Versioned<Stored>>> {
     shipments().list_all(MAX_SCAN)
 }
 
+/// The shipments `viewer` may see (up to [`MAX_SCAN`] read), newest change first, that
+/// match `status` and `q` (a waybill or reference fragment) when given.
+pub fn visible(
+    viewer: &crate::domain::Viewer,
+    status: Option<&str>,
+    q: Option<&str>,
+) -> Result<Vec<crate::domain::Shipment>> {
+    let q = q.map(str::to_lowercase);
+    let contains = |text: &str, q: &str| text.to_lowercase().contains(q);
+    Ok(all()?
+        .into_iter()
+        .map(|r| r.value.shipment)
+        .filter(|s| crate::domain::access::can_see(viewer, s))
+        .filter(|s| status.is_none_or(|st| s.status.code() == st))
+        .filter(|s| {
+            q.as_deref().is_none_or(|q| {
+                contains(&s.waybill, q) || s.reference.as_deref().is_some_and(|r| contains(r, q))
+            })
+        })
+        .collect())
+}
+
 /// The next number of today's sequence.
 pub fn next_sequence(day: &str) -> Result<u32> {
     for _ in 0..RETRIES {
