@@ -191,6 +191,13 @@ impl Response {
         Response::text(message).with_status(400)
     }
 
+    /// An error in the host's own shape, `{"code": …, "message": …}`, with `status`: what
+    /// clients of every route expect (`code` is stable, `message` is for people).
+    pub fn error(status: u16, code: &str, message: impl Into<String>) -> Self {
+        Response::json(&serde_json::json!({"code": code, "message": message.into()}))
+            .with_status(status)
+    }
+
     pub fn unauthorized() -> Self {
         Response::text("unauthorized").with_status(401)
     }

@@ -70,10 +70,7 @@ pub fn route(ctx: &Context, request: &Request) -> Response {
     let who = match Who::of(ctx) {
         Ok(w) => w,
         Err(_) => {
-            return Response::json(
-                &json!({"code": "unauthorized", "message": "sign in / 请先登录"}),
-            )
-            .with_status(401);
+            return Response::error(401, "unauthorized", "sign in / 请先登录");
         }
     };
     let path = request.path.trim_end_matches('/');

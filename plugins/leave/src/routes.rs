@@ -53,8 +53,7 @@ impl ApiError {
     }
 
     fn response(&self) -> Response {
-        Response::json(&json!({"code": self.code, "message": self.message}))
-            .with_status(self.status)
+        Response::error(self.status, self.code, self.message.clone())
     }
 }
 

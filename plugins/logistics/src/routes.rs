@@ -17,7 +17,7 @@ use crate::store::{self, Partner, Push};
 use crate::who::Who;
 
 fn error(status: u16, code: &str, message: impl Into<String>) -> Response {
-    Response::json(&json!({"code": code, "message": message.into()})).with_status(status)
+    Response::error(status, code, message)
 }
 
 fn from_error(e: &Error) -> Response {
