@@ -9,25 +9,35 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint | build-plugins>
+const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint | build-plugins | build-web>
 
-  run            build the bundled plugins and start the server (SQLite in ./data,
-                 http://127.0.0.1:8080); extra flags go to `courtyard serve`
-  test           formatting, clippy, plugins and the whole test suite on SQLite and PostgreSQL
+  run            build the bundled plugins and the web client, then start the server
+                 (SQLite in ./data, http://127.0.0.1:8080); extra flags go to `courtyard serve`
+  test           formatting, clippy, plugins, the web client's checks, the whole test suite
+                 on SQLite and PostgreSQL, and the browser tests in Chromium
   lint           formatting and clippy only
   build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
+  build-web      install the web client's npm packages and build it into host/web/dist
 
 environment:
   COURTYARD_TEST_SKIP_POSTGRES=1   run without PostgreSQL (its tests are skipped, loudly)
-  COURTYARD_TEST_DATABASE_URL      PostgreSQL for tests (default postgres://postgres@127.0.0.1:5432/test)";
+  COURTYARD_TEST_DATABASE_URL      PostgreSQL for tests (default postgres://postgres@127.0.0.1:5432/test)
+  COURTYARD_TEST_SKIP_BROWSER=1    run without the browser tests (skipped, loudly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
-        Some("run") => build_plugins().and_then(|dir| run(&dir, &args[1..])),
+        Some("run") => build_plugins()
+            .and_then(|dir| build_web().map(|()| dir))
+            .and_then(|dir| run(&dir, &args[1..])),
         Some("test") => timed("building the plugins", build_plugins)
-            .and_then(|_| timed("formatting", format_check))
-            .and_then(|()| timed("the test suite, linted as it builds", test)),
+            .and_then(|dir| {
+                timed("the web client: types, unit tests, build", check_web).map(|()| dir)
+            })
+            .and_then(|dir| timed("formatting", format_check).map(|()| dir))
+            .and_then(|dir| timed("the test suite, linted as it builds", test).map(|()| dir))
+            .and_then(|dir| timed("the browser tests", || browser_tests(&dir))),
+        Some("build-web") => build_web(),
         Some("build-plugins") => {
             build_plugins().map(|dir| eprintln!("xtask: bundled plugins in {}", dir.display()))
         }
@@ -146,6 +156,83 @@ fn build_plugins() -> Result<PathBuf> {
             .with_context(|| format!("copying {}", wasm.display()))?;
     }
     Ok(out)
+}
+
+fn web_dir() -> PathBuf {
+    root().join("host/web")
+}
+
+fn npm(args: &[&str]) -> Command {
+    let mut cmd = Command::new("npm");
+    cmd.args(args).current_dir(web_dir());
+    cmd
+}
+
+/// Installs the web client's packages exactly as locked (again only when the lock file
+/// changed) and builds it into host/web/dist, which the host serves.
+fn build_web() -> Result<()> {
+    let dir = web_dir();
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let fresh = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+    if fresh(&installed).is_none() || fresh(&installed) < fresh(&lock) {
+        status(&mut npm(&["ci", "--no-audit", "--no-fund"]))
+            .context("installing the web client's packages (needs npm and the npm registry)")?;
+    }
+    status(&mut npm(&["run", "build"]))
+}
+
+/// The web client's type check and unit tests, then its build (served by the tests).
+fn check_web() -> Result<()> {
+    build_web()?;
+    status(&mut npm(&["run", "check"]))?;
+    status(&mut npm(&["test"]))
+}
+
+/// Drives the real web client in Debian's Chromium (installed if missing) against a real
+/// server: Playwright (`playwright-core`) from the web client's packages.
+fn browser_tests(bundled: &Path) -> Result<()> {
+    if std::env::var("COURTYARD_TEST_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: COURTYARD_TEST_SKIP_BROWSER=1 — the browser tests are SKIPPED");
+        return Ok(());
+    }
+    let chromium = Path::new("/usr/bin/chromium");
+    // Fonts with Chinese and emoji, so the screenshots show what people see.
+    let fonts = Path::new("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc");
+    if !chromium.exists() || !fonts.exists() {
+        let packages = ["chromium", "fonts-noto-cjk", "fonts-noto-color-emoji"];
+        let install = || {
+            status(
+                Command::new("apt-get")
+                    .args(["install", "-y", "--no-install-recommends"])
+                    .args(packages),
+            )
+        };
+        if install().is_err() {
+            status(Command::new("apt-get").arg("update"))?;
+            install().context("installing Chromium and fonts (apt-get install chromium …)")?;
+        }
+    }
+    // The same compiler settings as the test phase, so the host's crates are reused.
+    status(
+        cargo()
+            .args(["build", "-p", "courtyard-host", "--bin", "courtyard"])
+            .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
+            .env(
+                "CLIPPY_ARGS",
+                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+            ),
+    )?;
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"));
+    status(
+        npm(&["run", "browser-test"])
+            .env("COURTYARD_BIN", target.join("debug/courtyard"))
+            .env("COURTYARD_BUNDLED_PLUGINS_DIR", bundled)
+            .env("COURTYARD_SCREENSHOTS", target.join("browser-screenshots"))
+            .env("CHROMIUM", chromium),
+    )
 }
 
 /// Runs one phase and says how long it took, so a slow suite shows where the time goes.

@@ -87,6 +87,13 @@ pub fn group_rights(actor: &Actor, group: &GroupFacts<'_>) -> GroupRights {
     }
 }
 
+/// Who may list a group's members: whoever reads it or manages it, and for a department
+/// — the org chart, which the whole organization's staff sees in the directory — whoever
+/// sees it.
+pub fn can_list_members(rights: &GroupRights, kind: GroupKind) -> bool {
+    rights.read || rights.manage || (kind == GroupKind::Department && rights.see)
+}
+
 /// What is known about a person relative to the actor looking at them.
 #[derive(Clone, Debug)]
 pub struct PersonFacts<'a> {
@@ -213,6 +220,34 @@ mod tests {
                 GroupRights::default()
             );
         }
+    }
+
+    #[test]
+    fn department_members_are_the_org_chart_of_its_staff() {
+        let (org, other) = (OrgId::generate(), OrgId::generate());
+        let lists = |who: &Actor, org: &OrgId, kind| {
+            can_list_members(&group_rights(who, &facts(org, kind, None)), kind)
+        };
+        let member = actor(Role::Member, &org);
+        assert!(lists(&member, &org, GroupKind::Department));
+        for kind in [
+            GroupKind::Team,
+            GroupKind::Shared,
+            GroupKind::Direct,
+            GroupKind::Interest,
+        ] {
+            assert!(!lists(&member, &org, kind), "{kind:?}");
+        }
+        assert!(!lists(
+            &actor(Role::Guest, &org),
+            &org,
+            GroupKind::Department
+        ));
+        assert!(!lists(
+            &actor(Role::OrgAdmin, &other),
+            &org,
+            GroupKind::Department
+        ));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use courtyard_domain::policy::{self, Actor};
 use courtyard_domain::{MessageId, OrgId, PersonId, PersonStatus, Role};
 use parking_lot::Mutex;
 
-use super::views::{PersonView, SessionView, TokenView};
+use super::views::{CurrentSessionView, PersonView, SessionView, TokenView};
 use super::{App, AppError, Result, actor_of, parse_id};
 use crate::config::Config;
 use crate::crypto;
@@ -164,6 +164,21 @@ impl App {
 
     pub fn csrf_token_for(&self, token_hash: &str) -> String {
         crypto::keyed_digest(&self.secret, &["csrf", token_hash])
+    }
+
+    /// The caller's session as a browser needs it after a reload: who it is and the CSRF
+    /// token its cookie requires (the token itself stays in the HttpOnly cookie).
+    pub fn current_session(&self, auth: &Auth) -> CurrentSessionView {
+        CurrentSessionView {
+            csrf_token: self.csrf_token_for(&auth.token_hash),
+            kind: auth.kind.clone(),
+            person: PersonView::from(auth.person.clone()),
+        }
+    }
+
+    /// Whether the first-run setup is still open (no platform admin yet).
+    pub fn setup_pending(&self) -> bool {
+        self.setup_token.lock().is_some()
     }
 
     /// Signs in with email and password. Unknown accounts, wrong passwords and disabled

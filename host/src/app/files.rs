@@ -31,12 +31,15 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
+use super::views::AttachmentView;
 use super::{App, AppError, Refusal, Result};
 use crate::config::Config;
 use crate::store::files::{self, FileRow, OverQuota};
 
 /// Parts of a multipart upload to the object store (S3's smallest part but the last).
 const PART_BYTES: usize = 5 << 20;
+/// Files one message may carry.
+const MAX_ATTACHMENTS: usize = 10;
 /// People one request may share a file with.
 pub(crate) const MAX_SHARE: usize = 100;
 
@@ -361,8 +364,50 @@ impl App {
         }
     }
 
+    /// The files a post will carry: each one the poster may read, at most ten, each once.
+    pub(crate) async fn attachments_for(
+        &self,
+        auth: &Auth,
+        ids: &[String],
+    ) -> Result<Vec<AttachmentView>> {
+        if ids.len() > MAX_ATTACHMENTS {
+            return Err(AppError::invalid(
+                "too_many_attachments",
+                format!("a message carries at most {MAX_ATTACHMENTS} files"),
+            ));
+        }
+        let mut out: Vec<AttachmentView> = Vec::with_capacity(ids.len());
+        for id in ids {
+            let row = self.readable_file(auth, id).await.map_err(|_| {
+                AppError::invalid("unknown_file", format!("no file {id} that you may attach"))
+            })?;
+            if !out.iter().any(|a| a.id == row.id) {
+                out.push(AttachmentView {
+                    id: row.id,
+                    name: row.name,
+                    content_type: row.content_type,
+                    size: row.size,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether the caller may read a message that carries the file (the messages' own
+    /// policy: group, audience, not deleted).
+    async fn carried_to(&self, auth: &Auth, file: &str) -> Result<bool> {
+        for message in files::carried_by(&self.store.read, file).await? {
+            if let Ok((m, _)) = self.readable_message(auth, &message).await
+                && m.deleted_at.is_none()
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// A file the caller may read, or not found.
-    async fn readable_file(&self, auth: &Auth, raw_id: &str) -> Result<FileRow> {
+    pub(crate) async fn readable_file(&self, auth: &Auth, raw_id: &str) -> Result<FileRow> {
         let id = FileId::parse(raw_id).ok_or_else(not_found)?;
         let row = match files::get(&self.store.read, id.as_str()).await {
             Ok(row) => row,
@@ -380,7 +425,7 @@ impl App {
             uploaded_by: &uploader,
             granted,
         };
-        if policy::can_read_file(&auth.actor, &facts) {
+        if policy::can_read_file(&auth.actor, &facts) || self.carried_to(auth, &row.id).await? {
             Ok(row)
         } else {
             Err(not_found())

@@ -278,10 +278,23 @@ impl App {
             !auth.actor.is_guest(),
         )
         .await?;
+        let unread: std::collections::HashMap<String, groups::UnreadRow> =
+            groups::unread_counts(&self.store.read, &auth.actor.person_id)
+                .await?
+                .into_iter()
+                .map(|row| (row.group_id.clone(), row))
+                .collect();
         Ok(candidates
             .into_iter()
             .filter(|row| rights_for(auth, row).0.see)
-            .map(GroupView::from)
+            .map(|row| {
+                let mut view = GroupView::from(row);
+                if let Some(u) = unread.get(&view.id) {
+                    view.unread_count = u.unread;
+                    view.unread_mentions = u.mentions;
+                }
+                view
+            })
             .collect())
     }
 
@@ -420,7 +433,7 @@ impl App {
 
     pub async fn list_members(&self, auth: &Auth, id: &str) -> Result<Vec<MemberView>> {
         let seen = self.seen_group(auth, id).await?;
-        if !(seen.rights.read || seen.rights.manage) {
+        if !policy::can_list_members(&seen.rights, seen.kind) {
             return Err(AppError::NotFound("group"));
         }
         let rows = groups::members(&self.store.read, &seen.id).await?;

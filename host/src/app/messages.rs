@@ -22,7 +22,7 @@ use crate::crypto;
 use crate::store::events::{self, EventDraft};
 use crate::store::messages::{self, MessageRow};
 use crate::store::writer::WriteTx;
-use crate::store::{StoreError, groups, now_millis, orgs, people};
+use crate::store::{StoreError, files, groups, now_millis, orgs, people};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +42,10 @@ pub struct PostMessage {
     /// Direct messages only: delete for everyone this many seconds after the recipient
     /// first reads it.
     pub burn_after_secs: Option<i64>,
+    /// Files to attach (ids from `POST /api/v1/files`, up to 10, each one the poster may
+    /// read). Everyone who may read the message may then download them.
+    #[serde(default)]
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -198,6 +202,12 @@ impl Renderer {
                 .and_then(|c| serde_json::from_str(c).ok()),
             plugin_id: row.plugin_id,
             audience,
+            attachments: row
+                .attachments
+                .as_deref()
+                .filter(|_| !deleted)
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -216,7 +226,11 @@ fn message_event(group: &Seen, kind: &'static str, data: serde_json::Value) -> E
 
 impl App {
     /// A message and its group, if the actor may read that group.
-    async fn readable_message(&self, auth: &Auth, raw_id: &str) -> Result<(MessageRow, Seen)> {
+    pub(crate) async fn readable_message(
+        &self,
+        auth: &Auth,
+        raw_id: &str,
+    ) -> Result<(MessageRow, Seen)> {
         let id = parse_id("message", raw_id, MessageId::parse)?;
         let row = messages::get(&self.store.read, &id)
             .await
@@ -265,6 +279,7 @@ impl App {
             ));
         }
         markup::parse(&input.body).map_err(markup_error)?;
+        let attachments = self.attachments_for(auth, &input.attachments).await?;
         let me = auth.actor.person_id.as_str();
         let txn_key = crypto::keyed_digest(
             &self.secret,
@@ -369,7 +384,10 @@ impl App {
             plugin_id: None,
             card: None,
             audience,
+            attachments: (!attachments.is_empty())
+                .then(|| serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into())),
         };
+        let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
         let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
         let renderer = Renderer::single(
             author.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
@@ -388,6 +406,7 @@ impl App {
                     row.seq = tx.next_seq().await?;
                     row.created_at = tx.now();
                     messages::insert(tx, &row).await?;
+                    files::attach(tx, &row.id, &attached).await?;
                     let view = renderer.view(row.clone());
                     let draft = EventDraft {
                         org_id: org,

@@ -2,6 +2,7 @@
 //! add a member). They validate input with the domain, ask the policy, read from storage
 //! and hand writes to the writer. Handlers stay thin; this layer knows no HTTP.
 
+pub mod analytics;
 pub mod auth;
 pub mod files;
 pub mod groups;

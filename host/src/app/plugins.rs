@@ -124,6 +124,19 @@ pub struct EnablementView {
     /// Why the circuit breaker suspended the plugin here, while it is suspended.
     pub suspended_reason: Option<String>,
     pub suspended_until: Option<i64>,
+    /// The plugin's name, for clients to label its cards (absent while it cannot run
+    /// here: not installed, or its capabilities not granted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<LocalizedText>,
+    /// The pages it offers in this group (`GET …/plugins/{plugin}/pages/{name}`).
+    #[serde(default)]
+    pub pages: Vec<PageView>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct PageView {
+    pub name: String,
+    pub title: LocalizedText,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -285,6 +298,8 @@ fn enablement_view(e: EnablementRow, now: i64) -> EnablementView {
         suspended_until: e.disabled_until.filter(|_| suspended),
         group_id: e.group_id,
         plugin_id: e.plugin_id,
+        name: None,
+        pages: Vec::new(),
     }
 }
 
@@ -844,11 +859,27 @@ impl App {
             return Err(AppError::NotFound("group"));
         }
         let now = now_millis();
+        let ready = self.ready_in(group.org.as_str(), group.id.as_str()).await?;
         Ok(
             ps::enablements_in_group(&self.store.read, group.id.as_str())
                 .await?
                 .into_iter()
-                .map(|e| enablement_view(e, now))
+                .map(|e| {
+                    let mut view = enablement_view(e, now);
+                    if let Some(r) = ready.iter().find(|r| r.code.manifest.id == view.plugin_id) {
+                        let m = &r.code.manifest;
+                        view.name = Some(localized(&m.name));
+                        view.pages = m
+                            .pages
+                            .iter()
+                            .map(|p| PageView {
+                                name: p.name.clone(),
+                                title: localized(&p.title),
+                            })
+                            .collect();
+                    }
+                    view
+                })
                 .collect(),
         )
     }

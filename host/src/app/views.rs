@@ -89,6 +89,12 @@ pub struct GroupView {
     pub my_role: Option<String>,
     pub member_count: i64,
     pub created_at: i64,
+    /// Top-level messages the viewer has not read (in the group list; 0 elsewhere).
+    #[serde(default)]
+    pub unread_count: i64,
+    /// Of the unread messages, those mentioning the viewer or everyone.
+    #[serde(default)]
+    pub unread_mentions: i64,
 }
 
 impl From<GroupWithRole> for GroupView {
@@ -107,6 +113,8 @@ impl From<GroupWithRole> for GroupView {
             my_role: r.my_role,
             member_count: r.member_count,
             created_at: g.created_at,
+            unread_count: 0,
+            unread_mentions: 0,
         }
     }
 }
@@ -212,6 +220,18 @@ pub struct MessageView {
     /// a shipment, say, and its thread): their person ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<Vec<String>>,
+    /// Files attached to the message; whoever may read the message may download them
+    /// (`GET /api/v1/files/{id}`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentView>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: String,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
@@ -228,6 +248,16 @@ pub struct SessionView {
     /// Send as `X-CSRF-Token` on unsafe requests authenticated by the cookie.
     pub csrf_token: String,
     pub expires_at: Option<i64>,
+    pub person: PersonView,
+}
+
+/// The session a request came with (`GET /api/v1/auth/session`).
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CurrentSessionView {
+    /// Send as `X-CSRF-Token` on unsafe requests authenticated by the cookie.
+    pub csrf_token: String,
+    /// `session` (signed in with a password) or `token` (personal access token).
+    pub kind: String,
     pub person: PersonView,
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+mod web;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -71,6 +72,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::events::router())
         .merge(api::files::router())
         .merge(api::plugins::router())
+        .merge(api::analytics::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }
@@ -85,7 +87,7 @@ pub fn router(app: App) -> Router {
             "/api/openapi.json",
             get(move || async move { ([("content-type", "application/json")], doc_json) }),
         )
-        .fallback(not_found)
+        .fallback(web::serve)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -122,10 +124,6 @@ async fn healthz(State(app): State<App>) -> Response {
             )
         }
     }
-}
-
-async fn not_found() -> Response {
-    error_response(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
 async fn method_not_allowed() -> Response {

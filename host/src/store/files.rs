@@ -103,7 +103,25 @@ pub async fn grantees(pools: &Pools, file: &str) -> Result<Vec<String>> {
 }
 
 /// Removes a file's row and its grants; false when there was none.
+/// Records that `message` carries these files.
+pub async fn attach(tx: &mut WriteTx, message: &str, files: &[String]) -> Result<()> {
+    const SQL: &str = "INSERT INTO message_files (file_id, message_id) VALUES ($1, $2) \
+        ON CONFLICT DO NOTHING";
+    for file in files {
+        on_tx!(tx, c => sqlx::query(SQL).bind(file).bind(message).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    }
+    Ok(())
+}
+
+/// The messages that carry a file (a few at most: each attaching is one post).
+pub async fn carried_by(pools: &Pools, file: &str) -> Result<Vec<String>> {
+    const SQL: &str = "SELECT message_id FROM message_files WHERE file_id = $1 LIMIT 100";
+    Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(file).fetch_all(p).await)?)
+}
+
 pub async fn delete(tx: &mut WriteTx, id: &str) -> Result<bool> {
+    const CARRIED: &str = "DELETE FROM message_files WHERE file_id = $1";
+    on_tx!(tx, c => sqlx::query(CARRIED).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     const GRANTS: &str = "DELETE FROM file_grants WHERE file_id = $1";
     const FILE: &str = "DELETE FROM files WHERE id = $1";
     on_tx!(tx, c => sqlx::query(GRANTS).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;

@@ -131,6 +131,29 @@ pub async fn group_ids_of(pools: &Pools, person: &PersonId) -> Result<Vec<String
     Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(person.as_str()).fetch_all(p).await)?)
 }
 
+/// What a member has not read yet in one group: top-level messages after their read
+/// position, not their own, not deleted, that they are in the audience of.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct UnreadRow {
+    pub group_id: String,
+    pub unread: i64,
+    /// Of those, the ones that mention the member (or everyone).
+    pub mentions: i64,
+}
+
+/// Unread counts for every group `person` is a member of that has any.
+pub async fn unread_counts(pools: &Pools, person: &PersonId) -> Result<Vec<UnreadRow>> {
+    let sql = "SELECT m.group_id AS group_id, COUNT(*) AS unread, \
+        COALESCE(SUM(CASE WHEN m.mentions_all OR m.mentions LIKE $2 THEN 1 ELSE 0 END), 0) AS mentions \
+        FROM group_members gm JOIN messages m ON m.group_id = gm.group_id \
+        WHERE gm.person_id = $1 AND m.seq > gm.read_seq AND m.thread_root_id IS NULL \
+        AND m.deleted_at IS NULL AND (m.author_id IS NULL OR m.author_id <> $1) \
+        AND (m.audience IS NULL OR m.audience LIKE $2) GROUP BY m.group_id";
+    let pattern = super::messages::audience_pattern(person);
+    Ok(on_db!(pools, p => sqlx::query_as(sql)
+        .bind(person.as_str()).bind(&pattern).fetch_all(p).await)?)
+}
+
 pub async fn insert(tx: &mut WriteTx, g: &GroupRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO groups ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"

@@ -34,6 +34,8 @@ pub struct MessageRow {
     /// Who may see the message, its thread and its events, as a JSON array of person ids;
     /// `None` is everyone who can read the group. See [`audience_pattern`].
     pub audience: Option<String>,
+    /// Files the message carries, as a JSON array of `{id, name, content_type, size}`.
+    pub attachments: Option<String>,
 }
 
 impl MessageRow {
@@ -68,7 +70,8 @@ fn admits(n: u8) -> String {
 
 const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
-    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience";
+    burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience, \
+    attachments";
 
 pub async fn get(pools: &Pools, id: &MessageId) -> Result<MessageRow> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");
@@ -148,7 +151,7 @@ pub async fn pinned(pools: &Pools, group: &GroupId, viewer: &PersonId) -> Result
 pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
     let sql = format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     );
     on_tx!(tx, c => sqlx::query(&sql)
         .bind(&m.id).bind(m.seq).bind(&m.group_id).bind(&m.kind).bind(&m.author_id)
@@ -156,7 +159,7 @@ pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
         .bind(&m.mentions).bind(m.mentions_all).bind(&m.txn_key).bind(m.reply_count)
         .bind(m.burn_after_secs).bind(m.burn_at).bind(&m.pinned_by).bind(m.pinned_at)
         .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at).bind(&m.plugin_id).bind(&m.card)
-        .bind(&m.audience)
+        .bind(&m.audience).bind(&m.attachments)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if let Some(root) = &m.thread_root_id {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";

@@ -6,6 +6,7 @@
 //! Reads go straight to a pool. Every write that others must hear about goes through the
 //! [`writer::Writer`], which batches transactions (group commit) and assigns event positions.
 
+pub mod analytics;
 pub mod events;
 pub mod files;
 pub mod groups;

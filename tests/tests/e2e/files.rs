@@ -703,7 +703,113 @@ async fn plugins_and_forms(backend: Backend) {
     }
 }
 
+/// A file attached to a message is readable by whoever may read the message — the
+/// messages' own policy — and by no one else; deleting the message ends that.
+async fn attached_to_messages(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, bob) = server.person(&org, "Bob", "member").await;
+    let (_, carol) = server.person(&org, "Carol", "member").await;
+    let (_, team) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
+        )
+        .await;
+    let team_id = team["id"].as_str().unwrap();
+    let (_, photo) = upload(&alice, Some("现场.png"), PNG.to_vec()).await;
+    let (_, sheet) = upload(&alice, Some("plan.txt"), b"plan".to_vec()).await;
+    let (photo_id, sheet_id) = (photo["id"].as_str().unwrap(), sheet["id"].as_str().unwrap());
+    let post = |c: &Client, files: Vec<&str>, txn: &str| {
+        let c = c.clone();
+        let body = json!({"body": "see attached", "client_txn_id": txn, "attachments": files});
+        async move {
+            c.post(&format!("/api/v1/groups/{team_id}/messages"), body)
+                .await
+        }
+    };
+    // Bob cannot read Alice's files yet; he cannot attach them either.
+    assert_eq!(
+        bob.get(&format!("/api/v1/files/{photo_id}/info")).await.0,
+        404
+    );
+    let (status, err) = post(&bob, vec![photo_id], "b-1").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("unknown_file")),
+        "{err}"
+    );
+    let (status, m) = post(&alice, vec![photo_id, sheet_id, photo_id], "a-1").await;
+    assert_eq!(status, 201, "{m}");
+    let attached = m["attachments"].as_array().unwrap();
+    assert_eq!(attached.len(), 2, "each file once: {m}");
+    assert_eq!(attached[0]["name"], "现场.png");
+    assert_eq!(attached[0]["content_type"], "image/png");
+    assert_eq!(attached[1]["size"], 4);
+    let (_, history) = bob.get(&format!("/api/v1/groups/{team_id}/messages")).await;
+    assert_eq!(history[0]["attachments"][0]["id"], photo_id, "{history}");
+    // Bob reads the group, so he reads its files; Carol does not, so she gets 404.
+    let res = bob
+        .http
+        .get(format!("{}/api/v1/files/{photo_id}", bob.base))
+        .bearer_auth(bob.token.as_ref().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(
+        carol.get(&format!("/api/v1/files/{sheet_id}/info")).await.0,
+        404
+    );
+    let (status, _) = post(&carol, vec![sheet_id], "c-1").await;
+    assert_eq!(status, 404, "Carol is not in the group");
+    // At most ten files a message.
+    let many: Vec<&str> = std::iter::repeat_n(photo_id, 11).collect();
+    let (status, err) = post(&alice, many, "a-2").await;
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("too_many_attachments")),
+        "{err}"
+    );
+    // Deleting the message takes the files out of Bob's reach (not out of Alice's).
+    let mid = m["id"].as_str().unwrap();
+    assert_eq!(
+        alice.delete(&format!("/api/v1/messages/{mid}")).await.0,
+        204
+    );
+    assert_eq!(
+        bob.get(&format!("/api/v1/files/{photo_id}/info")).await.0,
+        404
+    );
+    assert_eq!(
+        alice.get(&format!("/api/v1/files/{photo_id}/info")).await.0,
+        200
+    );
+    let (_, history) = bob.get(&format!("/api/v1/groups/{team_id}/messages")).await;
+    assert!(history[0].get("attachments").is_none(), "{history}");
+    // A file attached and then deleted by its uploader leaves the message, not an error.
+    let (status, m) = post(&alice, vec![sheet_id], "a-3").await;
+    assert_eq!(status, 201, "{m}");
+    assert_eq!(
+        alice.delete(&format!("/api/v1/files/{sheet_id}")).await.0,
+        204
+    );
+    assert_eq!(
+        bob.get(&format!("/api/v1/files/{sheet_id}/info")).await.0,
+        404
+    );
+    assert_eq!(
+        bob.get(&format!("/api/v1/messages/{}", m["id"].as_str().unwrap()))
+            .await
+            .0,
+        200
+    );
+}
+
 both_backends!(
+    attached_to_messages,
     round_trip,
     type_by_content,
     limits_and_quota,

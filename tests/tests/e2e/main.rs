@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod analytics;
 mod bad_input;
 mod directory;
 mod feed;
@@ -18,3 +19,4 @@ mod realtime;
 mod reindex;
 mod retention;
 mod smoke;
+mod web_client;

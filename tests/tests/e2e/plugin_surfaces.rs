@@ -295,6 +295,24 @@ async fn forms_are_validated_before_the_plugin_sees_them(backend: Backend) {
     );
     assert_eq!(updated["message"]["card"]["blocks"][1]["type"], "people");
 
+    // The group's plugins say what they are called and which pages they offer, so a
+    // client can label cards and list the pages (members see it, not only admins).
+    let (status, enabled) = w
+        .member
+        .get(&format!("/api/v1/groups/{}/plugins", w.group))
+        .await;
+    assert_eq!(status, 200, "{enabled}");
+    let probe = enabled
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["plugin_id"] == "probe")
+        .expect("probe is enabled");
+    assert!(probe["name"]["en"].is_string(), "{probe}");
+    assert!(probe["name"]["zh-CN"].is_string(), "{probe}");
+    assert_eq!(probe["pages"][0]["name"], "expenses", "{probe}");
+    assert!(probe["pages"][0]["title"]["zh-CN"].is_string(), "{probe}");
+
     // A page lists the records and carries a token on its form.
     let (status, page) = w
         .member

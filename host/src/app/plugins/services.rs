@@ -694,6 +694,7 @@ impl App {
             plugin_id: Some(scope.plugin_id.clone()),
             card: card.map(|c| c.to_string()),
             audience,
+            attachments: None,
         };
         let org = OrgId::from_trusted(scope.org_id.clone());
         let view = self

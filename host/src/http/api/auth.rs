@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::views::{PersonView, SessionView, TokenView};
+use crate::app::views::{CurrentSessionView, PersonView, SessionView, TokenView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
 use crate::http::extract::{Authed, Body, Path, SESSION_COOKIE};
@@ -20,8 +20,9 @@ pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
-        .routes(routes!(setup))
+        .routes(routes!(setup_status, setup))
         .routes(routes!(me))
+        .routes(routes!(current_session))
         .routes(routes!(change_password))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
@@ -96,6 +97,30 @@ async fn setup(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(person)).into_response())
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SetupStatus {
+    /// True until the first platform admin exists (the web client then shows first-run
+    /// setup, which asks for the token the server printed).
+    pub needed: bool,
+}
+
+/// Whether first-run setup is still open.
+#[utoipa::path(get, path = "/api/v1/setup", tag = "auth", security(),
+    responses((status = 200, body = SetupStatus)))]
+async fn setup_status(State(app): State<App>) -> Json<SetupStatus> {
+    Json(SetupStatus {
+        needed: app.setup_pending(),
+    })
+}
+
+/// The current session: the person and the CSRF token a cookie-authenticated browser
+/// sends on unsafe requests. A web client calls it after a reload.
+#[utoipa::path(get, path = "/api/v1/auth/session", tag = "auth",
+    responses((status = 200, body = CurrentSessionView), (status = 401, body = ErrorBody)))]
+async fn current_session(State(app): State<App>, Authed(auth): Authed) -> Json<CurrentSessionView> {
+    Json(app.current_session(&auth))
 }
 
 /// The signed-in person.

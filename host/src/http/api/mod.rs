@@ -1,6 +1,7 @@
 //! Handlers of `/api/v1`, one module per area. Each handler is a few lines: extract, call
 //! the application service, wrap the answer.
 
+pub mod analytics;
 pub mod auth;
 pub mod events;
 pub mod files;

@@ -1,0 +1,1158 @@
+// Plugins: the catalog (with the capabilities each asks for, shown before installing),
+// uploaded packages, installed plugins with their grants, upgrades, uninstalling, and per
+// plugin its groups (enable with a generated settings form, health, disable), logs and timers.
+
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api } from '../api';
+import { localized, strings } from '../i18n';
+import { navigate, onLinkClick } from '../router';
+import type { DepartmentNode, Group } from '../types';
+import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
+import { buildSettings, compareVersions, flattenTree, initialSettingValues, previewManifest, toBase64, type ManifestPreview, type SettingProblem, type SettingValues } from './logic';
+import { SettingsFields } from './SettingsForm';
+import { SectionHead, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
+import type { Enablement, Install, LogLine, Package, Timer } from './types';
+
+const t = strings({
+  title: ['Plugins', '插件'],
+  hint: ['Plugins add commands, cards, pages and automations. Install one for the organization, decide what it may reach, then switch it on per group.', '插件可以提供命令、卡片、页面和自动化。先为组织安装并决定其权限，再按群组启用。'],
+  installed: ['Installed', '已安装'],
+  catalog: ['Available to install', '可安装的插件'],
+  catalogHint: ['Plugins bundled with this server. Review what each asks for before installing.', '本服务器自带的插件。安装前请查看其所需权限。'],
+  upload: ['Upload package', '上传插件包'],
+  noneInstalled: ['No plugins installed', '尚未安装插件'],
+  noneInstalledHint: ['Install one from the catalog below.', '可从下方目录中安装。'],
+  noCatalog: ['The catalog is empty', '插件目录为空'],
+  noCatalogHint: ['This server has no bundled plugins. Upload a package instead.', '本服务器没有自带插件，可上传插件包。'],
+  plugin: ['Plugin', '插件'],
+  version: ['Version', '版本'],
+  grants: ['Granted', '已授权'],
+  commands: ['Commands', '命令'],
+  updated: ['Updated', '更新时间'],
+  manage: ['Manage', '管理'],
+  install: ['Install…', '安装…'],
+  installNow: ['Install', '安装'],
+  isInstalled: ['Installed', '已安装'],
+  upgradeTo: ['Upgrade to {v}', '升级到 {v}'],
+  upgradeAvailable: ['{v} available', '可升级到 {v}'],
+  asks: ['Asks for', '需要权限'],
+  asksNothing: ['Asks for no capabilities', '不需要任何权限'],
+  hook: ['Checks messages before they are posted', '会在消息发出前进行检查'],
+  settingsCount: ['{n} settings per group', '每个群组 {n} 项设置'],
+  installTitle: ['Install {name}', '安装 {name}'],
+  installIntro: ['Choose what {name} may do in this organization. You can change this later; a plugin without a capability it needs tells people so when it runs.', '选择 {name} 在本组织中可以做什么。之后可以更改；缺少所需权限时，插件运行时会提示。'],
+  httpNote: ['With “http” it may reach only the web hosts its manifest lists; you can narrow them after installing.', '授予“http”后，它只能访问其清单中列出的主机；安装后可进一步限制。'],
+  installed_ok: ['{name} installed. Enable it in groups next.', '已安装 {name}，接下来请在群组中启用。'],
+  upgraded_ok: ['{name} upgraded to {v}', '{name} 已升级到 {v}'],
+  uploadTitle: ['Upload a plugin package', '上传插件包'],
+  uploadIntro: ['A package is its manifest (courtyard.toml) and its component (plugin.wasm), e.g. from `courtyard plugin pack`. The server verifies the component against the manifest before anything is stored.', '插件包由清单（courtyard.toml）和组件（plugin.wasm）组成，例如由 `courtyard plugin pack` 生成。服务器会在保存前校验组件与清单是否一致。'],
+  manifest: ['Manifest (courtyard.toml)', '清单（courtyard.toml）'],
+  component: ['Component (plugin.wasm)', '组件（plugin.wasm）'],
+  chooseFiles: ['Choose both files', '请选择两个文件'],
+  unreadableManifest: ['The capabilities in this manifest could not be read here; everything it asks for will be granted. Review the grants right after installing.', '无法在此读取清单中的权限；将授予其要求的全部权限。安装后请立即检查授权。'],
+  back: ['All plugins', '全部插件'],
+  notInstalled: ['{id} is not installed in this organization', '本组织未安装 {id}'],
+  overview: ['Overview', '概览'],
+  groups: ['Groups', '群组'],
+  logs: ['Logs', '日志'],
+  timers: ['Timers', '定时任务'],
+  about: ['About', '简介'],
+  capabilities: ['Capabilities', '权限'],
+  capabilitiesHint: ['Take a capability away and the plugin loses it at once, everywhere in the organization.', '收回某项权限后，插件会立即在整个组织内失去该权限。'],
+  httpHosts: ['Web hosts it may reach', '允许访问的网络主机'],
+  httpHostsHint: ['Only hosts its manifest lists are accepted.', '只能填写其清单中列出的主机。'],
+  addHost: ['Add host', '添加主机'],
+  remove: ['Remove', '移除'],
+  noHosts: ['No hosts allowed', '未允许任何主机'],
+  saveGrants: ['Save grants', '保存授权'],
+  grantsSaved: ['Grants saved', '授权已保存'],
+  dangerZone: ['Remove from organization', '从组织中移除'],
+  uninstall: ['Uninstall', '卸载'],
+  uninstallHint: ['Uninstalling deletes everything the plugin stored for this organization: its records, settings in every group and pending timers.', '卸载会删除插件为本组织保存的全部数据：记录、各群组中的设置以及待执行的定时任务。'],
+  uninstallTitle: ['Uninstall {name}?', '卸载 {name}？'],
+  uninstalled: ['{name} uninstalled', '已卸载 {name}'],
+  upgradeTitle: ['Upgrade {name} to {v}?', '将 {name} 升级到 {v}？'],
+  upgradeIntro: ['Installed: {from}. The new version asks for the capabilities below; new ones are not granted unless you tick them.', '当前版本：{from}。新版本需要以下权限；新增权限需勾选后才会授予。'],
+  newCap: ['new', '新增'],
+  keepHosts: ['Keep the current web host restrictions ({hosts})', '保留当前的主机限制（{hosts}）'],
+  installedAt: ['Installed', '安装时间'],
+  sha: ['Package digest', '包摘要'],
+  wit: ['Contract', '接口版本'],
+  id: ['ID', 'ID'],
+  usage: ['Usage', '用法'],
+  group: ['Group', '群组'],
+  kind: ['Kind', '类型'],
+  state: ['State', '状态'],
+  failures: ['Failures', '失败次数'],
+  since: ['Enabled', '启用时间'],
+  enabledState: ['Enabled', '已启用'],
+  suspended: ['Suspended', '已暂停'],
+  suspendedUntil: ['Suspended until {when}: {reason}', '暂停至 {when}：{reason}'],
+  notEnabled: ['Not enabled', '未启用'],
+  enable: ['Enable…', '启用…'],
+  settings: ['Settings…', '设置…'],
+  disable: ['Disable', '停用'],
+  groupSearch: ['Filter groups', '筛选群组'],
+  onlyEnabled: ['Only where enabled', '仅显示已启用'],
+  checking: ['Checking {done} of {total} groups…', '正在检查 {done}/{total} 个群组…'],
+  noGroups: ['No groups to show', '没有可显示的群组'],
+  noGroupsHint: ['Departments and groups of this organization that you can see appear here.', '这里显示你可见的本组织部门和群组。'],
+  groupsNote: ['Groups you are not a member of appear only if they are departments or open groups.', '你未加入的群组仅在其为部门或公开群组时才会显示。'],
+  enableTitle: ['Enable {name} in {group}', '在 {group} 中启用 {name}'],
+  settingsTitle: ['{name} settings in {group}', '{name} 在 {group} 中的设置'],
+  hookFailure: ['If the message check fails', '如果消息检查失败'],
+  hookOpen: ['Let the message through', '允许消息发送'],
+  hookClosed: ['Refuse the message', '拒绝消息'],
+  hookDeadline: ['Message check deadline (ms)', '消息检查时限（毫秒）'],
+  hookDeadlineHint: ['1 to 1000; at most what the plugin declares.', '1 到 1000，且不超过插件声明的值。'],
+  badDeadline: ['A whole number from 1 to 1000', '请输入 1 到 1000 的整数'],
+  enabled_ok: ['{name} enabled in {group}', '已在 {group} 中启用 {name}'],
+  saved_ok: ['Settings saved', '设置已保存'],
+  disableTitle: ['Disable {name} in {group}?', '在 {group} 中停用 {name}？'],
+  disableMessage: ['Its commands stop working in this group and its settings there are forgotten. Its data stays.', '其命令将在该群组中停止工作，该群组中的设置将被清除。数据会保留。'],
+  disabled_ok: ['{name} disabled in {group}', '已在 {group} 中停用 {name}'],
+  level: ['Level', '级别'],
+  anyLevel: ['All levels', '全部级别'],
+  time: ['Time', '时间'],
+  message: ['Message', '内容'],
+  request: ['Request', '请求'],
+  autoRefresh: ['Refresh every 5 s', '每 5 秒刷新'],
+  noLogs: ['No log lines yet', '暂无日志'],
+  noLogsHint: ['The last 200 lines the plugin wrote on this server appear here (they are kept in memory, not stored).', '这里显示插件在本服务器上最近写入的 200 行日志（仅保存在内存中）。'],
+  key: ['Key', '键'],
+  due: ['Due', '到期时间'],
+  attempts: ['Failed attempts', '失败次数'],
+  timer: ['Timer', '定时器'],
+  schedule: ['Schedule', '计划任务'],
+  noTimers: ['No pending timers', '没有待执行的定时任务'],
+  noTimersHint: ['Timers the plugin sets and the schedules in its manifest appear here.', '这里显示插件设置的定时器和清单中的计划任务。'],
+  wholeOrg: ['Whole organization', '整个组织'],
+  overdue: ['overdue', '已逾期'],
+});
+
+/** What each capability lets a plugin do, in both languages. */
+const CAPS: Record<string, [string, string]> = {
+  people: ['Read the directory: names, titles, departments', '读取通讯录：姓名、职位、部门'],
+  groups: ['Read groups and their members', '读取群组及其成员'],
+  messages: ['Post messages and cards where it is enabled', '在启用的群组中发送消息和卡片'],
+  storage: ['Keep its own small key–value data', '保存自己的少量键值数据'],
+  records: ['Keep records linked to people, groups and messages', '保存与人员、群组、消息关联的记录'],
+  timers: ['Set timers and run scheduled jobs', '设置定时器并运行计划任务'],
+  http: ['Reach outside web services (only the hosts allowed)', '访问外部网络服务（仅限允许的主机）'],
+  interop: ['Call other plugins and be called by them', '调用其他插件或被其调用'],
+  files: ['Read and share the organization’s files', '读取并共享组织的文件'],
+};
+const SENSITIVE = new Set(['http', 'files', 'people', 'interop']);
+
+function capText(cap: string): string {
+  const entry = CAPS[cap];
+  return entry ? localized({ en: entry[0], 'zh-CN': entry[1] }) : cap;
+}
+
+function CapChip({ cap, granted = true }: { cap: string; granted?: boolean }) {
+  return (
+    <span class={`admin-cap${SENSITIVE.has(cap) ? ' is-sensitive' : ''}${granted ? '' : ' is-off'}`} title={capText(cap)}>
+      {cap}
+    </span>
+  );
+}
+
+function pluginName(p: Package): string {
+  return localized(p.name) || p.id;
+}
+
+function newer(catalog: Package[] | undefined, installed: Package): Package | null {
+  const c = catalog?.find((p) => p.id === installed.id);
+  return c && compareVersions(c.version, installed.version) === 1 ? c : null;
+}
+
+// ---------------------------------------------------------------------------------------
+// The list and the catalog
+
+export function PluginsPage({ orgId }: { orgId: string }) {
+  const installs = useLoad((signal) => api.get<Install[]>(`/api/v1/orgs/${orgId}/plugins`, undefined, signal), [orgId]);
+  const catalog = useLoad((signal) => api.get<Package[]>('/api/v1/plugins/catalog', undefined, signal), []);
+  const [installing, setInstalling] = useState<Package | null>(null);
+  const [upgrading, setUpgrading] = useState<{ install: Install; to: Package } | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const installedIds = new Set((installs.data ?? []).map((i) => i.package.id));
+
+  return (
+    <div class="stack">
+      <SectionHead title={t('title')} hint={t('hint')}>
+        <Button onClick={() => setUploading(true)} data-testid="upload-plugin">
+          {t('upload')}
+        </Button>
+      </SectionHead>
+
+      <h3 class="admin-h3">{t('installed')}</h3>
+      {installs.error ? (
+        <ErrorNote error={installs.error} onRetry={installs.reload} />
+      ) : !installs.data ? (
+        <Spinner />
+      ) : installs.data.length === 0 ? (
+        <div class="panel">
+          <Empty title={t('noneInstalled')} hint={t('noneInstalledHint')} />
+        </div>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="installed-plugins">
+            <thead>
+              <tr>
+                <th scope="col">{t('plugin')}</th>
+                <th scope="col">{t('version')}</th>
+                <th scope="col">{t('grants')}</th>
+                <th scope="col">{t('commands')}</th>
+                <th scope="col">{t('updated')}</th>
+                <th scope="col" class="admin-col-actions">
+                  <span class="sr-only">{tc('actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {installs.data.map((i) => {
+                const up = newer(catalog.data, i.package);
+                const href = `/admin/plugins/${encodeURIComponent(i.package.id)}`;
+                return (
+                  <tr key={i.package.id} data-testid={`installed-${i.package.id}`}>
+                    <td>
+                      <a href={href} onClick={(e) => onLinkClick(e, href)} class="admin-strong-link">
+                        {pluginName(i.package)}
+                      </a>
+                      <div class="muted small">
+                        <code>{i.package.id}</code>
+                      </div>
+                    </td>
+                    <td class="nowrap">
+                      {i.package.version} {up && <Badge tone="info">{t('upgradeAvailable', { v: up.version })}</Badge>}
+                    </td>
+                    <td>
+                      <div class="admin-caps">
+                        {i.package.capabilities.length === 0 ? <span class="muted">—</span> : i.package.capabilities.map((c) => <CapChip key={c} cap={c} granted={i.grants.includes(c)} />)}
+                      </div>
+                    </td>
+                    <td>{i.package.commands.map((c) => `/${c.name}`).join(' ') || <span class="muted">—</span>}</td>
+                    <td class="nowrap" title={when(i.updated_at)}>
+                      {relative(i.updated_at)}
+                    </td>
+                    <td class="admin-col-actions">
+                      <div class="admin-row-actions">
+                        {up && (
+                          <Button small onClick={() => setUpgrading({ install: i, to: up })}>
+                            {t('upgradeTo', { v: up.version })}
+                          </Button>
+                        )}
+                        <Button small variant="primary" onClick={() => navigate(href)}>
+                          {t('manage')}
+                        </Button>
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+
+      <SectionHead title={t('catalog')} hint={t('catalogHint')} />
+      {catalog.error ? (
+        <ErrorNote error={catalog.error} onRetry={catalog.reload} />
+      ) : !catalog.data ? (
+        <Spinner />
+      ) : catalog.data.length === 0 ? (
+        <div class="panel">
+          <Empty title={t('noCatalog')} hint={t('noCatalogHint')} />
+        </div>
+      ) : (
+        <div class="admin-cards" data-testid="plugin-catalog">
+          {catalog.data.map((p) => (
+            <article key={p.id} class="panel admin-plugin-card" data-testid={`catalog-${p.id}`}>
+              <header class="admin-plugin-card-head">
+                <div>
+                  <h4>{pluginName(p)}</h4>
+                  <span class="muted small">
+                    <code>{p.id}</code> · {p.version}
+                  </span>
+                </div>
+                {installedIds.has(p.id) && <Badge tone="success">{t('isInstalled')}</Badge>}
+              </header>
+              {p.description && <p class="admin-plugin-desc">{localized(p.description)}</p>}
+              <div class="admin-plugin-meta">
+                <span class="muted small">{p.capabilities.length ? t('asks') : t('asksNothing')}</span>
+                <div class="admin-caps">
+                  {p.capabilities.map((c) => (
+                    <CapChip key={c} cap={c} />
+                  ))}
+                </div>
+                {p.commands.length > 0 && (
+                  <span class="muted small">
+                    {t('commands')}: {p.commands.map((c) => `/${c.name}`).join(' ')}
+                  </span>
+                )}
+                {p.before_message_hook && <span class="muted small">⚑ {t('hook')}</span>}
+                {p.settings.length > 0 && <span class="muted small">{t('settingsCount', { n: p.settings.length })}</span>}
+              </div>
+              <footer class="admin-plugin-card-foot">
+                {installedIds.has(p.id) ? (
+                  <Button small onClick={() => navigate(`/admin/plugins/${encodeURIComponent(p.id)}`)}>
+                    {t('manage')}
+                  </Button>
+                ) : (
+                  <Button small variant="primary" onClick={() => setInstalling(p)} data-testid={`install-${p.id}`}>
+                    {t('install')}
+                  </Button>
+                )}
+              </footer>
+            </article>
+          ))}
+        </div>
+      )}
+
+      {installing && (
+        <InstallDialog
+          orgId={orgId}
+          pkg={installing}
+          onClose={() => setInstalling(null)}
+          onDone={(i) => {
+            setInstalling(null);
+            installs.set([...(installs.data ?? []).filter((x) => x.package.id !== i.package.id), i]);
+          }}
+        />
+      )}
+      {upgrading && (
+        <UpgradeDialog
+          orgId={orgId}
+          install={upgrading.install}
+          to={upgrading.to}
+          onClose={() => setUpgrading(null)}
+          onDone={() => {
+            setUpgrading(null);
+            installs.reload();
+          }}
+        />
+      )}
+      {uploading && (
+        <UploadDialog
+          orgId={orgId}
+          onClose={() => setUploading(false)}
+          onDone={(i) => {
+            setUploading(false);
+            installs.reload();
+            navigate(`/admin/plugins/${encodeURIComponent(i.package.id)}`);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function CapabilityChoices({ caps, chosen, onChange, fresh }: { caps: string[]; chosen: Set<string>; onChange: (s: Set<string>) => void; fresh?: Set<string> }) {
+  if (caps.length === 0) return <p class="muted">{t('asksNothing')}</p>;
+  return (
+    <fieldset class="admin-cap-choices">
+      <legend class="field-label">{t('capabilities')}</legend>
+      {caps.map((c) => (
+        <label key={c} class="admin-check admin-cap-choice">
+          <input
+            type="checkbox"
+            checked={chosen.has(c)}
+            data-testid={`grant-${c}`}
+            onChange={(e) => {
+              const next = new Set(chosen);
+              if ((e.target as HTMLInputElement).checked) next.add(c);
+              else next.delete(c);
+              onChange(next);
+            }}
+          />
+          <span>
+            <CapChip cap={c} /> {fresh?.has(c) && <Badge tone="warning">{t('newCap')}</Badge>}
+            <span class="admin-cap-text">{capText(c)}</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function InstallDialog({ orgId, pkg, onClose, onDone }: { orgId: string; pkg: Package; onClose: () => void; onDone: (i: Install) => void }) {
+  const [chosen, setChosen] = useState(() => new Set(pkg.capabilities));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const name = pluginName(pkg);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const inst = await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, { plugin_id: pkg.id, grants: pkg.capabilities.filter((c) => chosen.has(c)) });
+      toast(t('installed_ok', { name }));
+      onDone(inst);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={t('installTitle', { name })} onClose={onClose} wide>
+      <form class="stack" onSubmit={submit} data-testid="install-form">
+        {pkg.description && <p>{localized(pkg.description)}</p>}
+        <p class="muted">{t('installIntro', { name })}</p>
+        <CapabilityChoices caps={pkg.capabilities} chosen={chosen} onChange={setChosen} />
+        {pkg.capabilities.includes('http') && <p class="muted small">{t('httpNote')}</p>}
+        {pkg.before_message_hook && <p class="muted small">⚑ {t('hook')}</p>}
+        <ErrorNote error={error} />
+        <div class="admin-form-actions">
+          <Button onClick={onClose}>{tc('cancel')}</Button>
+          <Button type="submit" variant="primary" busy={busy} data-testid="install-confirm">
+            {t('installNow')}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function UpgradeDialog({ orgId, install, to, onClose, onDone }: { orgId: string; install: Install; to: Package; onClose: () => void; onDone: () => void }) {
+  const fresh = useMemo(() => new Set(to.capabilities.filter((c) => !install.package.capabilities.includes(c))), [to, install]);
+  const [chosen, setChosen] = useState(() => new Set(to.capabilities.filter((c) => install.grants.includes(c))));
+  const hadHttp = install.grants.includes('http');
+  const [keepHosts, setKeepHosts] = useState(hadHttp);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const name = pluginName(install.package);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, {
+        plugin_id: to.id,
+        grants: to.capabilities.filter((c) => chosen.has(c)),
+        http_hosts: keepHosts ? install.http_hosts : undefined,
+      });
+      toast(t('upgraded_ok', { name, v: to.version }));
+      onDone();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={t('upgradeTitle', { name, v: to.version })} onClose={onClose} wide>
+      <form class="stack" onSubmit={submit} data-testid="upgrade-form">
+        <p class="muted">{t('upgradeIntro', { from: install.package.version })}</p>
+        <CapabilityChoices caps={to.capabilities} chosen={chosen} onChange={setChosen} fresh={fresh} />
+        {hadHttp && to.capabilities.includes('http') && <Toggle label={t('keepHosts', { hosts: install.http_hosts.join(', ') || '—' })} checked={keepHosts} onChange={setKeepHosts} />}
+        <ErrorNote error={error} />
+        <div class="admin-form-actions">
+          <Button onClick={onClose}>{tc('cancel')}</Button>
+          <Button type="submit" variant="primary" busy={busy}>
+            {t('upgradeTo', { v: to.version })}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function UploadDialog({ orgId, onClose, onDone }: { orgId: string; onClose: () => void; onDone: (i: Install) => void }) {
+  const [manifest, setManifest] = useState<string | null>(null);
+  const [preview, setPreview] = useState<ManifestPreview | null>(null);
+  const [wasm, setWasm] = useState<File | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [tried, setTried] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+
+  const readManifest = async (file: File | undefined) => {
+    if (!file) return;
+    const text = await file.text();
+    const p = previewManifest(text);
+    setManifest(text);
+    setPreview(p);
+    setChosen(new Set(p.capabilities ?? []));
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setTried(true);
+    if (!manifest || !wasm) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const bytes = new Uint8Array(await wasm.arrayBuffer());
+      const caps = preview?.capabilities;
+      const inst = await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, {
+        package: { manifest, wasm_base64: toBase64(bytes) },
+        grants: caps ? caps.filter((c) => chosen.has(c)) : undefined,
+      });
+      toast(t('installed_ok', { name: pluginName(inst.package) }));
+      onDone(inst);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title={t('uploadTitle')} onClose={onClose} wide>
+      <form class="stack" onSubmit={submit} noValidate data-testid="upload-form">
+        <p class="muted">{t('uploadIntro')}</p>
+        <div class="admin-form-grid">
+          <Field label={t('manifest')} required error={tried && !manifest ? tc('required') : null}>
+            <input type="file" accept=".toml,text/plain" onChange={(e) => void readManifest((e.target as HTMLInputElement).files?.[0])} />
+          </Field>
+          <Field label={t('component')} required error={tried && !wasm ? tc('required') : null}>
+            <input type="file" accept=".wasm,application/wasm" onChange={(e) => setWasm((e.target as HTMLInputElement).files?.[0] ?? null)} />
+          </Field>
+        </div>
+        {preview && (
+          <div class="stack">
+            {preview.id && (
+              <p>
+                <code>{preview.id}</code> {preview.version}
+              </p>
+            )}
+            {preview.capabilities ? <CapabilityChoices caps={preview.capabilities} chosen={chosen} onChange={setChosen} /> : <p class="admin-warning">{t('unreadableManifest')}</p>}
+            {preview.http_hosts && preview.http_hosts.length > 0 && (
+              <p class="muted small">
+                {t('httpHosts')}: {preview.http_hosts.join(', ')}
+              </p>
+            )}
+          </div>
+        )}
+        <ErrorNote error={error} />
+        <div class="admin-form-actions">
+          <Button onClick={onClose}>{tc('cancel')}</Button>
+          <Button type="submit" variant="primary" busy={busy}>
+            {t('installNow')}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// One installed plugin
+
+type Tab = 'overview' | 'groups' | 'logs' | 'timers';
+
+export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: string }) {
+  const installs = useLoad((signal) => api.get<Install[]>(`/api/v1/orgs/${orgId}/plugins`, undefined, signal), [orgId]);
+  const catalog = useLoad((signal) => api.get<Package[]>('/api/v1/plugins/catalog', undefined, signal), []);
+  const groups = useOrgGroups(orgId);
+  const [tab, setTab] = useState<Tab>('overview');
+  const [upgrading, setUpgrading] = useState<Package | null>(null);
+
+  const back = (
+    <a href="/admin/plugins" class="admin-back" onClick={(e) => onLinkClick(e, '/admin/plugins')}>
+      ← {t('back')}
+    </a>
+  );
+  if (installs.error) return <ErrorNote error={installs.error} onRetry={installs.reload} />;
+  if (!installs.data) return <Spinner />;
+  const install = installs.data.find((i) => i.package.id === pluginId);
+  if (!install) {
+    return (
+      <div class="stack">
+        {back}
+        <div class="panel">
+          <Empty title={t('notInstalled', { id: pluginId })} />
+        </div>
+      </div>
+    );
+  }
+  const pkg = install.package;
+  const up = newer(catalog.data, pkg);
+  const name = pluginName(pkg);
+
+  return (
+    <div class="stack" data-testid="plugin-detail">
+      {back}
+      <div class="admin-detail-head">
+        <div>
+          <h2>{name}</h2>
+          <p class="muted small">
+            <code>{pkg.id}</code> · {pkg.version}
+          </p>
+        </div>
+        <div class="admin-section-actions">
+          {up && (
+            <Button variant="primary" onClick={() => setUpgrading(up)}>
+              {t('upgradeTo', { v: up.version })}
+            </Button>
+          )}
+        </div>
+      </div>
+      <div class="tabs admin-subtabs" role="tablist">
+        {(['overview', 'groups', 'logs', 'timers'] as Tab[]).map((x) => (
+          <button key={x} type="button" role="tab" aria-selected={tab === x} class={`tab${tab === x ? ' active' : ''}`} onClick={() => setTab(x)} data-testid={`plugin-tab-${x}`}>
+            {t(x)}
+          </button>
+        ))}
+      </div>
+      {tab === 'overview' && <Overview orgId={orgId} install={install} onChanged={(i) => installs.set(installs.data!.map((x) => (x.package.id === i.package.id ? i : x)))} />}
+      {tab === 'groups' && <PluginGroups pkg={pkg} groups={groups} />}
+      {tab === 'logs' && <PluginLogs orgId={orgId} pluginId={pkg.id} groupName={(id) => groups.data?.find((g) => g.id === id)?.name} />}
+      {tab === 'timers' && <PluginTimers orgId={orgId} pluginId={pkg.id} groupName={(id) => groups.data?.find((g) => g.id === id)?.name} />}
+      {upgrading && (
+        <UpgradeDialog
+          orgId={orgId}
+          install={install}
+          to={upgrading}
+          onClose={() => setUpgrading(null)}
+          onDone={() => {
+            setUpgrading(null);
+            installs.reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function Overview({ orgId, install, onChanged }: { orgId: string; install: Install; onChanged: (i: Install) => void }) {
+  const pkg = install.package;
+  const name = pluginName(pkg);
+  const [chosen, setChosen] = useState(() => new Set(install.grants));
+  const [hosts, setHosts] = useState<string[]>(install.http_hosts);
+  const [newHost, setNewHost] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const grants = pkg.capabilities.filter((c) => chosen.has(c));
+  const dirty = grants.join(',') !== pkg.capabilities.filter((c) => install.grants.includes(c)).join(',') || hosts.join(',') !== install.http_hosts.join(',');
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const updated = await api.patch<Install>(`/api/v1/orgs/${orgId}/plugins/${encodeURIComponent(pkg.id)}`, { grants, http_hosts: hosts });
+      onChanged(updated);
+      setChosen(new Set(updated.grants));
+      setHosts(updated.http_hosts);
+      toast(t('grantsSaved'));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const uninstall = async () => {
+    const ok = await confirmDialog({
+      title: t('uninstallTitle', { name }),
+      message: t('uninstallHint'),
+      confirmLabel: t('uninstall'),
+      danger: true,
+      typeToConfirm: pkg.id,
+    });
+    if (!ok) return;
+    try {
+      await api.del(`/api/v1/orgs/${orgId}/plugins/${encodeURIComponent(pkg.id)}?confirm=true`);
+      toast(t('uninstalled', { name }));
+      navigate('/admin/plugins');
+    } catch (err) {
+      toast(describeError(err), 'error');
+    }
+  };
+
+  const addHost = () => {
+    const h = newHost.trim().toLowerCase();
+    if (h && !hosts.includes(h)) setHosts([...hosts, h]);
+    setNewHost('');
+  };
+
+  return (
+    <div class="admin-grid-main">
+      <div class="stack">
+        <form class="panel stack" onSubmit={save} data-testid="plugin-grants">
+          <SectionHead title={t('capabilities')} hint={t('capabilitiesHint')} />
+          <CapabilityChoices caps={pkg.capabilities} chosen={chosen} onChange={setChosen} />
+          {pkg.capabilities.includes('http') && (
+            <div class="field">
+              <span class="field-label">{t('httpHosts')}</span>
+              <span class="field-hint">{t('httpHostsHint')}</span>
+              <div class="admin-chips">
+                {hosts.length === 0 && <span class="muted small">{t('noHosts')}</span>}
+                {hosts.map((h) => (
+                  <span key={h} class="admin-chip">
+                    <code>{h}</code>
+                    <button type="button" class="admin-chip-x" aria-label={`${t('remove')} ${h}`} onClick={() => setHosts(hosts.filter((x) => x !== h))}>
+                      ×
+                    </button>
+                  </span>
+                ))}
+              </div>
+              <div class="admin-input-row">
+                <input
+                  value={newHost}
+                  placeholder="api.example.com"
+                  aria-label={t('addHost')}
+                  spellcheck={false}
+                  onInput={(e) => setNewHost((e.target as HTMLInputElement).value)}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') {
+                      e.preventDefault();
+                      addHost();
+                    }
+                  }}
+                />
+                <Button small onClick={addHost} disabled={!newHost.trim()}>
+                  {t('addHost')}
+                </Button>
+              </div>
+            </div>
+          )}
+          <ErrorNote error={error} />
+          <div class="admin-form-actions">
+            <Button type="submit" variant="primary" busy={busy} disabled={!dirty} data-testid="save-grants">
+              {t('saveGrants')}
+            </Button>
+          </div>
+        </form>
+        <section class="panel stack admin-danger">
+          <h3>{t('dangerZone')}</h3>
+          <p class="muted">{t('uninstallHint')}</p>
+          <div>
+            <Button variant="danger" onClick={() => void uninstall()} data-testid="uninstall-plugin">
+              {t('uninstall')}
+            </Button>
+          </div>
+        </section>
+      </div>
+      <aside class="panel admin-facts">
+        <h3>{t('about')}</h3>
+        {pkg.description && <p>{localized(pkg.description)}</p>}
+        <dl>
+          <dt>{t('id')}</dt>
+          <dd>
+            <code>{pkg.id}</code>
+          </dd>
+          <dt>{t('version')}</dt>
+          <dd>{pkg.version}</dd>
+          <dt>{t('wit')}</dt>
+          <dd>{pkg.wit}</dd>
+          <dt>{t('installedAt')}</dt>
+          <dd>{when(install.installed_at)}</dd>
+          <dt>{t('updated')}</dt>
+          <dd>{when(install.updated_at)}</dd>
+          <dt>{t('sha')}</dt>
+          <dd>
+            <code title={pkg.sha256}>{pkg.sha256.slice(0, 12)}…</code>
+          </dd>
+        </dl>
+        {pkg.commands.length > 0 && (
+          <>
+            <h4>{t('commands')}</h4>
+            <ul class="admin-commands">
+              {pkg.commands.map((c) => (
+                <li key={c.name}>
+                  <code>
+                    /{c.name}
+                    {c.usage ? ` ${c.usage}` : ''}
+                  </code>
+                  <span class="muted small">{localized(c.description)}</span>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
+        {pkg.before_message_hook && <p class="muted small">⚑ {t('hook')}</p>}
+      </aside>
+    </div>
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Groups: where the plugin is on, its health there, enabling with settings
+
+export interface OrgGroup {
+  id: string;
+  name: string;
+  kind: string;
+}
+
+/**
+ * The organization's groups the admin can see: their own and discoverable groups (from
+ * `GET /api/v1/groups`) plus every department. The API has no "all groups of an
+ * organization" listing, so private teams the admin is not in are missing.
+ */
+export function useOrgGroups(orgId: string) {
+  return useLoad(async (signal) => {
+    const [mine, tree] = await Promise.all([
+      api.get<Group[]>('/api/v1/groups', undefined, signal),
+      api.get<DepartmentNode[]>(`/api/v1/orgs/${orgId}/departments`, undefined, signal).catch(() => [] as DepartmentNode[]),
+    ]);
+    const out = new Map<string, OrgGroup>();
+    for (const f of flattenTree(tree)) out.set(f.node.id, { id: f.node.id, name: f.path.join(' / '), kind: 'department' });
+    for (const g of mine) {
+      if (g.org_id !== orgId || g.kind === 'direct' || g.archived || out.has(g.id)) continue;
+      out.set(g.id, { id: g.id, name: g.name, kind: g.kind });
+    }
+    return [...out.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  }, [orgId]);
+}
+
+function PluginGroups({ pkg, groups }: { pkg: Package; groups: ReturnType<typeof useOrgGroups> }) {
+  const [states, setStates] = useState<Record<string, Enablement | null | 'error'>>({});
+  const [done, setDone] = useState(0);
+  const [filter, setFilter] = useState('');
+  const [onlyEnabled, setOnlyEnabled] = useState(false);
+  const [editing, setEditing] = useState<{ group: OrgGroup; current: Enablement | null } | null>(null);
+  const list = groups.data ?? [];
+  const name = pluginName(pkg);
+
+  const check = async (g: OrgGroup) => {
+    try {
+      const en = await api.get<Enablement[]>(`/api/v1/groups/${g.id}/plugins`);
+      return [g.id, en.find((e) => e.plugin_id === pkg.id) ?? null] as const;
+    } catch {
+      return [g.id, 'error' as const] as const;
+    } finally {
+      setDone((n) => n + 1);
+    }
+  };
+
+  useEffect(() => {
+    if (!groups.data) return;
+    let live = true;
+    setDone(0);
+    void pool(groups.data, 6, check).then((found) => {
+      if (live) setStates(Object.fromEntries(found));
+    });
+    return () => {
+      live = false;
+    };
+  }, [groups.data, pkg.id]);
+
+  const disable = async (g: OrgGroup) => {
+    const ok = await confirmDialog({
+      title: t('disableTitle', { name, group: g.name }),
+      message: t('disableMessage'),
+      confirmLabel: t('disable'),
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      await api.del(`/api/v1/groups/${g.id}/plugins/${encodeURIComponent(pkg.id)}`);
+      setStates({ ...states, [g.id]: null });
+      toast(t('disabled_ok', { name, group: g.name }));
+    } catch (err) {
+      toast(describeError(err), 'error');
+    }
+  };
+
+  if (groups.error) return <ErrorNote error={groups.error} onRetry={groups.reload} />;
+  if (!groups.data) return <Spinner />;
+  const checked = Object.keys(states).length > 0;
+  const q = filter.trim().toLowerCase();
+  const shown = list.filter((g) => (!q || g.name.toLowerCase().includes(q)) && (!onlyEnabled || (states[g.id] && states[g.id] !== 'error')));
+
+  return (
+    <div class="stack">
+      <div class="admin-toolbar">
+        <input type="search" class="admin-search" placeholder={t('groupSearch')} aria-label={t('groupSearch')} value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+        <label class="admin-check">
+          <input type="checkbox" checked={onlyEnabled} onChange={(e) => setOnlyEnabled((e.target as HTMLInputElement).checked)} />
+          <span>{t('onlyEnabled')}</span>
+        </label>
+        {!checked && list.length > 0 && <span class="muted small">{t('checking', { done, total: list.length })}</span>}
+      </div>
+      {shown.length === 0 ? (
+        <div class="panel">
+          <Empty title={t('noGroups')} hint={t('noGroupsHint')} />
+        </div>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="plugin-groups">
+            <thead>
+              <tr>
+                <th scope="col">{t('group')}</th>
+                <th scope="col">{t('kind')}</th>
+                <th scope="col">{t('state')}</th>
+                <th scope="col">{t('failures')}</th>
+                <th scope="col">{t('since')}</th>
+                <th scope="col" class="admin-col-actions">
+                  <span class="sr-only">{tc('actions')}</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((g) => {
+                const st = states[g.id];
+                const en = st && st !== 'error' ? st : null;
+                return (
+                  <tr key={g.id} data-testid={`plugin-group-${g.id}`}>
+                    <td>
+                      <strong>{g.name}</strong>
+                    </td>
+                    <td>{kindLabel(g.kind)}</td>
+                    <td>
+                      {st === undefined ? (
+                        <span class="spinner" aria-hidden="true" />
+                      ) : st === 'error' ? (
+                        <span class="muted">—</span>
+                      ) : en ? (
+                        en.suspended_reason ? (
+                          <span title={t('suspendedUntil', { when: when(en.suspended_until), reason: en.suspended_reason })}>
+                            <Badge tone="danger">{t('suspended')}</Badge>
+                            <div class="small muted">{t('suspendedUntil', { when: en.suspended_until ? relative(en.suspended_until) : '—', reason: en.suspended_reason })}</div>
+                          </span>
+                        ) : (
+                          <Badge tone="success">{t('enabledState')}</Badge>
+                        )
+                      ) : (
+                        <span class="muted">{t('notEnabled')}</span>
+                      )}
+                    </td>
+                    <td>{en ? en.failures > 0 ? <Badge tone="warning">{en.failures}</Badge> : '0' : ''}</td>
+                    <td class="nowrap">{en ? relative(en.enabled_at) : ''}</td>
+                    <td class="admin-col-actions">
+                      {st !== undefined && st !== 'error' && (
+                        <div class="admin-row-actions">
+                          {en ? (
+                            <>
+                              <Button small onClick={() => setEditing({ group: g, current: en })}>
+                                {t('settings')}
+                              </Button>
+                              <Button small variant="danger" onClick={() => void disable(g)}>
+                                {t('disable')}
+                              </Button>
+                            </>
+                          ) : (
+                            <Button small variant="primary" onClick={() => setEditing({ group: g, current: null })} data-testid="enable-plugin">
+                              {t('enable')}
+                            </Button>
+                          )}
+                        </div>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p class="muted small">{t('groupsNote')}</p>
+      {editing && (
+        <EnableDialog
+          pkg={pkg}
+          group={editing.group}
+          current={editing.current}
+          onClose={() => setEditing(null)}
+          onDone={(en) => {
+            setStates({ ...states, [editing.group.id]: en });
+            setEditing(null);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function EnableDialog({ pkg, group, current, onClose, onDone }: { pkg: Package; group: OrgGroup; current: Enablement | null; onClose: () => void; onDone: (e: Enablement) => void }) {
+  const [values, setValues] = useState<SettingValues>(() => initialSettingValues(pkg.settings, current?.settings));
+  const [errors, setErrors] = useState<Record<string, SettingProblem>>({});
+  const [hookFailure, setHookFailure] = useState(current?.hook_failure ?? 'open');
+  const [deadline, setDeadline] = useState(current ? String(current.hook_deadline_ms) : '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [tried, setTried] = useState(false);
+  const name = pluginName(pkg);
+  const deadlineOk = deadline.trim() === '' || (/^\d+$/.test(deadline.trim()) && +deadline >= 1 && +deadline <= 1000);
+
+  const change = (v: SettingValues) => {
+    setValues(v);
+    if (tried) setErrors(buildSettings(pkg.settings, v).errors);
+  };
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setTried(true);
+    const built = buildSettings(pkg.settings, values);
+    setErrors(built.errors);
+    if (Object.keys(built.errors).length > 0 || !deadlineOk) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { settings: built.settings };
+      if (pkg.before_message_hook) {
+        body.hook_failure = hookFailure;
+        if (deadline.trim()) body.hook_deadline_ms = Number(deadline.trim());
+      }
+      const en = await api.put<Enablement>(`/api/v1/groups/${group.id}/plugins/${encodeURIComponent(pkg.id)}`, body);
+      toast(current ? t('saved_ok') : t('enabled_ok', { name, group: group.name }));
+      onDone(en);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Modal title={current ? t('settingsTitle', { name, group: group.name }) : t('enableTitle', { name, group: group.name })} onClose={onClose} wide>
+      <form class="stack" onSubmit={submit} noValidate data-testid="enable-form">
+        <SettingsFields specs={pkg.settings} values={values} errors={errors} onChange={change} />
+        {pkg.before_message_hook && (
+          <div class="admin-form-grid">
+            <Field label={t('hookFailure')}>
+              <select value={hookFailure} onChange={(e) => setHookFailure((e.target as HTMLSelectElement).value)}>
+                <option value="open">{t('hookOpen')}</option>
+                <option value="closed">{t('hookClosed')}</option>
+              </select>
+            </Field>
+            <Field label={t('hookDeadline')} hint={t('hookDeadlineHint')} error={tried && !deadlineOk ? t('badDeadline') : null}>
+              <input type="text" inputMode="numeric" value={deadline} onInput={(e) => setDeadline((e.target as HTMLInputElement).value)} />
+            </Field>
+          </div>
+        )}
+        <ErrorNote error={error} />
+        <div class="admin-form-actions">
+          <Button onClick={onClose}>{tc('cancel')}</Button>
+          <Button type="submit" variant="primary" busy={busy} data-testid="enable-confirm">
+            {current ? tc('save') : t('enable').replace('…', '')}
+          </Button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+// ---------------------------------------------------------------------------------------
+// Logs and timers
+
+function PluginLogs({ orgId, pluginId, groupName }: { orgId: string; pluginId: string; groupName: (id: string) => string | undefined }) {
+  const logs = useLoad((signal) => api.get<LogLine[]>(`/api/v1/orgs/${orgId}/plugins/${encodeURIComponent(pluginId)}/logs`, undefined, signal), [orgId, pluginId]);
+  const [level, setLevel] = useState('');
+  const [auto, setAuto] = useState(false);
+  useEffect(() => {
+    if (!auto) return;
+    const timer = setInterval(logs.reload, 5000);
+    return () => clearInterval(timer);
+  }, [auto]);
+  const shown = (logs.data ?? []).filter((l) => !level || l.level === level);
+  const tone = (l: string) => (l === 'error' ? 'danger' : l === 'warn' ? 'warning' : l === 'info' ? 'info' : 'neutral');
+  return (
+    <div class="stack">
+      <div class="admin-toolbar">
+        <select aria-label={t('level')} class="admin-filter" value={level} onChange={(e) => setLevel((e.target as HTMLSelectElement).value)}>
+          <option value="">{t('anyLevel')}</option>
+          {['error', 'warn', 'info', 'debug'].map((l) => (
+            <option key={l} value={l}>
+              {l}
+            </option>
+          ))}
+        </select>
+        <label class="admin-check">
+          <input type="checkbox" checked={auto} onChange={(e) => setAuto((e.target as HTMLInputElement).checked)} />
+          <span>{t('autoRefresh')}</span>
+        </label>
+        <span class="spacer" />
+        <Button small onClick={logs.reload} busy={logs.loading && !!logs.data}>
+          {tc('refresh')}
+        </Button>
+      </div>
+      {logs.error ? (
+        <ErrorNote error={logs.error} onRetry={logs.reload} />
+      ) : !logs.data ? (
+        <Spinner />
+      ) : shown.length === 0 ? (
+        <div class="panel">
+          <Empty title={t('noLogs')} hint={t('noLogsHint')} />
+        </div>
+      ) : (
+        <div class="table-wrap">
+          <table class="table admin-logs" data-testid="plugin-logs">
+            <thead>
+              <tr>
+                <th scope="col">{t('time')}</th>
+                <th scope="col">{t('level')}</th>
+                <th scope="col">{t('group')}</th>
+                <th scope="col">{t('message')}</th>
+                <th scope="col">{t('request')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((l, i) => (
+                <tr key={`${l.at}-${i}`}>
+                  <td class="nowrap">{when(l.at)}</td>
+                  <td>
+                    <Badge tone={tone(l.level)}>{l.level}</Badge>
+                  </td>
+                  <td>{l.group_id ? (groupName(l.group_id) ?? <code>{l.group_id.slice(0, 8)}</code>) : <span class="muted">—</span>}</td>
+                  <td class="admin-log-message">{l.message}</td>
+                  <td>
+                    <code class="small" title={l.request_id}>
+                      {l.request_id.slice(0, 8)}
+                    </code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function PluginTimers({ orgId, pluginId, groupName }: { orgId: string; pluginId: string; groupName: (id: string) => string | undefined }) {
+  const timers = useLoad((signal) => api.get<Timer[]>(`/api/v1/orgs/${orgId}/plugins/${encodeURIComponent(pluginId)}/timers`, undefined, signal), [orgId, pluginId]);
+  const now = Date.now();
+  return (
+    <div class="stack">
+      <div class="admin-toolbar">
+        <span class="spacer" />
+        <Button small onClick={timers.reload}>
+          {tc('refresh')}
+        </Button>
+      </div>
+      {timers.error ? (
+        <ErrorNote error={timers.error} onRetry={timers.reload} />
+      ) : !timers.data ? (
+        <Spinner />
+      ) : timers.data.length === 0 ? (
+        <div class="panel">
+          <Empty title={t('noTimers')} hint={t('noTimersHint')} />
+        </div>
+      ) : (
+        <div class="table-wrap">
+          <table class="table" data-testid="plugin-timers">
+            <thead>
+              <tr>
+                <th scope="col">{t('kind')}</th>
+                <th scope="col">{t('key')}</th>
+                <th scope="col">{t('group')}</th>
+                <th scope="col">{t('due')}</th>
+                <th scope="col">{t('attempts')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...timers.data]
+                .sort((a, b) => a.due_at - b.due_at)
+                .map((x) => (
+                  <tr key={x.id}>
+                    <td>
+                      <Badge tone={x.kind === 'schedule' ? 'info' : 'neutral'}>{x.kind === 'schedule' ? t('schedule') : t('timer')}</Badge>
+                    </td>
+                    <td>
+                      <code>{x.key}</code>
+                    </td>
+                    <td>{x.group_id ? (groupName(x.group_id) ?? <code>{x.group_id.slice(0, 8)}</code>) : <span class="muted">{t('wholeOrg')}</span>}</td>
+                    <td class="nowrap" title={when(x.due_at)}>
+                      {relative(x.due_at)} {x.due_at < now && <Badge tone="warning">{t('overdue')}</Badge>}
+                    </td>
+                    <td>{x.attempts > 0 ? <Badge tone="danger">{x.attempts}</Badge> : '0'}</td>
+                  </tr>
+                ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}

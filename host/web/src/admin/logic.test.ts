@@ -1,0 +1,213 @@
+import { describe, expect, it } from 'vitest';
+import {
+  auditSummary,
+  buildSettings,
+  checkEmail,
+  checkName,
+  checkPassword,
+  checkSlug,
+  compareVersions,
+  distinct,
+  filterAudit,
+  flattenTree,
+  initialSettingValues,
+  parseAdminPath,
+  previewManifest,
+  sectionPath,
+  subtreeIds,
+  toBase64,
+  toCsv,
+} from './logic';
+import { areaPath, compact, labelIndexes, linear, linePath, niceTicks, utcDate } from './chartMath';
+import type { AuditEntry, SettingSpec } from './types';
+
+describe('admin routes', () => {
+  it('maps paths to sections', () => {
+    expect(parseAdminPath('/admin')).toEqual({ section: 'org' });
+    expect(parseAdminPath('/admin/')).toEqual({ section: 'org' });
+    expect(parseAdminPath('/admin/people?q=li')).toEqual({ section: 'people' });
+    expect(parseAdminPath('/admin/analytics')).toEqual({ section: 'analytics' });
+    expect(parseAdminPath('/admin/orgs')).toEqual({ section: 'orgs' });
+    expect(parseAdminPath('/admin/plugins')).toEqual({ section: 'plugins' });
+    expect(parseAdminPath('/admin/plugins/dice')).toEqual({ section: 'plugins', pluginId: 'dice' });
+    expect(parseAdminPath('/admin/plugins/a%2Fb')).toEqual({ section: 'plugins', pluginId: 'a/b' });
+    expect(parseAdminPath('/admin/nope')).toEqual({ section: null });
+    expect(parseAdminPath('/admin/people/extra')).toEqual({ section: null });
+    expect(parseAdminPath('/g/1')).toEqual({ section: null });
+  });
+
+  it('builds paths back', () => {
+    expect(sectionPath('org')).toBe('/admin');
+    expect(sectionPath('audit')).toBe('/admin/audit');
+  });
+});
+
+describe('checks like the host', () => {
+  it('emails', () => {
+    expect(checkEmail('')).toBe('required');
+    expect(checkEmail('li.na@acme.example.com')).toBeNull();
+    expect(checkEmail(' Li.Na@Acme.COM ')).toBeNull();
+    expect(checkEmail('li.na@acme')).toBe('invalid_email');
+    expect(checkEmail('@acme.com')).toBe('invalid_email');
+    expect(checkEmail('a@.com')).toBe('invalid_email');
+    expect(checkEmail('a b@acme.com')).toBe('invalid_email');
+  });
+
+  it('names, passwords and slugs', () => {
+    expect(checkName('  ')).toBe('required');
+    expect(checkName('张三')).toBeNull();
+    expect(checkName('x'.repeat(101))).toBe('too_long');
+    expect(checkName('张'.repeat(100))).toBeNull();
+    expect(checkPassword('', true)).toBeNull();
+    expect(checkPassword('')).toBe('required');
+    expect(checkPassword('short')).toBe('weak_password');
+    expect(checkPassword('correct horse battery')).toBeNull();
+    expect(checkSlug('')).toBeNull();
+    expect(checkSlug('acme')).toBeNull();
+    expect(checkSlug('a')).toBe('invalid_slug');
+    expect(checkSlug('-acme')).toBe('invalid_slug');
+    expect(checkSlug('acme-')).toBe('invalid_slug');
+    expect(checkSlug('Acme')).toBe('invalid_slug');
+    expect(checkSlug('a'.repeat(48))).toBeNull();
+    expect(checkSlug('a'.repeat(49))).toBe('invalid_slug');
+  });
+
+  it('versions compare numerically', () => {
+    expect(compareVersions('1.10.0', '1.9.0')).toBe(1);
+    expect(compareVersions('0.1.0', '0.1.0')).toBe(0);
+    expect(compareVersions('0.1', '0.1.1')).toBe(-1);
+    expect(compareVersions('x', '1.0.0')).toBeNull();
+  });
+});
+
+const SPECS: SettingSpec[] = [
+  { name: 'max_sides', label: { en: 'Largest die', 'zh-CN': '最大面数' }, type: 'number', default: 100 },
+  { name: 'creators', label: { en: 'Who', 'zh-CN': '谁' }, type: 'select', options: ['members', 'admins'], default: 'members' },
+  { name: 'secret', label: { en: 'Secret', 'zh-CN': '密钥' }, type: 'text', required: true },
+  { name: 'loud', label: { en: 'Loud', 'zh-CN': '大声' }, type: 'bool' },
+];
+
+describe('plugin settings forms', () => {
+  it('start from the group settings, else the defaults', () => {
+    expect(initialSettingValues(SPECS)).toEqual({ max_sides: '100', creators: 'members', secret: '', loud: false });
+    expect(initialSettingValues(SPECS, { max_sides: 20, loud: true, secret: 's' })).toEqual({
+      max_sides: '20',
+      creators: 'members',
+      secret: 's',
+      loud: true,
+    });
+  });
+
+  it('validate and convert like the host', () => {
+    const ok = buildSettings(SPECS, { max_sides: ' 20 ', creators: 'admins', secret: 'abc', loud: true });
+    expect(ok.errors).toEqual({});
+    expect(ok.settings).toEqual({ max_sides: 20, creators: 'admins', secret: 'abc', loud: true });
+
+    const bad = buildSettings(SPECS, { max_sides: 'many', creators: 'everyone', secret: '', loud: false });
+    expect(bad.errors).toEqual({ max_sides: 'not_a_number', creators: 'not_an_option', secret: 'required' });
+
+    const long = buildSettings(SPECS, { max_sides: '', creators: '', secret: 'x'.repeat(2001), loud: false });
+    expect(long.errors).toEqual({ secret: 'too_long' });
+    // Empty optional fields are left for the host to default.
+    expect('max_sides' in long.settings).toBe(false);
+    expect(long.settings.loud).toBe(false);
+  });
+});
+
+const ENTRIES: AuditEntry[] = [
+  { id: '1', actor_id: 'p1', action: 'plugin.installed', target: 'dice', detail: { version: '0.1.0', grants: { capabilities: ['storage'], http_hosts: [] } }, at: 1000 },
+  { id: '2', actor_id: 'p2', action: 'plugin.enabled', target: 'dice', detail: { group_id: 'g1', settings: { max_sides: 20 } }, at: 2000 },
+  { id: '3', actor_id: 'p1', action: 'plugin.installed', target: 'forms', detail: { version: '1.0.0', grants: ['records'] }, at: 3000 },
+];
+
+describe('audit filters', () => {
+  it('filter by action, actor, time and text', () => {
+    expect(filterAudit(ENTRIES, {}).map((e) => e.id)).toEqual(['1', '2', '3']);
+    expect(filterAudit(ENTRIES, { action: 'plugin.installed' }).map((e) => e.id)).toEqual(['1', '3']);
+    expect(filterAudit(ENTRIES, { actor: 'p2' }).map((e) => e.id)).toEqual(['2']);
+    expect(filterAudit(ENTRIES, { from: 1500, to: 2500 }).map((e) => e.id)).toEqual(['2']);
+    expect(filterAudit(ENTRIES, { text: 'FORMS' }).map((e) => e.id)).toEqual(['3']);
+    expect(filterAudit(ENTRIES, { text: 'g1' }).map((e) => e.id)).toEqual(['2']);
+  });
+
+  it('list distinct values and summarise details', () => {
+    expect(distinct(ENTRIES, (e) => e.action)).toEqual(['plugin.enabled', 'plugin.installed']);
+    expect(auditSummary(ENTRIES[0].detail)).toBe('v0.1.0 · storage');
+    expect(auditSummary(ENTRIES[1].detail)).toBe('max_sides=20');
+    expect(auditSummary(ENTRIES[2].detail)).toBe('v1.0.0 · records');
+    expect(auditSummary(null)).toBe('');
+  });
+
+  it('write CSV safely', () => {
+    expect(toCsv([['a', 'b,c'], ['say "hi"', null], ['=SUM(A1)', 3]])).toBe('a,"b,c"\r\n"say ""hi""",\r\n\'=SUM(A1),3');
+  });
+});
+
+describe('department trees', () => {
+  const tree = [
+    { id: 'ops', name: 'Operations', head_id: null, children: [{ id: 'log', name: 'Logistics', head_id: null, children: [{ id: 'wh', name: 'Warehouse', head_id: null, children: [] }] }] },
+    { id: 'fin', name: 'Finance', head_id: null, children: [] },
+  ];
+  it('flatten with depth and path', () => {
+    expect(flattenTree(tree).map((f) => [f.node.id, f.depth, f.path.join('/')])).toEqual([
+      ['ops', 0, 'Operations'],
+      ['log', 1, 'Operations/Logistics'],
+      ['wh', 2, 'Operations/Logistics/Warehouse'],
+      ['fin', 0, 'Finance'],
+    ]);
+  });
+  it('find a subtree', () => {
+    expect([...subtreeIds(tree, 'log')].sort()).toEqual(['log', 'wh']);
+    expect([...subtreeIds(tree, 'nope')]).toEqual([]);
+  });
+});
+
+describe('chart arithmetic', () => {
+  it('picks round ticks from zero', () => {
+    expect(niceTicks(0)).toEqual([0, 1]);
+    expect(niceTicks(3)).toEqual([0, 1, 2, 3]);
+    expect(niceTicks(9)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(niceTicks(97)).toEqual([0, 20, 40, 60, 80, 100]);
+    expect(niceTicks(1234)).toEqual([0, 250, 500, 750, 1000, 1250]);
+    for (const max of [1, 7, 13, 55, 999, 123456]) {
+      const t = niceTicks(max);
+      expect(t[0]).toBe(0);
+      expect(t[t.length - 1]).toBeGreaterThanOrEqual(max);
+      expect(t.length).toBeLessThanOrEqual(8);
+      expect(t.every(Number.isInteger)).toBe(true);
+    }
+  });
+
+  it('scales and thins labels', () => {
+    const y = linear(0, 10, 100, 0);
+    expect(y(0)).toBe(100);
+    expect(y(5)).toBe(50);
+    expect(labelIndexes(5, 10)).toEqual([0, 1, 2, 3, 4]);
+    const many = labelIndexes(30, 7);
+    expect(many.length).toBeLessThanOrEqual(8);
+    expect(many[many.length - 1]).toBe(29);
+    expect(labelIndexes(0, 5)).toEqual([]);
+  });
+
+  it('draws paths and formats numbers', () => {
+    expect(linePath([[0, 10], [5.04, 2]])).toBe('M0,10 L5,2');
+    expect(areaPath([[0, 10], [5, 2]], 20)).toBe('M0,10 L5,2 L5,20 L0,20 Z');
+    expect(areaPath([], 20)).toBe('');
+    expect(compact(950)).toBe('950');
+    expect(compact(1234)).toBe('1.2k');
+    expect(compact(1_500_000)).toBe('1.5M');
+    expect(utcDate('2026-11-30').toISOString()).toBe('2026-11-30T00:00:00.000Z');
+  });
+});
+
+describe('uploaded package manifests', () => {
+  it('read the top-level keys', () => {
+    const toml = `id = "probe"\nversion = "1.2.0"\nwit = "0.3.0"\ncapabilities = [\n  "records",\n  "http",\n]\nhttp_hosts = ["api.example.com", "127.0.0.1:8080"]\n[name]\nen = "Probe"\n[[settings]]\nname = "capabilities"\n`;
+    expect(previewManifest(toml)).toEqual({ id: 'probe', version: '1.2.0', capabilities: ['records', 'http'], http_hosts: ['api.example.com', '127.0.0.1:8080'] });
+    expect(previewManifest('[name]\nid = "x"')).toEqual({ id: null, version: null, capabilities: null, http_hosts: null });
+  });
+  it('encode bytes', () => {
+    expect(toBase64(new Uint8Array([0, 97, 115, 109]))).toBe('AGFzbQ==');
+    expect(toBase64(new Uint8Array(100_000)).length).toBe(133_336);
+  });
+});

@@ -1,0 +1,301 @@
+//! What the web client relies on beyond the plain API: the host serving it (with its
+//! routes falling back to the page, and a strict content security policy), restoring a
+//! cookie session after a reload, the setup status, and unread counts in the group list.
+
+use crate::common::{Backend, PASSWORD, TestServer};
+use serde_json::{Value, json};
+
+fn dist_built() -> bool {
+    let index =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host/web/dist/index.html");
+    assert!(
+        index.is_file(),
+        "the web client is not built ({}): run `cargo xtask build-web` (cargo xtask test does)",
+        index.display()
+    );
+    true
+}
+
+async fn raw(server: &TestServer, method: reqwest::Method, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(method, format!("{}{path}", server.base))
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn serves_the_client(backend: Backend) {
+    assert!(dist_built());
+    let server = TestServer::start(backend).await;
+    for path in [
+        "/",
+        "/g/4f1c2d7e-0000-0000-0000-000000000000/t/x",
+        "/directory",
+        "/admin/plugins",
+    ] {
+        let res = raw(&server, reqwest::Method::GET, path).await;
+        assert_eq!(res.status(), 200, "{path}");
+        let h = res.headers().clone();
+        assert!(
+            h["content-type"].to_str().unwrap().starts_with("text/html"),
+            "{path}"
+        );
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(h["cache-control"], "no-cache");
+        let body = res.text().await.unwrap();
+        assert!(body.contains("<div id=\"app\">"), "{body}");
+    }
+    // The page's scripts are content-hashed and cached for good.
+    let index = raw(&server, reqwest::Method::GET, "/")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let script = index
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a script in index.html");
+    let res = raw(&server, reqwest::Method::GET, script).await;
+    assert_eq!(res.status(), 200, "{script}");
+    assert!(
+        res.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    let etag = res.headers()["etag"].clone();
+    let again = reqwest::Client::new()
+        .get(format!("{}{script}", server.base))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    // A missing file is not the page; API paths and other methods keep their JSON errors.
+    let res = raw(&server, reqwest::Method::GET, "/assets/gone-1234.js").await;
+    assert_eq!(res.status(), 404);
+    for (method, path) in [
+        (reqwest::Method::GET, "/api/v1/nothing-here"),
+        (reqwest::Method::GET, "/api"),
+        (reqwest::Method::POST, "/g/x"),
+    ] {
+        let res = raw(&server, method, path).await;
+        assert_eq!(res.status(), 404, "{path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["code"], "not_found", "{path}");
+    }
+}
+
+both_backends!(serves_the_client);
+
+async fn a_reloaded_page_restores_its_session(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let (status, setup) = server.client().get("/api/v1/setup").await;
+    assert_eq!((status, &setup["needed"]), (200, &json!(false)), "{setup}");
+    let org = server.org("Acme").await;
+    let email = "li.na@acme.example.com";
+    let (status, _) = server
+        .admin
+        .post(
+            &format!("/api/v1/orgs/{org}/people"),
+            json!({"email": email, "display_name": "李娜", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let http = reqwest::Client::new();
+    let login = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let signed_in: Value = login.json().await.unwrap();
+    // After a reload the page has only its cookie: the session answers with the CSRF token.
+    let res = http
+        .get(format!("{}/api/v1/auth/session", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let session: Value = res.json().await.unwrap();
+    assert_eq!(session["csrf_token"], signed_in["csrf_token"]);
+    assert_eq!(session["person"]["display_name"], "李娜");
+    assert_eq!(session["kind"], "session");
+    assert!(
+        session.get("token").is_none(),
+        "the cookie's token stays out of reach of scripts"
+    );
+    let post = |csrf: Option<&str>| {
+        let mut req = http
+            .post(format!("{}/api/v1/me/tokens", server.base))
+            .header("cookie", &cookie)
+            .json(&json!({"name": "script"}));
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        req.send()
+    };
+    assert_eq!(post(None).await.unwrap().status(), 403);
+    let csrf = session["csrf_token"].as_str().unwrap();
+    assert_eq!(post(Some(csrf)).await.unwrap().status(), 201);
+    // Without a session there is nothing to restore.
+    let res = http
+        .get(format!("{}/api/v1/auth/session", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+both_backends!(a_reloaded_page_restores_its_session);
+
+async fn group_list_counts_unread(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let (alice_id, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, bob) = server.person(&org, "Bob", "member").await;
+    let (_, team) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
+        )
+        .await;
+    let team_id = team["id"].as_str().unwrap();
+    let unread = |list: &Value| {
+        let g = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == team_id)
+            .expect("the team");
+        (
+            g["unread_count"].as_i64().unwrap(),
+            g["unread_mentions"].as_i64().unwrap(),
+        )
+    };
+    alice.say(team_id, "one").await;
+    alice.say(team_id, &format!("two for <@{bob_id}>")).await;
+    let last = alice.say(team_id, "three @all").await;
+    // Replies in a thread and the reader's own messages are not unread top-level messages.
+    let (status, _) = alice
+        .post(
+            &format!("/api/v1/groups/{team_id}/messages"),
+            json!({"body": "a reply", "client_txn_id": "r-1", "thread_root_id": last["id"]}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    bob.say(team_id, "mine").await;
+    let (_, list) = bob.get("/api/v1/groups").await;
+    assert_eq!(unread(&list), (3, 2), "{list}");
+    let (_, list) = alice.get("/api/v1/groups").await;
+    assert_eq!(unread(&list), (1, 0), "{list}");
+    let (status, _) = bob
+        .post(
+            &format!("/api/v1/groups/{team_id}/read"),
+            json!({"message_id": last["id"]}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = bob.get("/api/v1/groups").await;
+    assert_eq!(unread(&list), (0, 0), "{list}");
+    // A deleted message no longer counts.
+    let gone = alice.say(team_id, "oops").await;
+    let (_, list) = bob.get("/api/v1/groups").await;
+    assert_eq!(unread(&list), (1, 0));
+    let (status, _) = alice
+        .delete(&format!(
+            "/api/v1/messages/{}",
+            gone["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 204);
+    let (_, list) = bob.get("/api/v1/groups").await;
+    assert_eq!(unread(&list), (0, 0));
+    let _ = alice_id;
+}
+
+both_backends!(group_list_counts_unread);
+
+/// The directory's department tree lists each department's people to the organization's
+/// staff, members or not; guests and other organizations still get 404, and teams stay
+/// private to their members.
+async fn directory_lists_any_department(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (_, guest) = server.person(&org, "Gus", "guest").await;
+    let other = server.org("Other").await;
+    let (_, outsider) = server.person(&other, "Olga", "org_admin").await;
+    let (status, dept) = server
+        .admin
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "department", "name": "Finance", "org_id": org}),
+        )
+        .await;
+    assert_eq!(status, 201, "{dept}");
+    let dept_id = dept["id"].as_str().unwrap();
+    let (_, team) = server
+        .admin
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Secret", "org_id": org}),
+        )
+        .await;
+    let team_id = team["id"].as_str().unwrap();
+    let (status, members) = alice
+        .get(&format!("/api/v1/groups/{dept_id}/members"))
+        .await;
+    assert_eq!(status, 200, "{members}");
+    assert!(members.is_array());
+    // Listing is not reading: the department's messages stay with its members.
+    assert_eq!(
+        alice
+            .get(&format!("/api/v1/groups/{dept_id}/messages"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        alice
+            .get(&format!("/api/v1/groups/{team_id}/members"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        guest
+            .get(&format!("/api/v1/groups/{dept_id}/members"))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        outsider
+            .get(&format!("/api/v1/groups/{dept_id}/members"))
+            .await
+            .0,
+        404
+    );
+}
+
+both_backends!(directory_lists_any_department);
