@@ -212,6 +212,38 @@ describe('chat', () => {
     },
   );
 
+  it(env, 'a file attached by one is shown to the other: an image inline, a document to download', async () => {
+    // A 1×1 PNG and a small text file, picked through the composer's file input.
+    const png = Buffer.from(
+      '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+        '1f15c4890000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082',
+      'hex',
+    );
+    await main(A).getByTestId('file-input').setInputFiles([
+      { name: '现场照片.png', mimeType: 'image/png', buffer: png },
+      { name: 'agenda.txt', mimeType: 'text/plain', buffer: Buffer.from('1. build\n2. ship\n') },
+    ]);
+    // Both upload before the post goes; the composer says which are still going.
+    await until(async () => (await main(A).locator('.pending-file').count()) === 2, 'two pending files');
+    await until(async () => !(await main(A).locator('.pending-file').first().textContent()).includes('…'), 'the uploads to finish');
+    await send(main(A), 'Photos from the site');
+    const got = message(main(B), 'Photos from the site');
+    await visible(got);
+    const img = got.getByTestId('attachments').locator('img[alt="现场照片.png"]');
+    await visible(img);
+    // The image really loads for Bob (his session may read what the message carries).
+    await until(async () => (await img.evaluate((el) => el.complete && el.naturalWidth)) === 1, 'the image to load for Bob');
+    const doc = got.getByTestId('attachments').getByRole('link', { name: /agenda\.txt/ });
+    await visible(doc);
+    const href = await doc.getAttribute('href');
+    const res = await B.evaluate(async (url) => {
+      const r = await fetch(url);
+      return { status: r.status, text: await r.text() };
+    }, href);
+    assert.deepEqual(res, { status: 200, text: '1. build\n2. ship\n' });
+    await screenshot(B, 'attachments');
+  });
+
   it(env, 'after going offline, what was missed arrives on reconnecting', async () => {
     const context = B.context();
     // The network drops: the browser is offline and Bob's connections are cut.
