@@ -244,6 +244,27 @@ describe('chat', () => {
     await screenshot(B, 'attachments');
   });
 
+  it(env, 'a new interest group is made in the client, and the other finds and joins it', async () => {
+    await A.getByTestId('new-group').click();
+    const form = A.getByTestId('create-group');
+    await form.getByLabel('Name').fill('Book club');
+    await form.getByLabel('Kind').selectOption('interest');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await until(async () => (await A.getByTestId('group-title').textContent()) === '# Book club', 'the new group to open');
+    await B.getByTestId('browse-groups').click();
+    const dialog = B.getByRole('dialog', { name: 'Browse groups' });
+    await hasText(dialog, 'Book club');
+    await dialog.getByRole('button', { name: 'Join' }).click();
+    await until(async () => (await B.getByTestId('group-title').textContent()) === '# Book club', 'Bob to be in the group');
+    await visible(B.getByTestId('group-list').getByRole('link', { name: /Book club/ }));
+    // Alice hears that Bob joined: the member count follows.
+    await until(async () => (await A.getByTestId('members-button').getAttribute('title')) === '2 members', 'Alice to see 2 members');
+    await send(main(B), 'Count me in');
+    await visible(message(main(A), 'Count me in'));
+    await openGroup(A, env.launch);
+    await openGroup(B, env.launch);
+  });
+
   it(env, 'after going offline, what was missed arrives on reconnecting', async () => {
     const context = B.context();
     // The network drops: the browser is offline and Bob's connections are cut.

@@ -5,12 +5,12 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { formatDay, strings } from '../i18n';
 import { navigate } from '../router';
-import { openProfile } from '../directory/profile';
-import type { Group, Member, Message } from '../types';
-import { Avatar, Badge, Empty, ErrorNote, Modal, Spinner } from '../ui/kit';
+import type { Group, Message } from '../types';
+import { Badge, Empty, ErrorNote, Modal, Spinner } from '../ui/kit';
 import { Composer } from './Composer';
 import { MessageItem } from './Message';
 import { PluginMenu } from './PluginMenu';
+import { MembersDialog } from './GroupDialogs';
 import {
   activeGroupId,
   displayName,
@@ -290,37 +290,6 @@ function PinsDialog({ group, onClose, onOpen }: { group: Group; onClose: () => v
   return (
     <Modal title={t('pins')} onClose={onClose} wide>
       {error ? <ErrorNote error={error} /> : !pins ? <Spinner /> : pins.length === 0 ? <Empty title={t('noPins')} /> : pins.map((m) => <MessageItem key={m.id} message={m} onOpenThread={(x) => (onClose(), onOpen(x))} />)}
-    </Modal>
-  );
-}
-
-function MembersDialog({ group, onClose }: { group: Group; onClose: () => void }) {
-  const [members, setMembers] = useState<Member[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  useEffect(() => {
-    api.get<Member[]>(`/api/v1/groups/${group.id}/members`).then(setMembers, setError);
-  }, [group.id]);
-  return (
-    <Modal title={t('memberList')} onClose={onClose}>
-      {error ? (
-        <ErrorNote error={error} />
-      ) : !members ? (
-        <Spinner />
-      ) : (
-        <div data-testid="member-list">
-          {members.map((m) => (
-            <button key={m.person_id} type="button" class="person-row" onClick={() => (onClose(), openProfile(m.person_id))}>
-              <Avatar id={m.person_id} name={m.display_name} size={32} />
-              <div>
-                <div>{m.display_name}</div>
-                <div class="sub">{m.role}</div>
-              </div>
-              <span class="spacer" />
-              {m.guest && <Badge tone="external">{t('guest')}</Badge>}
-            </button>
-          ))}
-        </div>
-      )}
     </Modal>
   );
 }

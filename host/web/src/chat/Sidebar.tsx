@@ -1,12 +1,14 @@
 // The sidebar: the person's groups by kind, with unread counts, and the way to the
 // directory, the admin console, the language and signing out.
 
+import { useState } from 'preact/hooks';
 import { strings, lang, setLang } from '../i18n';
 import { navigate, onLinkClick, path } from '../router';
-import { isOrgAdmin, me, signOut } from '../session';
+import { isGuest, isOrgAdmin, me, signOut } from '../session';
 import type { Group } from '../types';
 import { Avatar } from '../ui/kit';
 import { connection } from './realtime';
+import { BrowseGroupsDialog, CreateGroupDialog } from './GroupDialogs';
 import { displayName, groups } from './store';
 
 const t = strings({
@@ -20,6 +22,8 @@ const t = strings({
   switchLang: ['中文', 'English'],
   offline: ['Reconnecting…', '正在重新连接…'],
   newDm: ['New message', '发起私信'],
+  newGroup: ['New group', '新建群组'],
+  browse: ['Browse groups', '浏览群组'],
   unread: ['{n} unread', '{n} 条未读'],
   mentions: ['{n} mentions', '{n} 条提及'],
 });
@@ -34,6 +38,7 @@ const SECTIONS: Array<[string, (g: Group) => boolean]> = [
 const GLYPH: Record<string, string> = { department: '▣', team: '#', interest: '☆', announcement: '📣', shared: '⇄', direct: '●' };
 
 export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
+  const [dialog, setDialog] = useState<'create' | 'browse' | null>(null);
   const current = path.value;
   const mine = groups.value.filter((g) => g.my_role !== null && !g.archived);
   const go = (e: MouseEvent, to: string) => {
@@ -42,6 +47,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   };
   const person = me.value!;
   return (
+    <>
     <nav class="sidebar" aria-label="Courtyard">
       <div class="sidebar-head">
         <span class="brand-mark">院</span>
@@ -62,11 +68,22 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       <div class="sidebar-scroll" data-testid="group-list">
         {SECTIONS.map(([key, test]) => {
           const list = mine.filter(test).sort((a, b) => displayName(a).localeCompare(displayName(b), lang.value));
-          if (!list.length && key !== 'direct') return null;
+          const always = key === 'direct' || (key === 'teams' && !isGuest.value);
+          if (!list.length && !always) return null;
           return (
             <div class="sidebar-section" key={key}>
               <div class="sidebar-section-title">
                 <span>{t(key as any)}</span>
+                {key === 'teams' && !isGuest.value && (
+                  <span class="row" style={{ gap: '2px' }}>
+                    <button type="button" class="icon-btn" aria-label={t('browse')} title={t('browse')} onClick={() => setDialog('browse')} data-testid="browse-groups">
+                      ⌕
+                    </button>
+                    <button type="button" class="icon-btn" aria-label={t('newGroup')} title={t('newGroup')} onClick={() => setDialog('create')} data-testid="new-group">
+                      +
+                    </button>
+                  </span>
+                )}
                 {key === 'direct' && (
                   <button type="button" class="icon-btn" aria-label={t('newDm')} title={t('newDm')} onClick={() => (navigate('/directory'), onNavigate())}>
                     +
@@ -117,5 +134,8 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
         </button>
       </div>
     </nav>
+    {dialog === 'create' && <CreateGroupDialog onClose={() => setDialog(null)} />}
+    {dialog === 'browse' && <BrowseGroupsDialog onClose={() => setDialog(null)} />}
+    </>
   );
 }
