@@ -265,6 +265,16 @@ describe('chat', () => {
     await openGroup(B, env.launch);
   });
 
+  it(env, 'the keyboard moves between groups: Ctrl+K to jump by name, Alt+arrows to step', async () => {
+    await A.keyboard.press('Control+k');
+    await A.getByTestId('quick-switch').fill('rand');
+    await A.keyboard.press('Enter');
+    await until(async () => (await A.getByTestId('group-title').textContent()) === '# Random', 'Random to open');
+    await A.keyboard.press('Alt+ArrowUp');
+    await until(async () => (await A.getByTestId('group-title').textContent()) !== '# Random', 'the previous group to open');
+    await openGroup(A, env.launch);
+  });
+
   it(env, 'after going offline, what was missed arrives on reconnecting', async () => {
     const context = B.context();
     // The network drops: the browser is offline and Bob's connections are cut.

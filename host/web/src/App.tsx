@@ -6,6 +6,7 @@ import { api } from './api';
 import { AdminConsole } from './admin/AdminConsole';
 import { Setup, SignIn } from './auth/SignIn';
 import { GroupView } from './chat/GroupView';
+import { QuickSwitch } from './chat/QuickSwitch';
 import { Sidebar } from './chat/Sidebar';
 import { startRealtime, stopRealtime } from './chat/realtime';
 import { groupById, groups, groupsLoaded, loadGroups } from './chat/store';
@@ -52,6 +53,11 @@ function Shell() {
     return stopRealtime;
   }, []);
   const openNav = () => setNavOpen(true);
+  // The tab's title carries the unread count, so a background tab shows there is news.
+  const unread = groups.value.reduce((n, g) => n + (g.my_role !== null ? g.unread_count : 0), 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread > 99 ? '99+' : unread}) Courtyard` : 'Courtyard';
+  }, [unread]);
   return (
     <div class={`shell${navOpen ? ' nav-open' : ''}`}>
       <Sidebar onNavigate={() => setNavOpen(false)} />
@@ -65,6 +71,7 @@ function Shell() {
         <Main onMenu={openNav} />
       )}
       <ProfileCard />
+      <QuickSwitch />
       <Toasts />
     </div>
   );

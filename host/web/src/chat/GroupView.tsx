@@ -253,6 +253,14 @@ function ThreadPanel({ group, rootId, onClose }: { group: Group; rootId: string;
 function Feed({ group }: { group: Group }) {
   const [posts, setPosts] = useState<Message[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  // Anonymous posting is offered only where the group's organization allows it.
+  const [anonymousAllowed, setAnonymousAllowed] = useState(false);
+  useEffect(() => {
+    api.get<{ anonymous_posts_enabled: boolean }>(`/api/v1/orgs/${group.org_id}`).then(
+      (o) => setAnonymousAllowed(o.anonymous_posts_enabled),
+      () => setAnonymousAllowed(false),
+    );
+  }, [group.org_id]);
   const timeline = timelines.value[group.id] ?? [];
   useEffect(() => {
     api.get<Message[]>(`/api/v1/groups/${group.id}/messages`, { kind: 'post', limit: 50 }).then(setPosts, setError);
@@ -266,7 +274,7 @@ function Feed({ group }: { group: Group }) {
     <div class="pane-body">
       <div class="page" style={{ maxWidth: '720px' }}>
         <div class="panel" style={{ padding: 0, marginBottom: '16px' }}>
-          <Composer group={group} kind="post" placeholder={t('newPost')} allowAnonymous />
+          <Composer group={group} kind="post" placeholder={t('newPost')} allowAnonymous={anonymousAllowed} />
         </div>
         {error ? <ErrorNote error={error} /> : !posts ? <Spinner /> : list.length === 0 ? <Empty title={t('empty')} hint={t('emptyHint')} /> : null}
         <div class="stack">

@@ -9,10 +9,12 @@ import type { Group } from '../types';
 import { Avatar } from '../ui/kit';
 import { connection } from './realtime';
 import { BrowseGroupsDialog, CreateGroupDialog } from './GroupDialogs';
+import { quickSwitchOpen } from './QuickSwitch';
 import { displayName, groups } from './store';
 
 const t = strings({
   directory: ['Directory', '通讯录'],
+  jump: ['Jump to…', '跳转到…'],
   admin: ['Admin console', '管理后台'],
   departments: ['Departments', '部门'],
   teams: ['Teams and groups', '团队与群组'],
@@ -54,6 +56,11 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
         <strong>Courtyard</strong>
       </div>
       <div class="sidebar-nav">
+        <button type="button" class="nav-item" style={{ border: 0, background: 'transparent', font: 'inherit', textAlign: 'left' }} onClick={() => (quickSwitchOpen.value = true)}>
+          <span class="nav-glyph">⌕</span>
+          <span class="name">{t('jump')}</span>
+          <kbd class="small" style={{ color: '#8996a8' }}>Ctrl K</kbd>
+        </button>
         <a href="/directory" class={`nav-item${current.startsWith('/directory') ? ' active' : ''}`} onClick={(e) => go(e, '/directory')}>
           <span class="nav-glyph">☰</span>
           <span class="name">{t('directory')}</span>
