@@ -27,11 +27,11 @@ function useChartId(): string {
   return id;
 }
 
-const W = 720;
+const W = 960;
 const M = { top: 14, right: 16, bottom: 30, left: 46 };
 
 function Legend({ series }: { series: Series[] }) {
-  if (series.length < 2) return null;
+  if (series.length === 0) return null;
   return (
     <ul class="admin-legend">
       {series.map((s, i) => (

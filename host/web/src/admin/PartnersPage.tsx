@@ -28,7 +28,6 @@ const t = strings({
   nonePending: ['No pending invitations', '没有待处理的邀请'],
   nonePendingHint: ['When another organization invites yours into a shared group, it shows up here.', '其他组织邀请你的组织加入共享群组时，会显示在这里。'],
   noneOther: ['Nothing here', '暂无记录'],
-  unknownOrg: ['Organization {id}', '组织 {id}'],
 });
 
 type Filter = 'invited' | 'accepted' | 'declined' | 'all';

@@ -8,7 +8,7 @@ import { isPlatformAdmin, me } from '../session';
 import type { DepartmentNode, Person } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
 import { checkEmail, checkName, checkOptionalText, checkPassword, flattenTree, type Problem } from './logic';
-import { PersonChip, RoleBadge, SectionHead, StatusBadge, confirmDialog, pool, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
+import { PersonChip, RoleBadge, SectionHead, StatusBadge, confirmDialog, day, pool, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
 
 const t = strings({
   title: ['People', '人员'],
@@ -30,6 +30,7 @@ const t = strings({
   noDepartment: ['No department', '无部门'],
   edit: ['Edit', '编辑'],
   password: ['Reset password', '重置密码'],
+  passwordShort: ['Password', '密码'],
   disable: ['Disable', '停用'],
   enable: ['Enable', '启用'],
   you: ['You', '你'],
@@ -283,8 +284,10 @@ function PeopleTable({
             return (
               <tr key={p.id} class={p.status === 'disabled' ? 'is-muted' : ''} data-testid={`person-${p.id}`}>
                 <td>
-                  <PersonChip id={p.id} name={p.display_name} sub={p.email} />
-                  {self && <Badge tone="info">{t('you')}</Badge>}
+                  <div class="admin-person-cell">
+                    <PersonChip id={p.id} name={p.display_name} sub={p.email} />
+                    {self && <Badge tone="info">{t('you')}</Badge>}
+                  </div>
                 </td>
                 <td>{p.title || <span class="muted">—</span>}</td>
                 <td>
@@ -302,15 +305,17 @@ function PeopleTable({
                 <td>
                   <StatusBadge status={p.status} />
                 </td>
-                <td class="nowrap">{when(p.created_at)}</td>
+                <td class="nowrap" title={when(p.created_at)}>
+                  {day(p.created_at)}
+                </td>
                 <td class="admin-col-actions">
                   {manageable && (
                     <div class="admin-row-actions">
                       <Button small variant="ghost" onClick={() => onEdit(p)}>
                         {t('edit')}
                       </Button>
-                      <Button small variant="ghost" onClick={() => onReset(p)}>
-                        {t('password')}
+                      <Button small variant="ghost" onClick={() => onReset(p)} title={t('password')}>
+                        {t('passwordShort')}
                       </Button>
                       {!self &&
                         (p.status === 'disabled' ? (

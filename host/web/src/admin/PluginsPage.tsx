@@ -11,7 +11,7 @@ import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, 
 import { buildSettings, compareVersions, flattenTree, initialSettingValues, previewManifest, toBase64, type ManifestPreview, type SettingProblem, type SettingValues } from './logic';
 import { SettingsFields } from './SettingsForm';
 import { SectionHead, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
-import type { Enablement, Install, LogLine, Package, Timer } from './types';
+import type { Analytics, Enablement, Install, LogLine, Package, Timer } from './types';
 
 const t = strings({
   title: ['Plugins', '插件'],
@@ -347,11 +347,11 @@ export function PluginsPage({ orgId }: { orgId: string }) {
   );
 }
 
-function CapabilityChoices({ caps, chosen, onChange, fresh }: { caps: string[]; chosen: Set<string>; onChange: (s: Set<string>) => void; fresh?: Set<string> }) {
+function CapabilityChoices({ caps, chosen, onChange, fresh, quiet }: { caps: string[]; chosen: Set<string>; onChange: (s: Set<string>) => void; fresh?: Set<string>; quiet?: boolean }) {
   if (caps.length === 0) return <p class="muted">{t('asksNothing')}</p>;
   return (
     <fieldset class="admin-cap-choices">
-      <legend class="field-label">{t('capabilities')}</legend>
+      <legend class={quiet ? 'sr-only' : 'field-label'}>{t('capabilities')}</legend>
       {caps.map((c) => (
         <label key={c} class="admin-check admin-cap-choice">
           <input
@@ -670,7 +670,7 @@ function Overview({ orgId, install, onChanged }: { orgId: string; install: Insta
       <div class="stack">
         <form class="panel stack" onSubmit={save} data-testid="plugin-grants">
           <SectionHead title={t('capabilities')} hint={t('capabilitiesHint')} />
-          <CapabilityChoices caps={pkg.capabilities} chosen={chosen} onChange={setChosen} />
+          <CapabilityChoices caps={pkg.capabilities} chosen={chosen} onChange={setChosen} quiet />
           {pkg.capabilities.includes('http') && (
             <div class="field">
               <span class="field-label">{t('httpHosts')}</span>
@@ -777,20 +777,25 @@ export interface OrgGroup {
 
 /**
  * The organization's groups the admin can see: their own and discoverable groups (from
- * `GET /api/v1/groups`) plus every department. The API has no "all groups of an
- * organization" listing, so private teams the admin is not in are missing.
+ * `GET /api/v1/groups`), every department, and the busiest groups of the last 180 days
+ * (from the analytics). The API has no "all groups of an organization" listing, so a
+ * quiet private team the admin is not in is still missing.
  */
 export function useOrgGroups(orgId: string) {
   return useLoad(async (signal) => {
-    const [mine, tree] = await Promise.all([
+    const [mine, tree, busy] = await Promise.all([
       api.get<Group[]>('/api/v1/groups', undefined, signal),
       api.get<DepartmentNode[]>(`/api/v1/orgs/${orgId}/departments`, undefined, signal).catch(() => [] as DepartmentNode[]),
+      api.get<Analytics>(`/api/v1/orgs/${orgId}/analytics`, { days: 180 }, signal).catch(() => null),
     ]);
     const out = new Map<string, OrgGroup>();
     for (const f of flattenTree(tree)) out.set(f.node.id, { id: f.node.id, name: f.path.join(' / '), kind: 'department' });
     for (const g of mine) {
       if (g.org_id !== orgId || g.kind === 'direct' || g.archived || out.has(g.id)) continue;
       out.set(g.id, { id: g.id, name: g.name, kind: g.kind });
+    }
+    for (const g of busy?.groups ?? []) {
+      if (!out.has(g.group_id)) out.set(g.group_id, { id: g.group_id, name: g.name, kind: g.kind });
     }
     return [...out.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
   }, [orgId]);

@@ -15,7 +15,6 @@ const t = strings({
   choose: ['Choose…', '请选择…'],
   defaultIs: ['Default: {value}', '默认值：{value}'],
   noSettings: ['This plugin has no settings.', '此插件没有可配置的设置。'],
-  on: ['On', '开启'],
 });
 
 export function settingProblemText(p: SettingProblem | undefined): string | null {

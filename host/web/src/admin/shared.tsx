@@ -261,6 +261,11 @@ export function when(ms: number | null | undefined): string {
   return ms ? formatDateTime(ms) : '—';
 }
 
+/** A date without the time, in the interface language. */
+export function day(ms: number | null | undefined): string {
+  return ms ? new Intl.DateTimeFormat(lang.value, { dateStyle: 'medium' }).format(new Date(ms)) : '—';
+}
+
 /** "3 minutes ago" style, in the interface language. */
 export function relative(ms: number): string {
   const rtf = new Intl.RelativeTimeFormat(lang.value, { numeric: 'auto' });
@@ -320,7 +325,16 @@ export function CopyId({ value }: { value: string }) {
           });
         }}
       >
-        {done ? '✓' : '⧉'}
+        {done ? (
+          <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <path d="M3 8.5l3 3 7-7" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" />
+          </svg>
+        ) : (
+          <svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+            <rect x="5" y="5" width="8.5" height="8.5" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.4" />
+            <path d="M3 10.5V3.5A1 1 0 0 1 4 2.5h6.5" fill="none" stroke="currentColor" stroke-width="1.4" stroke-linecap="round" />
+          </svg>
+        )}
       </button>
     </span>
   );

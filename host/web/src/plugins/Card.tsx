@@ -259,9 +259,12 @@ function BlockView({
       );
     case 'image':
       // The host only stores http(s) URLs; checked again so nothing else becomes a link.
+      // The image is not fetched by the page: a plugin's card would otherwise tell any
+      // server it names who reads it and when (the page's CSP allows images only from
+      // the host). The reader opens it in a tab of its own if they choose.
       return /^https?:\/\//i.test(block.url) ? (
-        <a class="pc-image" href={block.url} target="_blank" rel="noopener noreferrer">
-          <img src={block.url} alt={t('image')} loading="lazy" referrerpolicy="no-referrer" />
+        <a class="pc-image-link" href={block.url} target="_blank" rel="noopener noreferrer nofollow">
+          🖼 {t('image')} · {hostOf(block.url)}
         </a>
       ) : null;
     case 'buttons':
@@ -330,6 +333,14 @@ function digest(v: unknown): string {
   let h = 0;
   for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
   return `${s.length}:${h}`;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** Text with its web addresses as links (opened apart from the app). */
