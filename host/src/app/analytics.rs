@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use courtyard_domain::OrgId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Auth;
-use super::{App, AppError, OrNotFound, Result, parse_id};
+use super::{App, AppError, OrNotFound, Result};
 use crate::store::analytics::{self, DAY_MS};
 use crate::store::{now_millis, orgs};
 
@@ -121,15 +120,7 @@ impl App {
         org_id: &str,
         days: Option<i64>,
     ) -> Result<AnalyticsView> {
-        let org = parse_id("organization", org_id, OrgId::parse)?;
-        if !(auth.actor.is_platform_admin() || auth.actor.org_id == org) {
-            return Err(AppError::NotFound("organization"));
-        }
-        if !auth.actor.administers(&org) {
-            return Err(AppError::Forbidden(
-                "only the organization's admins see its analytics",
-            ));
-        }
+        let org = self.administered_org(auth, org_id)?;
         let days = days.unwrap_or(30);
         if !(1..=MAX_DAYS).contains(&days) {
             return Err(AppError::invalid(

@@ -268,6 +268,14 @@ impl App {
         Ok(self.seen_group(auth, id).await?.row.into())
     }
 
+    /// Every group of an organization except direct conversations, for its admins (the
+    /// console chooses where to enable a plugin from these).
+    pub async fn org_groups(&self, auth: &Auth, org_id: &str) -> Result<Vec<GroupView>> {
+        let org = self.administered_org(auth, org_id)?;
+        let rows = groups::of_org(&self.store.read, &auth.actor.person_id, &org).await?;
+        Ok(rows.into_iter().map(GroupView::from).collect())
+    }
+
     /// The groups the actor belongs to, plus (for staff) the discoverable ones of their
     /// organization.
     pub async fn list_groups(&self, auth: &Auth) -> Result<Vec<GroupView>> {
@@ -773,6 +781,7 @@ impl App {
             group_id: row.group_id,
             group_name: group_name.to_owned(),
             host_org_id: host_org.to_owned(),
+            host_org_name: None,
             org_id: row.org_id,
             status: row.status,
             updated_at: row.updated_at,
@@ -788,13 +797,14 @@ impl App {
         let rows = groups::partner_invitations(&self.store.read, &org).await?;
         Ok(rows
             .into_iter()
-            .map(|(p, group_name, host_org_id)| PartnerView {
-                group_id: p.group_id,
-                group_name,
-                host_org_id,
-                org_id: p.org_id,
-                status: p.status,
-                updated_at: p.updated_at,
+            .map(|r| PartnerView {
+                group_id: r.partner.group_id,
+                group_name: r.group_name,
+                host_org_id: r.host_org_id,
+                host_org_name: Some(r.host_org_name),
+                org_id: r.partner.org_id,
+                status: r.partner.status,
+                updated_at: r.partner.updated_at,
             })
             .collect())
     }
@@ -855,6 +865,7 @@ impl App {
                 group_id: p.group_id,
                 group_name: seen.row.group.name.clone(),
                 host_org_id: seen.row.group.org_id.clone(),
+                host_org_name: None,
                 org_id: p.org_id,
                 status: p.status,
                 updated_at: p.updated_at,

@@ -112,6 +112,21 @@ impl App {
     }
 
     /// Members see their own organization; platform admins see all.
+    /// The organization `org_id` names, when the caller administers it: other
+    /// organizations are not found, its own people are refused.
+    pub(crate) fn administered_org(&self, auth: &Auth, org_id: &str) -> Result<OrgId> {
+        let org = parse_id("organization", org_id, OrgId::parse)?;
+        if !(auth.actor.is_platform_admin() || auth.actor.org_id == org) {
+            return Err(AppError::NotFound("organization"));
+        }
+        if !auth.actor.administers(&org) {
+            return Err(AppError::Forbidden(
+                "only the organization's admins see this",
+            ));
+        }
+        Ok(org)
+    }
+
     pub async fn get_org(&self, auth: &Auth, id: &str) -> Result<OrgView> {
         let id = parse_id("organization", id, OrgId::parse)?;
         if !(auth.actor.is_platform_admin() || auth.actor.org_id == id) {

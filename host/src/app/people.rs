@@ -14,6 +14,19 @@ use crate::store::people::{self, PersonRow};
 use crate::store::writer::WriteTx;
 use crate::store::{StoreError, groups, now_millis, orgs, sessions};
 
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrgPeopleQuery {
+    /// Part of a name, its pinyin or initials, an email or a title.
+    pub q: Option<String>,
+    /// `active`, `invited` or `disabled`.
+    pub status: Option<String>,
+    /// 1 to 200 (default 100).
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePerson {
@@ -345,6 +358,47 @@ impl App {
     }
 
     /// Search-as-you-type over the people the actor may see. An empty query lists them.
+    /// An organization's people for its admins: everyone, disabled included, by name,
+    /// optionally those whose name, spelling or email contains `q`, or of one status.
+    pub async fn org_people(
+        &self,
+        auth: &Auth,
+        org_id: &str,
+        query: OrgPeopleQuery,
+    ) -> Result<Vec<PersonView>> {
+        let org = self.administered_org(auth, org_id)?;
+        let contains = match query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            Some(q) => Some(
+                search::normalize_query(q)
+                    .map(|q| search::like_patterns(&q).contains)
+                    .ok_or_else(|| {
+                        AppError::invalid("invalid_query", "search text is too long or empty")
+                    })?,
+            ),
+            None => None,
+        };
+        if let Some(s) = query.status.as_deref()
+            && PersonStatus::parse(s).is_none()
+        {
+            return Err(AppError::invalid(
+                "invalid_status",
+                "status is active, invited or disabled",
+            ));
+        }
+        let limit = query.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+        let offset = query.offset.unwrap_or(0).max(0);
+        let rows = people::of_org(
+            &self.store.read,
+            &org,
+            contains.as_deref(),
+            query.status.as_deref(),
+            limit,
+            offset,
+        )
+        .await?;
+        Ok(rows.into_iter().map(PersonView::from).collect())
+    }
+
     pub async fn search_people(
         &self,
         auth: &Auth,

@@ -157,6 +157,9 @@ pub struct PartnerView {
     pub group_id: String,
     pub group_name: String,
     pub host_org_id: String,
+    /// The inviting organization's name (in an organization's list of invitations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_org_name: Option<String>,
     pub org_id: String,
     /// `invited`, `accepted` or `declined`.
     pub status: String,

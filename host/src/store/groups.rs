@@ -261,27 +261,33 @@ pub async fn partners(pools: &Pools, group: &GroupId) -> Result<Vec<PartnerRow>>
 }
 
 /// Shared groups an organization has been invited into (any status).
-pub async fn partner_invitations(
-    pools: &Pools,
-    org: &OrgId,
-) -> Result<Vec<(PartnerRow, String, String)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        partner: PartnerRow,
-        group_name: String,
-        host_org_id: String,
-    }
+/// An invitation of an organization into another's shared group, with the names an admin
+/// deciding on it needs.
+#[derive(sqlx::FromRow)]
+pub struct InvitationRow {
+    #[sqlx(flatten)]
+    pub partner: PartnerRow,
+    pub group_name: String,
+    pub host_org_id: String,
+    pub host_org_name: String,
+}
+
+pub async fn partner_invitations(pools: &Pools, org: &OrgId) -> Result<Vec<InvitationRow>> {
     const SQL: &str = "SELECT gp.group_id, gp.org_id, gp.status, gp.invited_by, gp.decided_by, \
-        gp.updated_at, g.name AS group_name, g.org_id AS host_org_id \
+        gp.updated_at, g.name AS group_name, g.org_id AS host_org_id, o.name AS host_org_name \
         FROM group_partners gp JOIN groups g ON g.id = gp.group_id \
+        JOIN organizations o ON o.id = g.org_id \
         WHERE gp.org_id = $1 ORDER BY gp.updated_at DESC";
-    let rows: Vec<Row> =
-        on_db!(pools, p => sqlx::query_as(SQL).bind(org.as_str()).fetch_all(p).await)?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.partner, r.group_name, r.host_org_id))
-        .collect())
+    Ok(on_db!(pools, p => sqlx::query_as(SQL).bind(org.as_str()).fetch_all(p).await)?)
+}
+
+/// Every group of an organization but direct conversations, for its admins.
+pub async fn of_org(pools: &Pools, viewer: &PersonId, org: &OrgId) -> Result<Vec<GroupWithRole>> {
+    let sql = format!(
+        "{WITH_ROLE} WHERE g.org_id = $2 AND g.kind <> 'direct' ORDER BY g.kind, g.name, g.id"
+    );
+    Ok(on_db!(pools, p => sqlx::query_as(&sql)
+        .bind(viewer.as_str()).bind(org.as_str()).fetch_all(p).await)?)
 }
 
 pub async fn upsert_partner(tx: &mut WriteTx, row: &PartnerRow) -> Result<()> {

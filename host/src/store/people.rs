@@ -34,6 +34,25 @@ pub async fn get(pools: &Pools, id: &PersonId) -> Result<PersonRow> {
         .ok_or(StoreError::NotFound)
 }
 
+/// An organization's people, any status, by name (the admin console's list).
+pub async fn of_org(
+    pools: &Pools,
+    org: &OrgId,
+    contains: Option<&str>,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PersonRow>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM people WHERE org_id = $1 \
+         AND ($2 IS NULL OR search_text LIKE $2 ESCAPE '\\') AND ($3 IS NULL OR status = $3) \
+         ORDER BY display_name, id LIMIT $4 OFFSET $5"
+    );
+    Ok(on_db!(pools, p => sqlx::query_as(&sql)
+        .bind(org.as_str()).bind(contains).bind(status).bind(limit).bind(offset)
+        .fetch_all(p).await)?)
+}
+
 /// A person with their password hash, for sign-in only.
 /// Active people of an organization holding a role, by name.
 pub async fn with_role(pools: &Pools, org: &str, role: &str, limit: i64) -> Result<Vec<PersonRow>> {

@@ -299,3 +299,101 @@ async fn directory_lists_any_department(backend: Backend) {
 }
 
 both_backends!(directory_lists_any_department);
+
+/// What the admin console lists: all of an organization's people (disabled ones too, to
+/// enable them again), filtered and paged; all its groups (private teams the admin is not
+/// in, for enabling plugins there); invitations with the inviting organization's name.
+async fn admins_list_their_organization(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let (_, admin) = server.person(&org, "Ada Admin", "org_admin").await;
+    let (zs_id, zs) = server.person(&org, "张三", "member").await;
+    let (ls_id, _) = server.person(&org, "李四", "member").await;
+    let other = server.org("Swift Freight").await;
+    let (_, outsider) = server.person(&other, "Olga", "org_admin").await;
+    let (status, _) = admin
+        .patch(
+            &format!("/api/v1/people/{ls_id}"),
+            json!({"status": "disabled"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let names = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["display_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let people = format!("/api/v1/orgs/{org}/people");
+    let (status, all) = admin.get(&people).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(
+        names(&all),
+        ["Ada Admin", "张三", "李四"].map(String::from).to_vec()
+    );
+    let (_, disabled) = admin.get(&format!("{people}?status=disabled")).await;
+    assert_eq!(names(&disabled), vec!["李四".to_owned()]);
+    let (_, found) = admin.get(&format!("{people}?q=zhangsan")).await;
+    assert_eq!(names(&found), vec!["张三".to_owned()]);
+    let (_, page) = admin.get(&format!("{people}?limit=1&offset=1")).await;
+    assert_eq!(names(&page), vec!["张三".to_owned()]);
+    assert_eq!(admin.get(&format!("{people}?status=gone")).await.0, 422);
+    assert_eq!(zs.get(&people).await.0, 403, "members do not list");
+    assert_eq!(
+        outsider.get(&people).await.0,
+        404,
+        "other organizations are not found"
+    );
+    // The public directory, by contrast, never shows the disabled.
+    let (_, directory) = zs.get("/api/v1/people?q=lisi").await;
+    assert_eq!(directory.as_array().unwrap().len(), 0, "{directory}");
+
+    let (_, team) = zs
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Private team"}),
+        )
+        .await;
+    let (_, direct) = zs
+        .post("/api/v1/direct", json!({"person_ids": [ls_id]}))
+        .await;
+    let groups = format!("/api/v1/orgs/{org}/groups");
+    let (status, list) = admin.get(&groups).await;
+    assert_eq!(status, 200, "{list}");
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&team["id"].as_str().unwrap()), "{list}");
+    assert!(
+        !ids.contains(&direct["id"].as_str().unwrap()),
+        "direct conversations stay private"
+    );
+    assert_eq!(zs.get(&groups).await.0, 403);
+    assert_eq!(outsider.get(&groups).await.0, 404);
+
+    // An invitation names who invites.
+    let (_, shared) = admin
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "shared", "name": "Shipments", "member_ids": [zs_id]}),
+        )
+        .await;
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/groups/{}/partners", shared["id"].as_str().unwrap()),
+            json!({"org_id": other}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status}");
+    let (_, invitations) = outsider
+        .get(&format!("/api/v1/orgs/{other}/partner-invitations"))
+        .await;
+    assert_eq!(invitations[0]["host_org_name"], "Acme", "{invitations}");
+    assert_eq!(invitations[0]["group_name"], "Shipments");
+}
+
+both_backends!(admins_list_their_organization);

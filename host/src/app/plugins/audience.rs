@@ -33,10 +33,10 @@ impl Services {
                     .await?;
             let partner = theirs
                 .iter()
-                .any(|(p, _, host)| accepted(&p.status) && *host == scope.org_id)
+                .any(|r| accepted(&r.partner.status) && r.host_org_id == scope.org_id)
                 || ours
                     .iter()
-                    .any(|(p, _, host)| accepted(&p.status) && host == org.as_str());
+                    .any(|r| accepted(&r.partner.status) && r.host_org_id == org.as_str());
             if !partner {
                 return Err(HostError::NotFound);
             }

@@ -8,17 +8,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::orgs::{CreateOrg, UpdateOrg};
-use crate::app::people::CreatePerson;
-use crate::app::views::{DepartmentNode, OrgView, PartnerView, PersonView};
+use crate::app::people::{CreatePerson, OrgPeopleQuery};
+use crate::app::views::{DepartmentNode, GroupView, OrgView, PartnerView, PersonView};
 use crate::app::{App, AppError};
 use crate::http::error::ErrorBody;
-use crate::http::extract::{Authed, Body, Path};
+use crate::http::extract::{Authed, Body, Path, Q};
 
 pub fn router() -> OpenApiRouter<App> {
     OpenApiRouter::new()
         .routes(routes!(list_orgs, create_org))
         .routes(routes!(get_org, update_org))
-        .routes(routes!(create_person))
+        .routes(routes!(list_people, create_person))
+        .routes(routes!(list_groups))
         .routes(routes!(departments))
         .routes(routes!(invitations))
         .routes(routes!(accept_invitation))
@@ -65,6 +66,30 @@ async fn update_org(
     Body(req): Body<UpdateOrg>,
 ) -> Result<Json<OrgView>, AppError> {
     Ok(Json(app.update_org(&auth, &org_id, req).await?))
+}
+
+/// An organization's people for its admins: everyone, disabled and invited included, by
+/// name; `q` filters by name, pinyin, initials or email, `status` by status.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/people", tag = "people", params(("org_id" = String, Path), OrgPeopleQuery),
+    responses((status = 200, body = Vec<PersonView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_people(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(org_id): Path<String>,
+    Q(q): Q<OrgPeopleQuery>,
+) -> Result<Json<Vec<PersonView>>, AppError> {
+    Ok(Json(app.org_people(&auth, &org_id, q).await?))
+}
+
+/// Every group of an organization except direct conversations, for its admins.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/groups", tag = "groups", params(("org_id" = String, Path)),
+    responses((status = 200, body = Vec<GroupView>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_groups(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(org_id): Path<String>,
+) -> Result<Json<Vec<GroupView>>, AppError> {
+    Ok(Json(app.org_groups(&auth, &org_id).await?))
 }
 
 /// Adds a person to an organization (its admins).
