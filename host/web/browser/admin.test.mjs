@@ -1,9 +1,23 @@
 // The admin console: an organization admin installs a plugin and enables it for one group
-// from the UI; its command then works in that group and is absent from another.
+// from the UI (the groups include a private team the admin is not in); its command then
+// works in that group and is absent from another. The people list keeps disabled people
+// (to enable them again, after a reload too), filters by status, searches on the server
+// and pages; partner invitations name the inviting organization.
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { Api, count, gone, hasText, it, openAs, openGroup, screenshot, sleep, until, useServer, visible } from './harness.mjs';
+
+/** Opens the admin console's people page as `email`. */
+async function openPeople(env, email) {
+  const { page, context } = await openAs(env.browser, env.server, email);
+  await page.getByTestId('admin-link').click();
+  await until(() => new URL(page.url()).pathname.startsWith('/admin'), 'the admin console');
+  await page.getByTestId('admin-tab-people').click();
+  await visible(page.getByTestId('people-table'));
+  return { page, context };
+}
+
 
 describe('admin console', () => {
   const env = useServer({
@@ -12,10 +26,20 @@ describe('admin console', () => {
       env.org = org;
       await env.admin.createPerson(org, { email: 'li.na@example.com', display_name: '李娜', role: 'org_admin', title: 'IT admin' });
       env.zhang = await env.admin.createPerson(org, { email: 'zhang.san@example.com', display_name: '张三' });
+      env.wang = await env.admin.createPerson(org, { email: 'wang.wu@example.com', display_name: '王五' });
       const li = await Api.login(env.server.url, 'li.na@example.com');
       env.li = li;
       env.games = await li.createTeam('Game night', [env.zhang.id]);
       env.quiet = await li.createTeam('Quiet room', [env.zhang.id]);
+      // A private team of 张三's that the admin is not a member of.
+      const zhang = await Api.login(env.server.url, 'zhang.san@example.com');
+      env.secret = await zhang.createTeam('Secret project', [env.wang.id]);
+      // Another company invites this one into a shared group.
+      const other = await env.admin.createOrg('Swift Freight');
+      await env.admin.createPerson(other.id, { email: 'olga@swift.example.com', display_name: 'Olga', role: 'org_admin' });
+      const olga = await Api.login(env.server.url, 'olga@swift.example.com');
+      env.shipments = await olga.createGroup({ kind: 'shared', name: 'Shipments' });
+      await olga.post(`/api/v1/groups/${env.shipments.id}/partners`, { org_id: org });
     },
   });
 
@@ -54,6 +78,13 @@ describe('admin console', () => {
     const quiet = page.getByTestId(`plugin-group-${env.quiet.id}`);
     await hasText(games, 'Not enabled');
     await hasText(quiet, 'Not enabled');
+    // A private team the admin is not in is listed too, and can be enabled.
+    const mine = await env.li.get('/api/v1/groups');
+    assert.ok(!mine.some((g) => g.id === env.secret.id), 'the admin does not see the private team as a member');
+    const secret = page.getByTestId(`plugin-group-${env.secret.id}`);
+    await hasText(secret, 'Secret project');
+    await hasText(secret, 'Not enabled');
+    await visible(secret.getByTestId('enable-plugin'));
     await games.getByTestId('enable-plugin').click();
     const form = page.getByTestId('enable-form');
     await visible(form);
@@ -98,6 +129,88 @@ describe('admin console', () => {
     assert.deepEqual(await answer.json(), []);
     await sleep(200); // the list would render right after the answer
     await count(page.getByTestId('command-list'), 0);
+    await context.close();
+  });
+
+  it(env, 'a disabled person stays listed, also after a reload, and can be enabled again', async () => {
+    const { page, context } = await openPeople(env, 'li.na@example.com');
+    const wang = page.getByTestId(`person-${env.wang.id}`);
+    await hasText(wang, 'Active');
+    await wang.getByRole('button', { name: 'Disable' }).click();
+    await visible(page.getByTestId('confirm-dialog'));
+    await page.getByTestId('confirm-ok').click();
+    await hasText(wang, 'Disabled');
+    await visible(wang.getByRole('button', { name: 'Enable' }));
+    assert.equal((await env.admin.get(`/api/v1/people/${env.wang.id}`)).status, 'disabled');
+
+    // Nothing in this browser remembers them: the server lists them.
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await visible(page.getByTestId('people-table'));
+    await hasText(wang, 'Disabled');
+    await visible(wang.getByRole('button', { name: 'Enable' }));
+    await screenshot(page, 'admin-people-disabled');
+
+    // The status filter asks the server for one status.
+    const rows = page.getByTestId('people-table').locator('tbody tr');
+    await page.getByTestId('people-status').selectOption('disabled');
+    await count(rows, 1);
+    await visible(wang);
+    await page.getByTestId('people-status').selectOption('active');
+    await count(wang, 0);
+    await visible(page.getByTestId(`person-${env.zhang.id}`));
+    await page.getByTestId('people-status').selectOption('');
+    // Search by pinyin, on the server: disabled people are found too.
+    await page.getByTestId('people-search').fill('wangwu');
+    await count(rows, 1);
+    await visible(wang);
+
+    await wang.getByRole('button', { name: 'Enable' }).click();
+    await hasText(wang, 'Active');
+    await visible(wang.getByRole('button', { name: 'Disable' }));
+    assert.equal((await env.admin.get(`/api/v1/people/${env.wang.id}`)).status, 'active');
+    await context.close();
+  });
+
+  it(env, 'partner invitations name the inviting organization', async () => {
+    const { page, context } = await openAs(env.browser, env.server, 'li.na@example.com');
+    await page.getByTestId('admin-link').click();
+    await page.getByTestId('admin-tab-partners').click();
+    const row = page.getByTestId(`invitation-${env.shipments.id}`);
+    await hasText(row, 'Shipments');
+    await hasText(row.getByTestId('invitation-host'), 'Swift Freight');
+    await screenshot(page, 'admin-partners');
+    await context.close();
+  });
+
+  it(env, 'the people list pages through a large organization', async () => {
+    // Last: 105 more people push the seeded ones off the first page.
+    for (let i = 0; i < 105; i += 15) {
+      await Promise.all(
+        Array.from({ length: Math.min(15, 105 - i) }, (_, j) => {
+          const n = String(i + j + 1).padStart(3, '0');
+          return env.admin.createPerson(env.org, { email: `temp${n}@example.com`, display_name: `Temp ${n}`, password: undefined });
+        }),
+      );
+    }
+    const total = (await env.admin.get(`/api/v1/orgs/${env.org}/people?limit=200`)).length;
+    assert.ok(total > 105, `${total} people`);
+
+    const { page, context } = await openPeople(env, 'li.na@example.com');
+    const rows = page.getByTestId('people-table').locator('tbody tr');
+    await count(rows, 100);
+    await page.getByTestId('people-more').click();
+    await count(rows, total);
+    await count(page.getByTestId('people-more'), 0);
+
+    // A search starts again from its first page.
+    await page.getByTestId('people-search').fill('temp');
+    await count(rows, 100);
+    await count(page.getByTestId(`person-${env.zhang.id}`), 0);
+    await page.getByTestId('people-more').click();
+    await count(rows, 105);
+    await count(page.getByTestId('people-more'), 0);
+    await screenshot(page, 'admin-people-paged');
     await context.close();
   });
 });

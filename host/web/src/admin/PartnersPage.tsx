@@ -5,7 +5,7 @@ import { api } from '../api';
 import { strings } from '../i18n';
 import { Badge, Button, Empty, ErrorNote, Spinner, describeError, toast } from '../ui/kit';
 import type { Partner } from './types';
-import { CopyId, SectionHead, confirmDialog, orgs, relative, tc, useLoad, when } from './shared';
+import { CopyId, SectionHead, confirmDialog, relative, tc, useLoad, when } from './shared';
 
 const t = strings({
   title: ['Partner invitations', '合作邀请'],
@@ -48,7 +48,7 @@ export function PartnersPage({ orgId }: { orgId: string }) {
     setBusy(p.group_id);
     try {
       const updated = await api.post<Partner>(`/api/v1/orgs/${orgId}/partner-invitations/${p.group_id}/${accept ? 'accept' : 'decline'}`);
-      list.set((list.data ?? []).map((x) => (x.group_id === p.group_id ? { ...x, ...updated, group_name: updated.group_name || x.group_name } : x)));
+      list.set((list.data ?? []).map((x) => (x.group_id === p.group_id ? { ...x, ...updated, group_name: updated.group_name || x.group_name, host_org_name: updated.host_org_name || x.host_org_name } : x)));
       toast(accept ? t('acceptedToast', { group: p.group_name }) : t('declinedToast', { group: p.group_name }));
     } catch (e) {
       toast(describeError(e), 'error');
@@ -61,7 +61,6 @@ export function PartnersPage({ orgId }: { orgId: string }) {
   const all = list.data ?? [];
   const count = (s: Filter) => (s === 'all' ? all.length : all.filter((p) => p.status === s).length);
   const shown = filter === 'all' ? all : all.filter((p) => p.status === filter);
-  const orgName = (id: string) => orgs.value?.find((o) => o.id === id)?.name;
 
   return (
     <div class="stack">
@@ -102,7 +101,18 @@ export function PartnersPage({ orgId }: { orgId: string }) {
                   <td>
                     <strong>{p.group_name}</strong> <Badge tone="external">{tc('kindshared')}</Badge>
                   </td>
-                  <td>{orgName(p.host_org_id) ?? <CopyId value={p.host_org_id} />}</td>
+                  <td>
+                    {p.host_org_name ? (
+                      <div class="admin-partner-org">
+                        <span data-testid="invitation-host">{p.host_org_name}</span>
+                        <span class="muted small">
+                          <CopyId value={p.host_org_id} />
+                        </span>
+                      </div>
+                    ) : (
+                      <CopyId value={p.host_org_id} />
+                    )}
+                  </td>
                   <td>
                     <Badge tone={p.status === 'accepted' ? 'success' : p.status === 'declined' ? 'danger' : 'warning'}>{p.status === 'invited' ? t('pending') : t(p.status as 'accepted')}</Badge>
                   </td>

@@ -1,23 +1,24 @@
 // People of the organization: search, add (staff or guests from partner companies), edit
 // title, department and role, disable and enable, reset passwords.
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { strings } from '../i18n';
 import { isPlatformAdmin, me } from '../session';
 import type { DepartmentNode, Person } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
-import { checkEmail, checkName, checkOptionalText, checkPassword, flattenTree, type Problem } from './logic';
-import { PersonChip, RoleBadge, SectionHead, StatusBadge, confirmDialog, day, pool, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
+import { appendPage, checkEmail, checkName, checkOptionalText, checkPassword, flattenTree, replaceRow, type Problem } from './logic';
+import { PersonChip, RoleBadge, SectionHead, StatusBadge, confirmDialog, day, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
 
 const t = strings({
   title: ['People', '人员'],
-  hint: ['Everyone with an account in this organization, staff and guests.', '本组织中所有拥有账号的人员，包括员工和访客。'],
+  hint: ['Everyone with an account in this organization, staff and guests, disabled accounts included.', '本组织中所有拥有账号的人员，包括员工、访客和已停用的账号。'],
   add: ['Add person', '添加人员'],
-  search: ['Search by name, pinyin, title, department or email', '按姓名、拼音、职位、部门或邮箱搜索'],
+  search: ['Search by name, pinyin, initials or email', '按姓名、拼音、首字母或邮箱搜索'],
   searchLabel: ['Search people', '搜索人员'],
   role: ['Role', '角色'],
   anyRole: ['Any role', '全部角色'],
+  anyStatus: ['Any status', '全部状态'],
   person: ['Person', '人员'],
   jobTitle: ['Title', '职位'],
   department: ['Department', '部门'],
@@ -38,9 +39,8 @@ const t = strings({
   noneHint: ['Try another spelling, pinyin or initials.', '换个写法、拼音或首字母试试。'],
   empty: ['No people yet', '还没有人员'],
   emptyHint: ['Add the first people of this organization.', '为这个组织添加第一批人员。'],
-  capped: ['Showing the first {n} matches. Narrow the search to see others.', '仅显示前 {n} 条结果，请缩小搜索范围。'],
-  disabledTitle: ['Disabled accounts', '已停用的账号'],
-  disabledHint: ['Disabled people cannot sign in and do not appear in search. Accounts disabled from this browser are listed here so they can be enabled again.', '已停用的人员无法登录，也不会出现在搜索结果中。在此浏览器中停用的账号列在这里，方便重新启用。'],
+  loaded: ['{n} shown', '已显示 {n} 人'],
+  more: ['Load more', '加载更多'],
   email: ['Email', '邮箱'],
   displayName: ['Display name', '显示名称'],
   phone: ['Phone', '电话'],
@@ -70,27 +70,9 @@ const t = strings({
 });
 
 const ROLES = ['member', 'org_admin', 'guest'] as const;
-
-function disabledKey(org: string) {
-  return `courtyard.admin.disabled.${org}`;
-}
-
-function readDisabled(org: string): string[] {
-  try {
-    const v = JSON.parse(localStorage.getItem(disabledKey(org)) ?? '[]');
-    return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
-function writeDisabled(org: string, ids: string[]) {
-  try {
-    localStorage.setItem(disabledKey(org), JSON.stringify([...new Set(ids)]));
-  } catch {
-    /* storage may be blocked */
-  }
-}
+const STATUSES = ['active', 'disabled'] as const;
+/** People asked for at a time. */
+const PAGE = 100;
 
 /** Departments of an organization as `{id, label}` in tree order, labels with their path. */
 export function useDepartments(orgId: string) {
@@ -100,49 +82,84 @@ export function useDepartments(orgId: string) {
   return { tree, flat, names };
 }
 
+/**
+ * The organization's people matching `q` and `status`, a page at a time. A new search
+ * drops the answers still on their way (the newest one wins); `more` loads the next page.
+ */
+function useOrgPeople(orgId: string, q: string, status: string) {
+  const [rows, setRows] = useState<Person[] | null>(null);
+  const [more, setMore] = useState(false);
+  /** What is on its way: the first page (after a new search) or the next one. */
+  const [loading, setLoading] = useState<'first' | 'next' | null>('first');
+  const [error, setError] = useState<unknown>(null);
+  const [tick, setTick] = useState(0);
+  const inflight = useRef<AbortController | null>(null);
+
+  const fetchPage = (offset: number) => {
+    inflight.current?.abort();
+    const ctrl = new AbortController();
+    inflight.current = ctrl;
+    setLoading(offset === 0 ? 'first' : 'next');
+    setError(null);
+    api.get<Person[]>(`/api/v1/orgs/${orgId}/people`, { q: q || undefined, status: status || undefined, limit: PAGE, offset }, ctrl.signal).then(
+      (page) => {
+        if (ctrl.signal.aborted) return;
+        rememberPeople(page);
+        setRows((old) => (offset === 0 || !old ? page : appendPage(old, page)));
+        setMore(page.length === PAGE);
+        setLoading(null);
+      },
+      (e) => {
+        if (ctrl.signal.aborted) return;
+        // A failed first page leaves nothing to show; a failed next page keeps the rest.
+        if (offset === 0) setRows(null);
+        setError(e);
+        setLoading(null);
+      },
+    );
+  };
+
+  useEffect(() => {
+    fetchPage(0);
+    return () => inflight.current?.abort();
+  }, [orgId, q, status, tick]);
+
+  return {
+    rows,
+    more,
+    loading,
+    error,
+    reload: () => setTick((n) => n + 1),
+    loadMore: () => fetchPage(rows?.length ?? 0),
+    /** After a person changed: in place, or gone when no longer of the status shown. */
+    put: (p: Person) => {
+      rememberPeople([p]);
+      setRows((old) => (old ? replaceRow(old, p, status) : old));
+    },
+  };
+}
+
 export function PeoplePage({ orgId }: { orgId: string }) {
   const [q, setQ] = useState('');
   const [query, setQuery] = useState('');
   const [role, setRole] = useState('');
+  const [status, setStatusFilter] = useState('');
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<Person | null>(null);
   const [resetting, setResetting] = useState<Person | null>(null);
-  const [disabledIds, setDisabledIds] = useState<string[]>(() => readDisabled(orgId));
   const depts = useDepartments(orgId);
-  const limit = 200;
 
   useEffect(() => {
-    const timer = setTimeout(() => setQuery(q.trim()), q ? 200 : 0);
+    const timer = setTimeout(() => setQuery(q.trim()), q ? 250 : 0);
     return () => clearTimeout(timer);
   }, [q]);
 
-  const found = useLoad(
-    async (signal) => {
-      const list = await api.get<Person[]>('/api/v1/people', { q: query || undefined, limit }, signal);
-      rememberPeople(list);
-      return list;
-    },
-    [query],
-  );
+  const people = useOrgPeople(orgId, query, status);
+  // The server filters by search and status; the role filter applies to the loaded pages.
+  const shown = (people.rows ?? []).filter((p) => !role || p.role === role);
 
-  const disabled = useLoad(
-    async () => {
-      const list = await pool(disabledIds, 6, (id) => api.get<Person>(`/api/v1/people/${id}`).catch(() => null));
-      return list.filter((p): p is Person => !!p && p.status === 'disabled' && p.org_id === orgId);
-    },
-    [disabledIds.join(',')],
-  );
-
-  const mine = (found.data ?? []).filter((p) => p.org_id === orgId && (!role || p.role === role));
-  const capped = (found.data?.length ?? 0) >= limit;
-
-  const replace = (p: Person) => {
-    rememberPeople([p]);
-    if (found.data) found.set(found.data.map((x) => (x.id === p.id ? p : x)));
-  };
-
-  const setStatus = async (p: Person, status: 'active' | 'disabled') => {
-    if (status === 'disabled') {
+  const setStatus = async (p: Person, next: 'active' | 'disabled') => {
+    if (next === 'disabled') {
       const ok = await confirmDialog({
         title: t('disableTitle', { name: p.display_name }),
         message: t('disableMessage', { name: p.display_name }),
@@ -152,25 +169,22 @@ export function PeoplePage({ orgId }: { orgId: string }) {
       if (!ok) return;
     }
     try {
-      const updated = await api.patch<Person>(`/api/v1/people/${p.id}`, { status });
-      rememberPeople([updated]);
-      if (status === 'disabled') {
-        const ids = [updated.id, ...disabledIds.filter((x) => x !== updated.id)];
-        writeDisabled(orgId, ids);
-        setDisabledIds(ids);
-        if (found.data) found.set(found.data.filter((x) => x.id !== updated.id));
-        toast(t('disabled', { name: updated.display_name }));
-      } else {
-        const ids = disabledIds.filter((x) => x !== updated.id);
-        writeDisabled(orgId, ids);
-        setDisabledIds(ids);
-        found.reload();
-        toast(t('enabled', { name: updated.display_name }));
-      }
+      const updated = await api.patch<Person>(`/api/v1/people/${p.id}`, { status: next });
+      people.put(updated);
+      toast(t(next === 'disabled' ? 'disabled' : 'enabled', { name: updated.display_name }));
     } catch (e) {
       toast(describeError(e), 'error');
     }
   };
+
+  const more = people.more && !people.error && (
+    <div class="admin-more">
+      <span class="muted small">{t('loaded', { n: people.rows?.length ?? 0 })}</span>
+      <Button onClick={people.loadMore} busy={people.loading === 'next'} disabled={!!people.loading} data-testid="people-more">
+        {t('more')}
+      </Button>
+    </div>
+  );
 
   return (
     <div class="stack">
@@ -181,7 +195,7 @@ export function PeoplePage({ orgId }: { orgId: string }) {
       </SectionHead>
       <div class="admin-toolbar">
         <input type="search" class="admin-search" aria-label={t('searchLabel')} placeholder={t('search')} value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} data-testid="people-search" />
-        <select aria-label={t('role')} value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)} class="admin-filter">
+        <select aria-label={t('role')} value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)} class="admin-filter" data-testid="people-role">
           <option value="">{t('anyRole')}</option>
           {['org_admin', 'member', 'guest', 'platform_admin'].map((r) => (
             <option key={r} value={r}>
@@ -189,31 +203,28 @@ export function PeoplePage({ orgId }: { orgId: string }) {
             </option>
           ))}
         </select>
-        {found.loading && found.data && <span class="spinner" aria-hidden="true" />}
+        <select aria-label={t('status')} value={status} onChange={(e) => setStatusFilter((e.target as HTMLSelectElement).value)} class="admin-filter" data-testid="people-status">
+          <option value="">{t('anyStatus')}</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {tc(`status${s}`)}
+            </option>
+          ))}
+        </select>
+        {people.loading === 'first' && people.rows && <span class="spinner" aria-hidden="true" />}
       </div>
-      {found.error ? (
-        <ErrorNote error={found.error} onRetry={found.reload} />
-      ) : !found.data ? (
-        <Spinner />
-      ) : mine.length === 0 ? (
-        <div class="panel">{query || role ? <Empty title={t('none')} hint={t('noneHint')} /> : <Empty title={t('empty')} hint={t('emptyHint')} />}</div>
+      {!people.rows ? (
+        people.error ? (
+          <ErrorNote error={people.error} onRetry={people.reload} />
+        ) : (
+          <Spinner />
+        )
+      ) : shown.length === 0 ? (
+        <div class="panel">{query || role || status ? <Empty title={t('none')} hint={t('noneHint')} /> : <Empty title={t('empty')} hint={t('emptyHint')} />}</div>
       ) : (
-        <PeopleTable
-          people={mine}
-          deptNames={depts.names}
-          onEdit={setEditing}
-          onReset={setResetting}
-          onStatus={setStatus}
-        />
+        <PeopleTable people={shown} deptNames={depts.names} onEdit={setEditing} onReset={setResetting} onStatus={setStatus} />
       )}
-      {capped && <p class="muted small">{t('capped', { n: limit })}</p>}
-
-      {disabled.data && disabled.data.length > 0 && (
-        <section class="stack admin-subsection" data-testid="disabled-people">
-          <SectionHead title={t('disabledTitle')} hint={t('disabledHint')} />
-          <PeopleTable people={disabled.data} deptNames={depts.names} onEdit={setEditing} onReset={setResetting} onStatus={setStatus} />
-        </section>
-      )}
+      {people.rows && people.error ? <ErrorNote error={people.error} onRetry={people.loadMore} /> : more}
 
       {adding && (
         <PersonDialog
@@ -223,7 +234,7 @@ export function PeoplePage({ orgId }: { orgId: string }) {
           onSaved={(p) => {
             setAdding(false);
             rememberPeople([p]);
-            found.reload();
+            people.reload();
           }}
         />
       )}
@@ -235,8 +246,7 @@ export function PeoplePage({ orgId }: { orgId: string }) {
           onClose={() => setEditing(null)}
           onSaved={(p) => {
             setEditing(null);
-            replace(p);
-            disabled.reload();
+            people.put(p);
           }}
         />
       )}
@@ -271,7 +281,7 @@ function PeopleTable({
             </th>
             <th scope="col">{t('role')}</th>
             <th scope="col">{t('status')}</th>
-            <th scope="col">{t('joined')}</th>
+            <th scope="col" class="admin-col-wide">{t('joined')}</th>
             <th scope="col" class="admin-col-actions">
               <span class="sr-only">{tc('actions')}</span>
             </th>
@@ -305,7 +315,7 @@ function PeopleTable({
                 <td>
                   <StatusBadge status={p.status} />
                 </td>
-                <td class="nowrap" title={when(p.created_at)}>
+                <td class="nowrap admin-col-wide" title={when(p.created_at)}>
                   {day(p.created_at)}
                 </td>
                 <td class="admin-col-actions">

@@ -6,12 +6,12 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../api';
 import { localized, strings } from '../i18n';
 import { navigate, onLinkClick } from '../router';
-import type { DepartmentNode, Group } from '../types';
+import type { Group } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
-import { buildSettings, compareVersions, flattenTree, initialSettingValues, previewManifest, toBase64, type ManifestPreview, type SettingProblem, type SettingValues } from './logic';
+import { buildSettings, compareVersions, initialSettingValues, orgGroups, previewManifest, toBase64, type ManifestPreview, type OrgGroup, type SettingProblem, type SettingValues } from './logic';
 import { SettingsFields } from './SettingsForm';
 import { SectionHead, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
-import type { Analytics, Enablement, Install, LogLine, Package, Timer } from './types';
+import type { Enablement, Install, LogLine, Package, Timer } from './types';
 
 const t = strings({
   title: ['Plugins', '插件'],
@@ -96,8 +96,8 @@ const t = strings({
   onlyEnabled: ['Only where enabled', '仅显示已启用'],
   checking: ['Checking {done} of {total} groups…', '正在检查 {done}/{total} 个群组…'],
   noGroups: ['No groups to show', '没有可显示的群组'],
-  noGroupsHint: ['Departments and groups of this organization that you can see appear here.', '这里显示你可见的本组织部门和群组。'],
-  groupsNote: ['Groups you are not a member of appear only if they are departments or open groups.', '你未加入的群组仅在其为部门或公开群组时才会显示。'],
+  noGroupsHint: ['Every department and group of this organization appears here, including those you are not a member of.', '这里显示本组织的所有部门和群组，包括你未加入的。'],
+  archivedGroup: ['Archived', '已归档'],
   enableTitle: ['Enable {name} in {group}', '在 {group} 中启用 {name}'],
   settingsTitle: ['{name} settings in {group}', '{name} 在 {group} 中的设置'],
   hookFailure: ['If the message check fails', '如果消息检查失败'],
@@ -769,36 +769,9 @@ function Overview({ orgId, install, onChanged }: { orgId: string; install: Insta
 // ---------------------------------------------------------------------------------------
 // Groups: where the plugin is on, its health there, enabling with settings
 
-export interface OrgGroup {
-  id: string;
-  name: string;
-  kind: string;
-}
-
-/**
- * The organization's groups the admin can see: their own and discoverable groups (from
- * `GET /api/v1/groups`), every department, and the busiest groups of the last 180 days
- * (from the analytics). The API has no "all groups of an organization" listing, so a
- * quiet private team the admin is not in is still missing.
- */
+/** Every group of the organization but direct conversations, archived ones included. */
 export function useOrgGroups(orgId: string) {
-  return useLoad(async (signal) => {
-    const [mine, tree, busy] = await Promise.all([
-      api.get<Group[]>('/api/v1/groups', undefined, signal),
-      api.get<DepartmentNode[]>(`/api/v1/orgs/${orgId}/departments`, undefined, signal).catch(() => [] as DepartmentNode[]),
-      api.get<Analytics>(`/api/v1/orgs/${orgId}/analytics`, { days: 180 }, signal).catch(() => null),
-    ]);
-    const out = new Map<string, OrgGroup>();
-    for (const f of flattenTree(tree)) out.set(f.node.id, { id: f.node.id, name: f.path.join(' / '), kind: 'department' });
-    for (const g of mine) {
-      if (g.org_id !== orgId || g.kind === 'direct' || g.archived || out.has(g.id)) continue;
-      out.set(g.id, { id: g.id, name: g.name, kind: g.kind });
-    }
-    for (const g of busy?.groups ?? []) {
-      if (!out.has(g.group_id)) out.set(g.group_id, { id: g.group_id, name: g.name, kind: g.kind });
-    }
-    return [...out.values()].sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
-  }, [orgId]);
+  return useLoad(async (signal) => orgGroups(await api.get<Group[]>(`/api/v1/orgs/${orgId}/groups`, undefined, signal)), [orgId]);
 }
 
 function PluginGroups({ pkg, groups }: { pkg: Package; groups: ReturnType<typeof useOrgGroups> }) {
@@ -892,7 +865,7 @@ function PluginGroups({ pkg, groups }: { pkg: Package; groups: ReturnType<typeof
                 return (
                   <tr key={g.id} data-testid={`plugin-group-${g.id}`}>
                     <td>
-                      <strong>{g.name}</strong>
+                      <strong>{g.name}</strong> {g.archived && <Badge tone="neutral">{t('archivedGroup')}</Badge>}
                     </td>
                     <td>{kindLabel(g.kind)}</td>
                     <td>
@@ -942,7 +915,6 @@ function PluginGroups({ pkg, groups }: { pkg: Package; groups: ReturnType<typeof
           </table>
         </div>
       )}
-      <p class="muted small">{t('groupsNote')}</p>
       {editing && (
         <EnableDialog
           pkg={pkg}

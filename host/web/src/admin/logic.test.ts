@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  appendPage,
   auditSummary,
   buildSettings,
   checkEmail,
@@ -11,8 +12,10 @@ import {
   filterAudit,
   flattenTree,
   initialSettingValues,
+  orgGroups,
   parseAdminPath,
   previewManifest,
+  replaceRow,
   sectionPath,
   subtreeIds,
   toBase64,
@@ -209,5 +212,45 @@ describe('uploaded package manifests', () => {
   it('encode bytes', () => {
     expect(toBase64(new Uint8Array([0, 97, 115, 109]))).toBe('AGFzbQ==');
     expect(toBase64(new Uint8Array(100_000)).length).toBe(133_336);
+  });
+});
+
+describe('paged people', () => {
+  const p = (id: string, status = 'active') => ({ id, status });
+  it('append a page without repeating rows', () => {
+    expect(appendPage([p('a'), p('b')], [p('b'), p('c')]).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(appendPage([], [p('a')]).map((r) => r.id)).toEqual(['a']);
+  });
+  it('replace a changed row, or drop it when it leaves the status shown', () => {
+    const rows = [p('a'), p('b'), p('c')];
+    expect(replaceRow(rows, p('b', 'disabled'), '')).toEqual([p('a'), p('b', 'disabled'), p('c')]);
+    expect(replaceRow(rows, p('b', 'disabled'), 'active')).toEqual([p('a'), p('c')]);
+    expect(replaceRow([p('a', 'disabled')], p('a', 'disabled'), 'disabled')).toEqual([p('a', 'disabled')]);
+    expect(replaceRow([p('a', 'disabled')], p('a', 'active'), 'disabled')).toEqual([]);
+  });
+});
+
+describe('organization groups', () => {
+  const g = (id: string, kind: string, name: string, parent_id: string | null = null, archived = false) => ({ id, kind, name, parent_id, archived });
+  it('name departments by their path and sort by kind then name', () => {
+    const out = orgGroups([
+      g('t2', 'team', 'Quiet room', null, true),
+      g('d2', 'department', 'Backend', 'd1'),
+      g('t1', 'team', 'Game night'),
+      g('d1', 'department', 'Engineering'),
+      g('d3', 'department', 'Storage', 'd2'),
+    ]);
+    expect(out.map((x) => [x.id, x.name])).toEqual([
+      ['d1', 'Engineering'],
+      ['d2', 'Engineering / Backend'],
+      ['d3', 'Engineering / Backend / Storage'],
+      ['t1', 'Game night'],
+      ['t2', 'Quiet room'],
+    ]);
+    expect(out.find((x) => x.id === 't2')?.archived).toBe(true);
+  });
+  it('survive a missing or looping parent', () => {
+    expect(orgGroups([g('a', 'department', 'A', 'gone')]).map((x) => x.name)).toEqual(['A']);
+    expect(orgGroups([g('a', 'department', 'A', 'b'), g('b', 'department', 'B', 'a')]).map((x) => x.name)).toEqual(['A / B', 'B / A']);
   });
 });

@@ -329,3 +329,59 @@ export function toBase64(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i += chunk) binary += String.fromCharCode(...bytes.subarray(i, i + chunk));
   return btoa(binary);
 }
+
+// ---------------------------------------------------------------------------------------
+// Paged lists (the people of an organization, a page at a time)
+
+/** `rows` with the next page appended; a row already there (the list shifted) is not repeated. */
+export function appendPage<T extends { id: string }>(rows: T[], page: T[]): T[] {
+  const seen = new Set(rows.map((r) => r.id));
+  return [...rows, ...page.filter((r) => !seen.has(r.id))];
+}
+
+/**
+ * `rows` after one of them changed: replaced in place, or dropped when it no longer has the
+ * status the list is filtered by (so the next page's offset, the number of rows, still
+ * counts only rows the server would list).
+ */
+export function replaceRow<T extends { id: string; status: string }>(rows: T[], changed: T, statusFilter: string): T[] {
+  if (statusFilter && changed.status !== statusFilter) return rows.filter((r) => r.id !== changed.id);
+  return rows.map((r) => (r.id === changed.id ? changed : r));
+}
+
+// ---------------------------------------------------------------------------------------
+// An organization's groups (where a plugin can be enabled)
+
+export interface GroupLike {
+  id: string;
+  name: string;
+  kind: string;
+  parent_id: string | null;
+  archived: boolean;
+}
+
+export interface OrgGroup {
+  id: string;
+  /** Departments are named with their path: "Engineering / Backend". */
+  name: string;
+  kind: string;
+  archived: boolean;
+}
+
+/** The groups by kind then name, departments named with the path of their parents. */
+export function orgGroups(groups: GroupLike[]): OrgGroup[] {
+  const byId = new Map(groups.map((g) => [g.id, g]));
+  const label = (g: GroupLike) => {
+    if (g.kind !== 'department') return g.name;
+    const path = [g.name];
+    const seen = new Set([g.id]);
+    for (let p = g.parent_id ? byId.get(g.parent_id) : undefined; p && !seen.has(p.id); p = p.parent_id ? byId.get(p.parent_id) : undefined) {
+      seen.add(p.id);
+      path.unshift(p.name);
+    }
+    return path.join(' / ');
+  };
+  return groups
+    .map((g) => ({ id: g.id, name: label(g), kind: g.kind, archived: g.archived }))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+}

@@ -9,6 +9,8 @@ export interface Partner {
   group_id: string;
   group_name: string;
   host_org_id: string;
+  /** The inviting organization's name: in the list of invitations, not in the answer to accept or decline. */
+  host_org_name?: string;
   org_id: string;
   /** `invited`, `accepted` or `declined`. */
   status: string;
