@@ -31,6 +31,9 @@ pub struct Config {
     pub login_window_secs: u64,
     /// Seconds a graceful shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
+    /// A bearer token for `GET /metrics`; without one, only this machine (loopback) may
+    /// read the metrics.
+    pub metrics_token: Option<String>,
     /// How long the event log keeps events for reconnect catch-up, in hours. A client
     /// offline for longer is told to refetch.
     pub event_retention_hours: i64,
@@ -110,6 +113,7 @@ impl Default for Config {
             login_failures_per_ip: 100,
             login_window_secs: 15 * 60,
             shutdown_grace_secs: 20,
+            metrics_token: None,
             event_retention_hours: 24 * 30,
             bundled_plugins_dir: None,
             plugin_cache_dir: None,

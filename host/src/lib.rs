@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod plugin_tools;
 pub mod store;
 pub mod telemetry;

@@ -509,6 +509,7 @@ impl Harness {
             kind: None,
             anonymous: false,
             burn_after_secs: None,
+            attachments: Vec::new(),
         };
         self.app
             .post_message(&person.auth, &group.id, input)

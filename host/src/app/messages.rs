@@ -429,6 +429,7 @@ impl App {
             r.view(stored)
         };
         if created {
+            self.metrics.message_posted();
             let actor = (!message.anonymous).then_some(auth);
             let data = serde_json::to_value(&message).unwrap_or_default();
             self.dispatch_event(actor, &group.org, &group.id, "message.created", data);

@@ -46,6 +46,8 @@ pub struct Inner {
     pub plugin_clock: crate::clock::PluginClock,
     /// One-time token for first-run setup, present while no platform admin exists.
     pub setup_token: parking_lot::Mutex<Option<String>>,
+    /// What `GET /metrics` reports.
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl std::ops::Deref for App {
@@ -110,6 +112,7 @@ impl App {
                 files,
                 plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
+                metrics: crate::metrics::Metrics::default(),
                 plugin_clock: Default::default(),
             }),
         };

@@ -1055,9 +1055,16 @@ impl App {
         })
     }
 
-    /// Counts a call's outcome toward the circuit breaker.
-    pub(crate) async fn health(&self, ready: &Ready, outcome: Option<&CallError>) {
+    /// Counts a call's outcome toward the circuit breaker and the metrics.
+    pub(crate) async fn health(
+        &self,
+        ready: &Ready,
+        outcome: Option<&CallError>,
+        took: std::time::Duration,
+    ) {
         let fault = outcome.filter(|e| e.is_fault()).map(|e| e.to_string());
+        self.metrics
+            .plugin_call(&ready.enablement.plugin_id, took, fault.is_some());
         if let Some(fault) = &fault {
             self.plugins.log(
                 &Scope::system(&ready.enablement.plugin_id, &ready.enablement.org_id, None),
@@ -1149,6 +1156,7 @@ impl App {
                     continue;
                 }
                 let call = app.call_for(actor.as_ref(), org.as_str(), Some(group.as_str()), &ready);
+                let started = std::time::Instant::now();
                 let outcome = app
                     .plugins
                     .runtime
@@ -1157,7 +1165,8 @@ impl App {
                 if let Err(e) = &outcome {
                     tracing::warn!(plugin = %ready.enablement.plugin_id, error = %e, "plugin event handler failed");
                 }
-                app.health(&ready, outcome.as_ref().err()).await;
+                app.health(&ready, outcome.as_ref().err(), started.elapsed())
+                    .await;
             }
         });
     }
@@ -1220,6 +1229,7 @@ impl App {
             Some(group.id.as_str()),
             &ready,
         );
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
@@ -1230,7 +1240,8 @@ impl App {
                 args.trim().to_owned(),
             )
             .await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         let reply = outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e))?;
         let message = match reply {
             CommandReply::Ephemeral(text) => {
@@ -1333,12 +1344,14 @@ impl App {
             }
             let call = self.call_for(Some(auth), group_org.as_str(), Some(group.as_str()), &ready);
             let deadline = Duration::from_millis(ready.enablement.hook_deadline_ms.max(1) as u64);
+            let started = std::time::Instant::now();
             let outcome = self
                 .plugins
                 .runtime
                 .before_message(&ready.code, call, body.clone(), deadline)
                 .await;
-            self.health(&ready, outcome.as_ref().err()).await;
+            self.health(&ready, outcome.as_ref().err(), started.elapsed())
+                .await;
             match outcome {
                 Ok(HookDecision::Allow) => {}
                 Ok(HookDecision::Rewrite(new)) => body = new,

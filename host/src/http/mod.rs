@@ -83,12 +83,14 @@ pub fn router(app: App) -> Router {
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     api.merge(api::plugins::plugin_routes())
+        .route("/metrics", get(metrics))
         .route(
             "/api/openapi.json",
             get(move || async move { ([("content-type", "application/json")], doc_json) }),
         )
         .fallback(web::serve)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(app)
@@ -124,6 +126,61 @@ async fn healthz(State(app): State<App>) -> Response {
             )
         }
     }
+}
+
+/// Times every request for the metrics, labelled by its route's pattern.
+async fn track(
+    State(app): State<App>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().as_str().to_owned();
+    let route = match request.extensions().get::<axum::extract::MatchedPath>() {
+        Some(p) => p.as_str().to_owned(),
+        None if request.uri().path().starts_with("/api") => "unmatched".to_owned(),
+        // The web client's files and routes.
+        None => "web".to_owned(),
+    };
+    let response = next.run(request).await;
+    app.metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
+/// Prometheus metrics, for this machine or whoever holds `metrics_token`.
+async fn metrics(
+    State(app): State<App>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let allowed = match &app.config.metrics_token {
+        Some(token) => headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|sent| crate::crypto::constant_time_eq(sent, token)),
+        None => peer.ip().is_loopback(),
+    };
+    if !allowed {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "metrics are for this machine, or need the metrics token",
+        );
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn method_not_allowed() -> Response {

@@ -397,3 +397,51 @@ async fn admins_list_their_organization(backend: Backend) {
 }
 
 both_backends!(admins_list_their_organization);
+
+/// `GET /metrics`: Prometheus text with requests per route pattern, WebSocket connections,
+/// messages posted and plugin calls; this machine may read it, anyone else needs the token.
+async fn metrics_for_prometheus(backend: Backend) {
+    let server =
+        TestServer::start_with(backend, |c| c.metrics_token = Some("m-secret".into())).await;
+    let org = server.org("Acme").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (_, team) = alice
+        .post("/api/v1/groups", json!({"kind": "team", "name": "Ops"}))
+        .await;
+    let team_id = team["id"].as_str().unwrap();
+    alice.say(team_id, "one").await;
+    alice.say(team_id, "two").await;
+    let ws = alice.websocket(None).await;
+    let get = |token: Option<&str>| {
+        let mut req = reqwest::Client::new().get(format!("{}/metrics", server.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    // With a token configured, even this machine must send it.
+    assert_eq!(get(None).await.unwrap().status(), 403);
+    assert_eq!(get(Some("wrong")).await.unwrap().status(), 403);
+    let res = get(Some("m-secret")).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text")
+    );
+    let text = res.text().await.unwrap();
+    let line = "courtyard_http_requests_total{method=\"POST\",\
+        route=\"/api/v1/groups/{group_id}/messages\",status=\"201\"} 2";
+    assert!(text.contains(line), "{text}");
+    assert!(!text.contains(team_id), "ids never become labels");
+    assert!(text.contains("courtyard_websocket_connections 1"), "{text}");
+    assert!(text.contains("courtyard_messages_posted_total 2"), "{text}");
+    assert!(
+        text.contains("courtyard_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    ws.close().await;
+}
+
+both_backends!(metrics_for_prometheus);

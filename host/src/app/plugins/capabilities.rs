@@ -486,6 +486,7 @@ impl App {
         call.scope.locale = scope.locale.clone();
         call.scope.request_id = scope.request_id.clone();
         call.scope.call_depth = scope.call_depth + 1;
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
@@ -497,7 +498,8 @@ impl App {
                 input,
             )
             .await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         outcome.map_err(|e| match e {
             courtyard_runtime::CallError::Plugin(message) => HostError::Invalid(message),
             other => HostError::Unavailable(format!("the plugin `{plugin}` failed: {other}")),

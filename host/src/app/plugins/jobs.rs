@@ -206,8 +206,10 @@ impl App {
             payload: timer.payload.clone(),
             due_ms: timer.due_at,
         };
+        let started = std::time::Instant::now();
         let outcome = self.plugins.runtime.timer(&ready.code, call, due).await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         match outcome {
             Ok(()) => Ok(context),
             // The plugin answered with its own error: it ran; retrying would repeat it.

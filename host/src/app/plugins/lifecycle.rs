@@ -58,12 +58,14 @@ impl App {
             None => Lifecycle::Installed,
         };
         let call = self.call_for(Some(auth), org, None, &ready);
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
             .lifecycle(&ready.code, call, stage)
             .await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         outcome.map_err(|e| {
             AppError::invalid(
                 "plugin_refused",
@@ -86,6 +88,7 @@ impl App {
             .in_group()
             .then_some(ready.enablement.group_id.as_str());
         let call = self.call_for(auth, &ready.enablement.org_id, group, ready);
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
@@ -94,6 +97,7 @@ impl App {
         if let Err(e) = &outcome {
             tracing::warn!(plugin = %ready.enablement.plugin_id, ?stage, error = %e, "plugin lifecycle call failed");
         }
-        self.health(ready, outcome.as_ref().err()).await;
+        self.health(ready, outcome.as_ref().err(), started.elapsed())
+            .await;
     }
 }

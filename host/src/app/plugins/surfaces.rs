@@ -220,12 +220,14 @@ impl App {
             ready,
         );
         let message_id = input.message_id.clone();
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
             .action(&ready.code, call.clone(), input)
             .await;
-        self.health(ready, outcome.as_ref().err()).await;
+        self.health(ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         let reply = outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e))?;
         self.action_reply(auth, ready, &call, message_id.as_deref(), reply)
             .await
@@ -450,12 +452,14 @@ impl App {
             Some(group.id.as_str()),
             &ready,
         );
+        let started = std::time::Instant::now();
         let outcome = self
             .plugins
             .runtime
             .page(&ready.code, call, page.to_owned(), query.to_owned())
             .await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         let page = outcome.map_err(|e| self.call_failed(plugin, &e))?;
         let cards = page
             .cards
@@ -569,8 +573,10 @@ impl App {
             )
         });
         let call = self.call_for(auth, &org, group.as_deref(), &ready);
+        let started = std::time::Instant::now();
         let outcome = self.plugins.runtime.http(&ready.code, call, request).await;
-        self.health(&ready, outcome.as_ref().err()).await;
+        self.health(&ready, outcome.as_ref().err(), started.elapsed())
+            .await;
         outcome.map_err(|e| self.call_failed(plugin, &e))
     }
 }

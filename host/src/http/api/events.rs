@@ -119,6 +119,15 @@ async fn websocket(State(app): State<App>, req: axum::extract::Request) -> Respo
     upgrade
         .max_message_size(64 * 1024)
         .on_upgrade(move |socket| async move {
+            app.metrics.websocket_opened();
+            // Counted closed however the stream ends (error, close, or the task dropped).
+            struct Closed(App);
+            impl Drop for Closed {
+                fn drop(&mut self) {
+                    self.0.metrics.websocket_closed();
+                }
+            }
+            let _closed = Closed(app.clone());
             if let Err(e) = stream(app, auth, q.since, socket).await {
                 tracing::debug!(error = %e, "websocket ended");
             }

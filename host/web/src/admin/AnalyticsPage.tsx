@@ -7,7 +7,7 @@ import { lang, strings } from '../i18n';
 import { Button, Empty, ErrorNote, Spinner } from '../ui/kit';
 import { utcDate } from './chartMath';
 import { BarChart, ChartCard, HBarChart, LineChart, PALETTE } from './Charts';
-import { SectionHead, kindLabel, tc, useLoad } from './shared';
+import { SectionHead, Table, kindLabel, tc, useLoad, type Column } from './shared';
 import type { Analytics } from './types';
 
 const t = strings({
@@ -157,46 +157,30 @@ function Figures({ a }: { a: Analytics }) {
         {a.groups.length === 0 && a.direct_messages === 0 ? (
           <Empty title={t('noGroups')} />
         ) : (
-          <div class="table-wrap">
-            <table class="table" data-testid="analytics-groups">
-              <thead>
-                <tr>
-                  <th scope="col">{t('group')}</th>
-                  <th scope="col">{t('kind')}</th>
-                  <th scope="col" class="admin-num">
-                    {t('messages')}
-                  </th>
-                  <th scope="col" class="admin-share-col">
-                    {t('share')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {a.groups.map((g) => (
-                  <tr key={g.group_id}>
-                    <td>
-                      <strong>{g.name}</strong>
-                    </td>
-                    <td>{kindLabel(g.kind)}</td>
-                    <td class="admin-num">{nf.format(g.messages)}</td>
-                    <td>
-                      <ShareBar value={g.messages} total={a.messages} />
-                    </td>
-                  </tr>
-                ))}
-                {a.direct_messages > 0 && (
-                  <tr>
-                    <td class="muted">{t('direct')}</td>
-                    <td>{kindLabel('direct')}</td>
-                    <td class="admin-num">{nf.format(a.direct_messages)}</td>
-                    <td>
-                      <ShareBar value={a.direct_messages} total={a.messages} />
-                    </td>
-                  </tr>
-                )}
-              </tbody>
-            </table>
-          </div>
+          <Table testid="analytics-groups" columns={[t('group'), t('kind'), num(t('messages')), { label: t('share'), class: 'admin-share-col' }]}>
+            {a.groups.map((g) => (
+              <tr key={g.group_id}>
+                <td>
+                  <strong>{g.name}</strong>
+                </td>
+                <td>{kindLabel(g.kind)}</td>
+                <td class="admin-num">{nf.format(g.messages)}</td>
+                <td>
+                  <ShareBar value={g.messages} total={a.messages} />
+                </td>
+              </tr>
+            ))}
+            {a.direct_messages > 0 && (
+              <tr>
+                <td class="muted">{t('direct')}</td>
+                <td>{kindLabel('direct')}</td>
+                <td class="admin-num">{nf.format(a.direct_messages)}</td>
+                <td>
+                  <ShareBar value={a.direct_messages} total={a.messages} />
+                </td>
+              </tr>
+            )}
+          </Table>
         )}
         {groupTotal + a.direct_messages < a.messages && <p class="muted small">{t('topOnly', { n: a.groups.length })}</p>}
       </section>
@@ -217,43 +201,27 @@ function Figures({ a }: { a: Analytics }) {
             { name: t('pRecords'), color: PALETTE[2] },
           ]}
         />
-        <div class="table-wrap">
-          <table class="table" data-testid="analytics-plugins">
-            <thead>
-              <tr>
-                <th scope="col">{t('plugin')}</th>
-                <th scope="col" class="admin-num">
-                  {t('pMessages')}
-                </th>
-                <th scope="col" class="admin-num">
-                  {t('pRecords')}
-                </th>
-                <th scope="col" class="admin-num">
-                  {t('pGroups')}
-                </th>
-                <th scope="col" class="admin-num">
-                  {t('pActions')}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.plugins.map((p) => (
-                <tr key={p.plugin_id}>
-                  <td>
-                    <code>{p.plugin_id}</code> {!p.installed && <span class="muted small">({t('uninstalled')})</span>}
-                  </td>
-                  <td class="admin-num">{nf.format(p.messages)}</td>
-                  <td class="admin-num">{nf.format(p.records)}</td>
-                  <td class="admin-num">{nf.format(p.groups)}</td>
-                  <td class="admin-num">{nf.format(p.admin_actions)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table testid="analytics-plugins" columns={[t('plugin'), num(t('pMessages')), num(t('pRecords')), num(t('pGroups')), num(t('pActions'))]}>
+          {a.plugins.map((p) => (
+            <tr key={p.plugin_id}>
+              <td>
+                <code>{p.plugin_id}</code> {!p.installed && <span class="muted small">({t('uninstalled')})</span>}
+              </td>
+              <td class="admin-num">{nf.format(p.messages)}</td>
+              <td class="admin-num">{nf.format(p.records)}</td>
+              <td class="admin-num">{nf.format(p.groups)}</td>
+              <td class="admin-num">{nf.format(p.admin_actions)}</td>
+            </tr>
+          ))}
+        </Table>
       </ChartCard>
     </>
   );
+}
+
+/** A column of numbers, aligned to the right. */
+function num(label: string): Column {
+  return { label, class: 'admin-num' };
 }
 
 function Kpi({ label, value, sub, testid }: { label: string; value: string; sub?: string; testid?: string }) {

@@ -8,7 +8,7 @@ import { strings } from '../i18n';
 import { Badge, Button, Empty, ErrorNote, Spinner } from '../ui/kit';
 import { auditSummary, dayBound, distinct, filterAudit, toCsv } from './logic';
 import { useOrgGroups } from './PluginsPage';
-import { PersonChip, SectionHead, knownPerson, tc, useLoad, usePeople, when } from './shared';
+import { PersonChip, SectionHead, Table, knownPerson, tc, useLoad, usePeople, when } from './shared';
 import type { AuditEntry } from './types';
 
 const t = strings({
@@ -191,73 +191,57 @@ export function AuditPage({ orgId }: { orgId: string }) {
             {t('count', { shown: shown.length, total: entries.length })}
             {entries.length >= limit && ` · ${t('capped', { n: limit })}`}
           </p>
-          {shown.length === 0 ? (
-            <div class="panel">
-              <Empty title={t('noMatch')} />
-            </div>
-          ) : (
-            <div class="table-wrap">
-              <table class="table" data-testid="audit-table">
-                <thead>
+          <Table
+            testid="audit-table"
+            columns={[t('when'), t('actor'), t('action'), t('target'), t('group'), t('details')]}
+            empty={shown.length === 0 && <Empty title={t('noMatch')} />}
+          >
+            {shown.map((e) => {
+              const expanded = open.has(e.id);
+              return (
+                <Fragment key={e.id}>
                   <tr>
-                    <th scope="col">{t('when')}</th>
-                    <th scope="col">{t('actor')}</th>
-                    <th scope="col">{t('action')}</th>
-                    <th scope="col">{t('target')}</th>
-                    <th scope="col">{t('group')}</th>
-                    <th scope="col">{t('details')}</th>
+                    <td class="nowrap">{when(e.at)}</td>
+                    <td>{e.actor_id ? <PersonChip id={e.actor_id} /> : <span class="muted">{t('system')}</span>}</td>
+                    <td>
+                      <Badge tone={actionTone(e.action)}>{actionLabel(e.action)}</Badge>
+                    </td>
+                    <td>
+                      <code>{e.target}</code>
+                    </td>
+                    <td>{groupName(e.detail?.group_id) ?? <span class="muted">—</span>}</td>
+                    <td>
+                      <div class="admin-audit-detail">
+                        <span class="small">{auditSummary(e.detail)}</span>
+                        <button
+                          type="button"
+                          class="icon-btn"
+                          aria-expanded={expanded}
+                          aria-label={expanded ? t('hideDetail') : t('showDetail')}
+                          title={expanded ? t('hideDetail') : t('showDetail')}
+                          onClick={() => {
+                            const next = new Set(open);
+                            if (expanded) next.delete(e.id);
+                            else next.add(e.id);
+                            setOpen(next);
+                          }}
+                        >
+                          {expanded ? '▴' : '▾'}
+                        </button>
+                      </div>
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  {shown.map((e) => {
-                    const expanded = open.has(e.id);
-                    return (
-                      <Fragment key={e.id}>
-                        <tr>
-                          <td class="nowrap">{when(e.at)}</td>
-                          <td>{e.actor_id ? <PersonChip id={e.actor_id} /> : <span class="muted">{t('system')}</span>}</td>
-                          <td>
-                            <Badge tone={actionTone(e.action)}>{actionLabel(e.action)}</Badge>
-                          </td>
-                          <td>
-                            <code>{e.target}</code>
-                          </td>
-                          <td>{groupName(e.detail?.group_id) ?? <span class="muted">—</span>}</td>
-                          <td>
-                            <div class="admin-audit-detail">
-                              <span class="small">{auditSummary(e.detail)}</span>
-                              <button
-                                type="button"
-                                class="icon-btn"
-                                aria-expanded={expanded}
-                                aria-label={expanded ? t('hideDetail') : t('showDetail')}
-                                title={expanded ? t('hideDetail') : t('showDetail')}
-                                onClick={() => {
-                                  const next = new Set(open);
-                                  if (expanded) next.delete(e.id);
-                                  else next.add(e.id);
-                                  setOpen(next);
-                                }}
-                              >
-                                {expanded ? '▴' : '▾'}
-                              </button>
-                            </div>
-                          </td>
-                        </tr>
-                        {expanded && (
-                          <tr class="admin-detail-row">
-                            <td colSpan={6}>
-                              <pre class="code-block">{JSON.stringify(e.detail, null, 2)}</pre>
-                            </td>
-                          </tr>
-                        )}
-                      </Fragment>
-                    );
-                  })}
-                </tbody>
-              </table>
-            </div>
-          )}
+                  {expanded && (
+                    <tr class="admin-detail-row">
+                      <td colSpan={6}>
+                        <pre class="code-block">{JSON.stringify(e.detail, null, 2)}</pre>
+                      </td>
+                    </tr>
+                  )}
+                </Fragment>
+              );
+            })}
+          </Table>
         </>
       )}
     </div>

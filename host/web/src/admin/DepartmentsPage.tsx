@@ -1,5 +1,6 @@
 // The department tree: create departments and sub-departments, rename, move, set the head.
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { strings } from '../i18n';
@@ -201,35 +202,18 @@ function DepartmentDetail({ node, orgId, tree, onChanged, onAddSub }: { node: De
           void patch('parent', { parent_id: parent || null }, t('moved'));
         }}
       >
-        <Field label={t('parent')}>
-          <select value={parent} onChange={(e) => setParent((e.target as HTMLSelectElement).value)} disabled={!group.data}>
-            <option value="">{t('topLevel')}</option>
-            {options.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </Field>
+        <ParentField value={parent} onChange={setParent} options={options} disabled={!group.data} />
         <Button type="submit" busy={busy === 'parent'} disabled={!group.data || parent === (group.data?.parent_id ?? '')}>
           {t('move')}
         </Button>
       </form>
-      <div class="field">
-        <span class="field-label">{t('head')}</span>
-        <div class="row-wrap">
-          {node.head_id ? <PersonChip id={node.head_id} /> : <span class="muted">{t('noHead')}</span>}
-          <span class="spacer" />
-          <Button small onClick={() => setPicking(true)} data-testid="set-head">
-            {t('setHead')}
-          </Button>
-          {node.head_id && (
-            <Button small variant="ghost" busy={busy === 'head'} onClick={() => void patch('head', { head_id: null }, t('headCleared', { dept: node.name }))}>
-              {t('clearHead')}
-            </Button>
-          )}
-        </div>
-      </div>
+      <HeadField
+        head={node.head_id && <PersonChip id={node.head_id} />}
+        onSet={() => setPicking(true)}
+        onClear={() => void patch('head', { head_id: null }, t('headCleared', { dept: node.name }))}
+        clearing={busy === 'head'}
+        testid="set-head"
+      />
       <div class="stack admin-members">
         <h4>{t('members', { n: members.data?.length ?? group.data?.member_count ?? 0 })}</h4>
         {members.error ? (
@@ -388,31 +372,8 @@ function NewDepartmentDialog({
         <Field label={t('name')} required error={tried ? problemText(problem) : null}>
           <input value={name} maxLength={100} onInput={(e) => setName((e.target as HTMLInputElement).value)} data-testid="new-department-name" />
         </Field>
-        <Field label={t('parent')}>
-          <select value={parentId} onChange={(e) => setParentId((e.target as HTMLSelectElement).value)}>
-            <option value="">{t('topLevel')}</option>
-            {options.map((o) => (
-              <option key={o.id} value={o.id}>
-                {o.label}
-              </option>
-            ))}
-          </select>
-        </Field>
-        <div class="field">
-          <span class="field-label">{t('head')}</span>
-          <div class="row-wrap">
-            {head ? <strong>{head.display_name}</strong> : <span class="muted">{t('noHead')}</span>}
-            <span class="spacer" />
-            <Button small onClick={() => setPicking(true)}>
-              {t('setHead')}
-            </Button>
-            {head && (
-              <Button small variant="ghost" onClick={() => setHead(null)}>
-                {t('clearHead')}
-              </Button>
-            )}
-          </div>
-        </div>
+        <ParentField value={parentId} onChange={setParentId} options={options} />
+        <HeadField head={head && <strong>{head.display_name}</strong>} onSet={() => setPicking(true)} onClear={() => setHead(null)} />
         <ErrorNote error={error} />
         <div class="admin-form-actions">
           <Button onClick={onClose}>{tc('cancel')}</Button>
@@ -422,5 +383,42 @@ function NewDepartmentDialog({
         </div>
       </form>
     </Modal>
+  );
+}
+
+/** The parent department, chosen from `options` (or none: top level). */
+function ParentField({ value, onChange, options, disabled }: { value: string; onChange: (id: string) => void; options: { id: string; label: string }[]; disabled?: boolean }) {
+  return (
+    <Field label={t('parent')}>
+      <select value={value} onChange={(e) => onChange((e.target as HTMLSelectElement).value)} disabled={disabled}>
+        <option value="">{t('topLevel')}</option>
+        {options.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** The department's head (`head`, shown when set) with buttons to pick one and to clear it. */
+function HeadField({ head, onSet, onClear, clearing, testid }: { head: ComponentChildren; onSet: () => void; onClear: () => void; clearing?: boolean; testid?: string }) {
+  return (
+    <div class="field">
+      <span class="field-label">{t('head')}</span>
+      <div class="row-wrap">
+        {head || <span class="muted">{t('noHead')}</span>}
+        <span class="spacer" />
+        <Button small onClick={onSet} data-testid={testid}>
+          {t('setHead')}
+        </Button>
+        {head && (
+          <Button small variant="ghost" busy={clearing} onClick={onClear}>
+            {t('clearHead')}
+          </Button>
+        )}
+      </div>
+    </div>
   );
 }

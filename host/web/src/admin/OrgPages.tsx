@@ -8,7 +8,7 @@ import { navigate } from '../router';
 import type { Org } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, toast } from '../ui/kit';
 import { checkName, checkSlug } from './logic';
-import { CopyId, SectionHead, Toggle, chooseOrg, managedOrgId, orgs, orgsError, loadOrgs, problemText, putOrg, tc, useLoad, when } from './shared';
+import { CopyId, SectionHead, Table, Toggle, chooseOrg, managedOrgId, orgs, orgsError, loadOrgs, problemText, putOrg, tc, useLoad, when } from './shared';
 
 const t = strings({
   settings: ['Organization settings', '组织设置'],
@@ -175,55 +175,39 @@ export function OrgsPage() {
       {orgsError.value && <ErrorNote error={orgsError.value} onRetry={() => void loadOrgs()} />}
       {!list ? (
         <Spinner />
-      ) : list.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('none')} />
-        </div>
       ) : (
-        <div class="table-wrap">
-          <table class="table" data-testid="orgs-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('name')}</th>
-                <th scope="col">{t('slug')}</th>
-                <th scope="col">{t('timeZone')}</th>
-                <th scope="col">{t('receipts')}</th>
-                <th scope="col">{t('anonymous')}</th>
-                <th scope="col">{t('created')}</th>
-                <th scope="col" class="admin-col-actions">
-                  <span class="sr-only">{tc('actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((o) => (
-                <tr key={o.id}>
-                  <td>
-                    <strong>{o.name}</strong> {o.id === managedOrgId.value && <Badge tone="info">{t('managing')}</Badge>}
-                  </td>
-                  <td>
-                    <code>{o.slug}</code>
-                  </td>
-                  <td>{o.time_zone}</td>
-                  <td>{o.read_receipts_enabled ? t('on') : t('off')}</td>
-                  <td>{o.anonymous_posts_enabled ? t('on') : t('off')}</td>
-                  <td class="nowrap">{when(o.created_at)}</td>
-                  <td class="admin-col-actions">
-                    <Button
-                      small
-                      onClick={() => {
-                        chooseOrg(o.id);
-                        navigate('/admin');
-                      }}
-                    >
-                      {t('manage')}
-                    </Button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          testid="orgs-table"
+          columns={[t('name'), t('slug'), t('timeZone'), t('receipts'), t('anonymous'), t('created')]}
+          actions
+          empty={list.length === 0 && <Empty title={t('none')} />}
+        >
+          {list.map((o) => (
+            <tr key={o.id}>
+              <td>
+                <strong>{o.name}</strong> {o.id === managedOrgId.value && <Badge tone="info">{t('managing')}</Badge>}
+              </td>
+              <td>
+                <code>{o.slug}</code>
+              </td>
+              <td>{o.time_zone}</td>
+              <td>{o.read_receipts_enabled ? t('on') : t('off')}</td>
+              <td>{o.anonymous_posts_enabled ? t('on') : t('off')}</td>
+              <td class="nowrap">{when(o.created_at)}</td>
+              <td class="admin-col-actions">
+                <Button
+                  small
+                  onClick={() => {
+                    chooseOrg(o.id);
+                    navigate('/admin');
+                  }}
+                >
+                  {t('manage')}
+                </Button>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       {creating && <NewOrgDialog onClose={() => setCreating(false)} />}
     </div>

@@ -5,7 +5,7 @@ import { api } from '../api';
 import { strings } from '../i18n';
 import { Badge, Button, Empty, ErrorNote, Spinner, describeError, toast } from '../ui/kit';
 import type { Partner } from './types';
-import { CopyId, SectionHead, confirmDialog, relative, tc, useLoad, when } from './shared';
+import { ActionsCell, CopyId, SectionHead, Table, confirmDialog, relative, tc, useLoad, when } from './shared';
 
 const t = strings({
   title: ['Partner invitations', '合作邀请'],
@@ -79,63 +79,51 @@ export function PartnersPage({ orgId }: { orgId: string }) {
         <ErrorNote error={list.error} onRetry={list.reload} />
       ) : !list.data ? (
         <Spinner />
-      ) : shown.length === 0 ? (
-        <div class="panel">{filter === 'invited' ? <Empty title={t('nonePending')} hint={t('nonePendingHint')} /> : <Empty title={t('noneOther')} />}</div>
       ) : (
-        <div class="table-wrap">
-          <table class="table" data-testid="partners-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('group')}</th>
-                <th scope="col">{t('from')}</th>
-                <th scope="col">{t('status')}</th>
-                <th scope="col">{t('updated')}</th>
-                <th scope="col" class="admin-col-actions">
-                  <span class="sr-only">{tc('actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((p) => (
-                <tr key={p.group_id} data-testid={`invitation-${p.group_id}`}>
-                  <td>
-                    <strong>{p.group_name}</strong> <Badge tone="external">{tc('kindshared')}</Badge>
-                  </td>
-                  <td>
-                    {p.host_org_name ? (
-                      <div class="admin-partner-org">
-                        <span data-testid="invitation-host">{p.host_org_name}</span>
-                        <span class="muted small">
-                          <CopyId value={p.host_org_id} />
-                        </span>
-                      </div>
-                    ) : (
+        <Table
+          testid="partners-table"
+          columns={[t('group'), t('from'), t('status'), t('updated')]}
+          actions
+          empty={shown.length === 0 && (filter === 'invited' ? <Empty title={t('nonePending')} hint={t('nonePendingHint')} /> : <Empty title={t('noneOther')} />)}
+        >
+          {shown.map((p) => (
+            <tr key={p.group_id} data-testid={`invitation-${p.group_id}`}>
+              <td>
+                <strong>{p.group_name}</strong> <Badge tone="external">{tc('kindshared')}</Badge>
+              </td>
+              <td>
+                {p.host_org_name ? (
+                  <div class="admin-partner-org">
+                    <span data-testid="invitation-host">{p.host_org_name}</span>
+                    <span class="muted small">
                       <CopyId value={p.host_org_id} />
-                    )}
-                  </td>
-                  <td>
-                    <Badge tone={p.status === 'accepted' ? 'success' : p.status === 'declined' ? 'danger' : 'warning'}>{p.status === 'invited' ? t('pending') : t(p.status as 'accepted')}</Badge>
-                  </td>
-                  <td class="nowrap" title={when(p.updated_at)}>
-                    {relative(p.updated_at)}
-                  </td>
-                  <td class="admin-col-actions">
-                    {p.status === 'invited' && (
-                      <div class="admin-row-actions">
-                        <Button small variant="primary" busy={busy === p.group_id} onClick={() => void decide(p, true)} data-testid="accept-invitation">
-                          {t('accept')}
-                        </Button>
-                        <Button small variant="danger" disabled={busy === p.group_id} onClick={() => void decide(p, false)}>
-                          {t('decline')}
-                        </Button>
-                      </div>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                    </span>
+                  </div>
+                ) : (
+                  <CopyId value={p.host_org_id} />
+                )}
+              </td>
+              <td>
+                <Badge tone={p.status === 'accepted' ? 'success' : p.status === 'declined' ? 'danger' : 'warning'}>{p.status === 'invited' ? t('pending') : t(p.status as 'accepted')}</Badge>
+              </td>
+              <td class="nowrap" title={when(p.updated_at)}>
+                {relative(p.updated_at)}
+              </td>
+              <ActionsCell>
+                {p.status === 'invited' && (
+                  <>
+                    <Button small variant="primary" busy={busy === p.group_id} onClick={() => void decide(p, true)} data-testid="accept-invitation">
+                      {t('accept')}
+                    </Button>
+                    <Button small variant="danger" disabled={busy === p.group_id} onClick={() => void decide(p, false)}>
+                      {t('decline')}
+                    </Button>
+                  </>
+                )}
+              </ActionsCell>
+            </tr>
+          ))}
+        </Table>
       )}
     </div>
   );

@@ -1,6 +1,7 @@
 // People of the organization: search, add (staff or guests from partner companies), edit
 // title, department and role, disable and enable, reset passwords.
 
+import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { strings } from '../i18n';
@@ -8,7 +9,7 @@ import { isPlatformAdmin, me } from '../session';
 import type { DepartmentNode, Person } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
 import { appendPage, checkEmail, checkName, checkOptionalText, checkPassword, flattenTree, replaceRow, type Problem } from './logic';
-import { PersonChip, RoleBadge, SectionHead, StatusBadge, confirmDialog, day, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
+import { ActionsCell, PersonChip, RoleBadge, SectionHead, StatusBadge, Table, confirmDialog, day, problemText, rememberPeople, roleLabel, tc, useLoad, when } from './shared';
 
 const t = strings({
   title: ['People', '人员'],
@@ -219,10 +220,15 @@ export function PeoplePage({ orgId }: { orgId: string }) {
         ) : (
           <Spinner />
         )
-      ) : shown.length === 0 ? (
-        <div class="panel">{query || role || status ? <Empty title={t('none')} hint={t('noneHint')} /> : <Empty title={t('empty')} hint={t('emptyHint')} />}</div>
       ) : (
-        <PeopleTable people={shown} deptNames={depts.names} onEdit={setEditing} onReset={setResetting} onStatus={setStatus} />
+        <PeopleTable
+          people={shown}
+          empty={shown.length === 0 && (query || role || status ? <Empty title={t('none')} hint={t('noneHint')} /> : <Empty title={t('empty')} hint={t('emptyHint')} />)}
+          deptNames={depts.names}
+          onEdit={setEditing}
+          onReset={setResetting}
+          onStatus={setStatus}
+        />
       )}
       {people.rows && people.error ? <ErrorNote error={people.error} onRetry={people.loadMore} /> : more}
 
@@ -257,12 +263,14 @@ export function PeoplePage({ orgId }: { orgId: string }) {
 
 function PeopleTable({
   people,
+  empty,
   deptNames,
   onEdit,
   onReset,
   onStatus,
 }: {
   people: Person[];
+  empty: ComponentChildren;
   deptNames: Map<string, string>;
   onEdit: (p: Person) => void;
   onReset: (p: Person) => void;
@@ -270,82 +278,82 @@ function PeopleTable({
 }) {
   const myId = me.value?.id;
   return (
-    <div class="table-wrap">
-      <table class="table admin-people" data-testid="people-table">
-        <thead>
-          <tr>
-            <th scope="col">{t('person')}</th>
-            <th scope="col">{t('jobTitle')}</th>
-            <th scope="col">
+    <Table
+      class="admin-people"
+      testid="people-table"
+      columns={[
+        t('person'),
+        t('jobTitle'),
+        {
+          label: (
+            <>
               {t('department')} / {t('company')}
-            </th>
-            <th scope="col">{t('role')}</th>
-            <th scope="col">{t('status')}</th>
-            <th scope="col" class="admin-col-wide">{t('joined')}</th>
-            <th scope="col" class="admin-col-actions">
-              <span class="sr-only">{tc('actions')}</span>
-            </th>
+            </>
+          ),
+        },
+        t('role'),
+        t('status'),
+        { label: t('joined'), class: 'admin-col-wide' },
+      ]}
+      actions
+      empty={empty}
+    >
+      {people.map((p) => {
+        const self = p.id === myId;
+        const manageable = p.role !== 'platform_admin' || isPlatformAdmin.value;
+        return (
+          <tr key={p.id} class={p.status === 'disabled' ? 'is-muted' : ''} data-testid={`person-${p.id}`}>
+            <td>
+              <div class="admin-person-cell">
+                <PersonChip id={p.id} name={p.display_name} sub={p.email} />
+                {self && <Badge tone="info">{t('you')}</Badge>}
+              </div>
+            </td>
+            <td>{p.title || <span class="muted">—</span>}</td>
+            <td>
+              {p.role === 'guest' ? (
+                <span class="admin-guest">{p.company ? t('guestFrom', { company: p.company }) : t('guestNoCompany')}</span>
+              ) : p.department_id ? (
+                (deptNames.get(p.department_id) ?? '…')
+              ) : (
+                <span class="muted">{t('noDepartment')}</span>
+              )}
+            </td>
+            <td>
+              <RoleBadge role={p.role} />
+            </td>
+            <td>
+              <StatusBadge status={p.status} />
+            </td>
+            <td class="nowrap admin-col-wide" title={when(p.created_at)}>
+              {day(p.created_at)}
+            </td>
+            <ActionsCell>
+              {manageable && (
+                <>
+                  <Button small variant="ghost" onClick={() => onEdit(p)}>
+                    {t('edit')}
+                  </Button>
+                  <Button small variant="ghost" onClick={() => onReset(p)} title={t('password')}>
+                    {t('passwordShort')}
+                  </Button>
+                  {!self &&
+                    (p.status === 'disabled' ? (
+                      <Button small onClick={() => onStatus(p, 'active')}>
+                        {t('enable')}
+                      </Button>
+                    ) : (
+                      <Button small variant="danger" onClick={() => onStatus(p, 'disabled')}>
+                        {t('disable')}
+                      </Button>
+                    ))}
+                </>
+              )}
+            </ActionsCell>
           </tr>
-        </thead>
-        <tbody>
-          {people.map((p) => {
-            const self = p.id === myId;
-            const manageable = p.role !== 'platform_admin' || isPlatformAdmin.value;
-            return (
-              <tr key={p.id} class={p.status === 'disabled' ? 'is-muted' : ''} data-testid={`person-${p.id}`}>
-                <td>
-                  <div class="admin-person-cell">
-                    <PersonChip id={p.id} name={p.display_name} sub={p.email} />
-                    {self && <Badge tone="info">{t('you')}</Badge>}
-                  </div>
-                </td>
-                <td>{p.title || <span class="muted">—</span>}</td>
-                <td>
-                  {p.role === 'guest' ? (
-                    <span class="admin-guest">{p.company ? t('guestFrom', { company: p.company }) : t('guestNoCompany')}</span>
-                  ) : p.department_id ? (
-                    (deptNames.get(p.department_id) ?? '…')
-                  ) : (
-                    <span class="muted">{t('noDepartment')}</span>
-                  )}
-                </td>
-                <td>
-                  <RoleBadge role={p.role} />
-                </td>
-                <td>
-                  <StatusBadge status={p.status} />
-                </td>
-                <td class="nowrap admin-col-wide" title={when(p.created_at)}>
-                  {day(p.created_at)}
-                </td>
-                <td class="admin-col-actions">
-                  {manageable && (
-                    <div class="admin-row-actions">
-                      <Button small variant="ghost" onClick={() => onEdit(p)}>
-                        {t('edit')}
-                      </Button>
-                      <Button small variant="ghost" onClick={() => onReset(p)} title={t('password')}>
-                        {t('passwordShort')}
-                      </Button>
-                      {!self &&
-                        (p.status === 'disabled' ? (
-                          <Button small onClick={() => onStatus(p, 'active')}>
-                            {t('enable')}
-                          </Button>
-                        ) : (
-                          <Button small variant="danger" onClick={() => onStatus(p, 'disabled')}>
-                            {t('disable')}
-                          </Button>
-                        ))}
-                    </div>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }
 

@@ -10,7 +10,7 @@ import type { Group } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
 import { buildSettings, compareVersions, initialSettingValues, orgGroups, previewManifest, toBase64, type ManifestPreview, type OrgGroup, type SettingProblem, type SettingValues } from './logic';
 import { SettingsFields } from './SettingsForm';
-import { SectionHead, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
+import { ActionsCell, SectionHead, Table, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
 import type { Enablement, Install, LogLine, Package, Timer } from './types';
 
 const t = strings({
@@ -190,69 +190,52 @@ export function PluginsPage({ orgId }: { orgId: string }) {
         <ErrorNote error={installs.error} onRetry={installs.reload} />
       ) : !installs.data ? (
         <Spinner />
-      ) : installs.data.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('noneInstalled')} hint={t('noneInstalledHint')} />
-        </div>
       ) : (
-        <div class="table-wrap">
-          <table class="table" data-testid="installed-plugins">
-            <thead>
-              <tr>
-                <th scope="col">{t('plugin')}</th>
-                <th scope="col">{t('version')}</th>
-                <th scope="col">{t('grants')}</th>
-                <th scope="col">{t('commands')}</th>
-                <th scope="col">{t('updated')}</th>
-                <th scope="col" class="admin-col-actions">
-                  <span class="sr-only">{tc('actions')}</span>
-                </th>
+        <Table
+          testid="installed-plugins"
+          columns={[t('plugin'), t('version'), t('grants'), t('commands'), t('updated')]}
+          actions
+          empty={installs.data.length === 0 && <Empty title={t('noneInstalled')} hint={t('noneInstalledHint')} />}
+        >
+          {installs.data.map((i) => {
+            const up = newer(catalog.data, i.package);
+            const href = `/admin/plugins/${encodeURIComponent(i.package.id)}`;
+            return (
+              <tr key={i.package.id} data-testid={`installed-${i.package.id}`}>
+                <td>
+                  <a href={href} onClick={(e) => onLinkClick(e, href)} class="admin-strong-link">
+                    {pluginName(i.package)}
+                  </a>
+                  <div class="muted small">
+                    <code>{i.package.id}</code>
+                  </div>
+                </td>
+                <td class="nowrap">
+                  {i.package.version} {up && <Badge tone="info">{t('upgradeAvailable', { v: up.version })}</Badge>}
+                </td>
+                <td>
+                  <div class="admin-caps">
+                    {i.package.capabilities.length === 0 ? <span class="muted">—</span> : i.package.capabilities.map((c) => <CapChip key={c} cap={c} granted={i.grants.includes(c)} />)}
+                  </div>
+                </td>
+                <td>{i.package.commands.map((c) => `/${c.name}`).join(' ') || <span class="muted">—</span>}</td>
+                <td class="nowrap" title={when(i.updated_at)}>
+                  {relative(i.updated_at)}
+                </td>
+                <ActionsCell>
+                  {up && (
+                    <Button small onClick={() => setUpgrading({ install: i, to: up })}>
+                      {t('upgradeTo', { v: up.version })}
+                    </Button>
+                  )}
+                  <Button small variant="primary" onClick={() => navigate(href)}>
+                    {t('manage')}
+                  </Button>
+                </ActionsCell>
               </tr>
-            </thead>
-            <tbody>
-              {installs.data.map((i) => {
-                const up = newer(catalog.data, i.package);
-                const href = `/admin/plugins/${encodeURIComponent(i.package.id)}`;
-                return (
-                  <tr key={i.package.id} data-testid={`installed-${i.package.id}`}>
-                    <td>
-                      <a href={href} onClick={(e) => onLinkClick(e, href)} class="admin-strong-link">
-                        {pluginName(i.package)}
-                      </a>
-                      <div class="muted small">
-                        <code>{i.package.id}</code>
-                      </div>
-                    </td>
-                    <td class="nowrap">
-                      {i.package.version} {up && <Badge tone="info">{t('upgradeAvailable', { v: up.version })}</Badge>}
-                    </td>
-                    <td>
-                      <div class="admin-caps">
-                        {i.package.capabilities.length === 0 ? <span class="muted">—</span> : i.package.capabilities.map((c) => <CapChip key={c} cap={c} granted={i.grants.includes(c)} />)}
-                      </div>
-                    </td>
-                    <td>{i.package.commands.map((c) => `/${c.name}`).join(' ') || <span class="muted">—</span>}</td>
-                    <td class="nowrap" title={when(i.updated_at)}>
-                      {relative(i.updated_at)}
-                    </td>
-                    <td class="admin-col-actions">
-                      <div class="admin-row-actions">
-                        {up && (
-                          <Button small onClick={() => setUpgrading({ install: i, to: up })}>
-                            {t('upgradeTo', { v: up.version })}
-                          </Button>
-                        )}
-                        <Button small variant="primary" onClick={() => navigate(href)}>
-                          {t('manage')}
-                        </Button>
-                      </div>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
+            );
+          })}
+        </Table>
       )}
 
       <SectionHead title={t('catalog')} hint={t('catalogHint')} />
@@ -839,82 +822,63 @@ function PluginGroups({ pkg, groups }: { pkg: Package; groups: ReturnType<typeof
         </label>
         {!checked && list.length > 0 && <span class="muted small">{t('checking', { done, total: list.length })}</span>}
       </div>
-      {shown.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('noGroups')} hint={t('noGroupsHint')} />
-        </div>
-      ) : (
-        <div class="table-wrap">
-          <table class="table" data-testid="plugin-groups">
-            <thead>
-              <tr>
-                <th scope="col">{t('group')}</th>
-                <th scope="col">{t('kind')}</th>
-                <th scope="col">{t('state')}</th>
-                <th scope="col">{t('failures')}</th>
-                <th scope="col">{t('since')}</th>
-                <th scope="col" class="admin-col-actions">
-                  <span class="sr-only">{tc('actions')}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((g) => {
-                const st = states[g.id];
-                const en = st && st !== 'error' ? st : null;
-                return (
-                  <tr key={g.id} data-testid={`plugin-group-${g.id}`}>
-                    <td>
-                      <strong>{g.name}</strong> {g.archived && <Badge tone="neutral">{t('archivedGroup')}</Badge>}
-                    </td>
-                    <td>{kindLabel(g.kind)}</td>
-                    <td>
-                      {st === undefined ? (
-                        <span class="spinner" aria-hidden="true" />
-                      ) : st === 'error' ? (
-                        <span class="muted">—</span>
-                      ) : en ? (
-                        en.suspended_reason ? (
-                          <span title={t('suspendedUntil', { when: when(en.suspended_until), reason: en.suspended_reason })}>
-                            <Badge tone="danger">{t('suspended')}</Badge>
-                            <div class="small muted">{t('suspendedUntil', { when: en.suspended_until ? relative(en.suspended_until) : '—', reason: en.suspended_reason })}</div>
-                          </span>
-                        ) : (
-                          <Badge tone="success">{t('enabledState')}</Badge>
-                        )
-                      ) : (
-                        <span class="muted">{t('notEnabled')}</span>
-                      )}
-                    </td>
-                    <td>{en ? en.failures > 0 ? <Badge tone="warning">{en.failures}</Badge> : '0' : ''}</td>
-                    <td class="nowrap">{en ? relative(en.enabled_at) : ''}</td>
-                    <td class="admin-col-actions">
-                      {st !== undefined && st !== 'error' && (
-                        <div class="admin-row-actions">
-                          {en ? (
-                            <>
-                              <Button small onClick={() => setEditing({ group: g, current: en })}>
-                                {t('settings')}
-                              </Button>
-                              <Button small variant="danger" onClick={() => void disable(g)}>
-                                {t('disable')}
-                              </Button>
-                            </>
-                          ) : (
-                            <Button small variant="primary" onClick={() => setEditing({ group: g, current: null })} data-testid="enable-plugin">
-                              {t('enable')}
-                            </Button>
-                          )}
-                        </div>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <Table
+        testid="plugin-groups"
+        columns={[t('group'), t('kind'), t('state'), t('failures'), t('since')]}
+        actions
+        empty={shown.length === 0 && <Empty title={t('noGroups')} hint={t('noGroupsHint')} />}
+      >
+        {shown.map((g) => {
+          const st = states[g.id];
+          const en = st && st !== 'error' ? st : null;
+          return (
+            <tr key={g.id} data-testid={`plugin-group-${g.id}`}>
+              <td>
+                <strong>{g.name}</strong> {g.archived && <Badge tone="neutral">{t('archivedGroup')}</Badge>}
+              </td>
+              <td>{kindLabel(g.kind)}</td>
+              <td>
+                {st === undefined ? (
+                  <span class="spinner" aria-hidden="true" />
+                ) : st === 'error' ? (
+                  <span class="muted">—</span>
+                ) : en ? (
+                  en.suspended_reason ? (
+                    <span title={t('suspendedUntil', { when: when(en.suspended_until), reason: en.suspended_reason })}>
+                      <Badge tone="danger">{t('suspended')}</Badge>
+                      <div class="small muted">{t('suspendedUntil', { when: en.suspended_until ? relative(en.suspended_until) : '—', reason: en.suspended_reason })}</div>
+                    </span>
+                  ) : (
+                    <Badge tone="success">{t('enabledState')}</Badge>
+                  )
+                ) : (
+                  <span class="muted">{t('notEnabled')}</span>
+                )}
+              </td>
+              <td>{en ? en.failures > 0 ? <Badge tone="warning">{en.failures}</Badge> : '0' : ''}</td>
+              <td class="nowrap">{en ? relative(en.enabled_at) : ''}</td>
+              <ActionsCell>
+                {st !== undefined &&
+                  st !== 'error' &&
+                  (en ? (
+                    <>
+                      <Button small onClick={() => setEditing({ group: g, current: en })}>
+                        {t('settings')}
+                      </Button>
+                      <Button small variant="danger" onClick={() => void disable(g)}>
+                        {t('disable')}
+                      </Button>
+                    </>
+                  ) : (
+                    <Button small variant="primary" onClick={() => setEditing({ group: g, current: null })} data-testid="enable-plugin">
+                      {t('enable')}
+                    </Button>
+                  ))}
+              </ActionsCell>
+            </tr>
+          );
+        })}
+      </Table>
       {editing && (
         <EnableDialog
           pkg={pkg}
@@ -1037,41 +1001,29 @@ function PluginLogs({ orgId, pluginId, groupName }: { orgId: string; pluginId: s
         <ErrorNote error={logs.error} onRetry={logs.reload} />
       ) : !logs.data ? (
         <Spinner />
-      ) : shown.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('noLogs')} hint={t('noLogsHint')} />
-        </div>
       ) : (
-        <div class="table-wrap">
-          <table class="table admin-logs" data-testid="plugin-logs">
-            <thead>
-              <tr>
-                <th scope="col">{t('time')}</th>
-                <th scope="col">{t('level')}</th>
-                <th scope="col">{t('group')}</th>
-                <th scope="col">{t('message')}</th>
-                <th scope="col">{t('request')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((l, i) => (
-                <tr key={`${l.at}-${i}`}>
-                  <td class="nowrap">{when(l.at)}</td>
-                  <td>
-                    <Badge tone={tone(l.level)}>{l.level}</Badge>
-                  </td>
-                  <td>{l.group_id ? (groupName(l.group_id) ?? <code>{l.group_id.slice(0, 8)}</code>) : <span class="muted">—</span>}</td>
-                  <td class="admin-log-message">{l.message}</td>
-                  <td>
-                    <code class="small" title={l.request_id}>
-                      {l.request_id.slice(0, 8)}
-                    </code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table
+          class="admin-logs"
+          testid="plugin-logs"
+          columns={[t('time'), t('level'), t('group'), t('message'), t('request')]}
+          empty={shown.length === 0 && <Empty title={t('noLogs')} hint={t('noLogsHint')} />}
+        >
+          {shown.map((l, i) => (
+            <tr key={`${l.at}-${i}`}>
+              <td class="nowrap">{when(l.at)}</td>
+              <td>
+                <Badge tone={tone(l.level)}>{l.level}</Badge>
+              </td>
+              <td>{l.group_id ? (groupName(l.group_id) ?? <code>{l.group_id.slice(0, 8)}</code>) : <span class="muted">—</span>}</td>
+              <td class="admin-log-message">{l.message}</td>
+              <td>
+                <code class="small" title={l.request_id}>
+                  {l.request_id.slice(0, 8)}
+                </code>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </div>
   );
@@ -1092,43 +1044,30 @@ function PluginTimers({ orgId, pluginId, groupName }: { orgId: string; pluginId:
         <ErrorNote error={timers.error} onRetry={timers.reload} />
       ) : !timers.data ? (
         <Spinner />
-      ) : timers.data.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('noTimers')} hint={t('noTimersHint')} />
-        </div>
       ) : (
-        <div class="table-wrap">
-          <table class="table" data-testid="plugin-timers">
-            <thead>
-              <tr>
-                <th scope="col">{t('kind')}</th>
-                <th scope="col">{t('key')}</th>
-                <th scope="col">{t('group')}</th>
-                <th scope="col">{t('due')}</th>
-                <th scope="col">{t('attempts')}</th>
+        <Table
+          testid="plugin-timers"
+          columns={[t('kind'), t('key'), t('group'), t('due'), t('attempts')]}
+          empty={timers.data.length === 0 && <Empty title={t('noTimers')} hint={t('noTimersHint')} />}
+        >
+          {[...timers.data]
+            .sort((a, b) => a.due_at - b.due_at)
+            .map((x) => (
+              <tr key={x.id}>
+                <td>
+                  <Badge tone={x.kind === 'schedule' ? 'info' : 'neutral'}>{x.kind === 'schedule' ? t('schedule') : t('timer')}</Badge>
+                </td>
+                <td>
+                  <code>{x.key}</code>
+                </td>
+                <td>{x.group_id ? (groupName(x.group_id) ?? <code>{x.group_id.slice(0, 8)}</code>) : <span class="muted">{t('wholeOrg')}</span>}</td>
+                <td class="nowrap" title={when(x.due_at)}>
+                  {relative(x.due_at)} {x.due_at < now && <Badge tone="warning">{t('overdue')}</Badge>}
+                </td>
+                <td>{x.attempts > 0 ? <Badge tone="danger">{x.attempts}</Badge> : '0'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {[...timers.data]
-                .sort((a, b) => a.due_at - b.due_at)
-                .map((x) => (
-                  <tr key={x.id}>
-                    <td>
-                      <Badge tone={x.kind === 'schedule' ? 'info' : 'neutral'}>{x.kind === 'schedule' ? t('schedule') : t('timer')}</Badge>
-                    </td>
-                    <td>
-                      <code>{x.key}</code>
-                    </td>
-                    <td>{x.group_id ? (groupName(x.group_id) ?? <code>{x.group_id.slice(0, 8)}</code>) : <span class="muted">{t('wholeOrg')}</span>}</td>
-                    <td class="nowrap" title={when(x.due_at)}>
-                      {relative(x.due_at)} {x.due_at < now && <Badge tone="warning">{t('overdue')}</Badge>}
-                    </td>
-                    <td>{x.attempts > 0 ? <Badge tone="danger">{x.attempts}</Badge> : '0'}</td>
-                  </tr>
-                ))}
-            </tbody>
-          </table>
-        </div>
+            ))}
+        </Table>
       )}
     </div>
   );

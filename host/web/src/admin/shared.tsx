@@ -295,6 +295,66 @@ export function SectionHead({ title, hint, children }: { title: string; hint?: s
   );
 }
 
+/** A column heading: its text, or its content with a class for the `th` (alignment, width). */
+export type Column = string | { label: ComponentChildren; class?: string };
+
+/**
+ * A table in its scrolling wrapper: one `th scope="col"` per column, then (with `actions`)
+ * the actions column, headed for screen readers only; `children` are the body's rows. When
+ * `empty` is given (not false or null), it shows on a panel instead of the table.
+ */
+export function Table({
+  columns,
+  actions,
+  testid,
+  class: tableClass,
+  wrapClass,
+  empty,
+  children,
+}: {
+  columns: Column[];
+  actions?: boolean;
+  testid?: string;
+  class?: string;
+  wrapClass?: string;
+  empty?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  if (empty) return <div class="panel">{empty}</div>;
+  return (
+    <div class={wrapClass ? `table-wrap ${wrapClass}` : 'table-wrap'}>
+      <table class={tableClass ? `table ${tableClass}` : 'table'} data-testid={testid}>
+        <thead>
+          <tr>
+            {columns.map((c, i) =>
+              typeof c === 'string' ? (
+                <th key={i} scope="col">
+                  {c}
+                </th>
+              ) : (
+                <th key={i} scope="col" class={c.class}>
+                  {c.label}
+                </th>
+              ),
+            )}
+            {actions && (
+              <th scope="col" class="admin-col-actions">
+                <span class="sr-only">{tc('actions')}</span>
+              </th>
+            )}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+/** A row's last cell in a table with `actions`: its buttons side by side (nothing when `children` is false). */
+export function ActionsCell({ children }: { children: ComponentChildren }) {
+  return <td class="admin-col-actions">{children && <div class="admin-row-actions">{children}</div>}</td>;
+}
+
 /** A labelled on/off switch (a checkbox underneath). */
 export function Toggle({ label, hint, checked, onChange, disabled, testid }: { label: string; hint?: string; checked: boolean; onChange: (v: boolean) => void; disabled?: boolean; testid?: string }) {
   return (

@@ -6,7 +6,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../api';
 import { openProfile } from '../directory/profile';
 import { strings } from '../i18n';
-import type { DepartmentNode, Group } from '../types';
+import type { DepartmentNode } from '../types';
 import { Avatar, Button } from '../ui/kit';
 import { explain } from './errors';
 import { departments, fileInfo, myGroups, personName, remember, rememberFile, searchPeople, type FileInfo, type PersonSummary } from './lookups';
@@ -232,21 +232,32 @@ function useListPlacement(open: boolean, anchor: { current: HTMLElement | null }
   return style;
 }
 
-// ---- Groups ----
+// ---- Groups and departments ----
 
-export function GroupSelect({ value, onChange, ...a11y }: ControlA11y & { value: string; onChange: (id: string) => void }) {
-  const [groups, setGroups] = useState<Group[] | null>(null);
+interface SelectOption {
+  id: string;
+  label: string;
+}
+
+/** Loads a select's options once per `deps` (nothing while `load` gives null); an answer after unmounting is dropped. */
+function useOptions(load: () => Promise<SelectOption[]> | null, deps: unknown[]) {
+  const [options, setOptions] = useState<SelectOption[] | null>(null);
   const [failed, setFailed] = useState<unknown>(null);
   useEffect(() => {
+    const loading = load();
+    if (!loading) return;
     let live = true;
-    myGroups()
-      .then((g) => live && setGroups(g.filter((x) => !x.archived || x.id === value)))
-      .catch((e) => live && setFailed(e));
+    loading.then((o) => live && setOptions(o)).catch((e) => live && setFailed(e));
     return () => {
       live = false;
     };
-  }, []);
-  const known = groups?.some((g) => g.id === value);
+  }, deps);
+  return { options, failed };
+}
+
+/** A select over loaded `options` (disabled until they come); a current value not among them stays, marked as not found. */
+function OptionSelect({ value, onChange, options, failed, ...a11y }: ControlA11y & { value: string; onChange: (id: string) => void; options: SelectOption[] | null; failed: unknown }) {
+  const known = options?.some((o) => o.id === value);
   return (
     <>
       <select
@@ -254,70 +265,41 @@ export function GroupSelect({ value, onChange, ...a11y }: ControlA11y & { value:
         aria-label={a11y.label}
         aria-invalid={a11y.invalid || undefined}
         aria-describedby={a11y.describedBy}
-        disabled={a11y.disabled || !groups}
+        disabled={a11y.disabled || !options}
         value={value}
         onChange={(e) => onChange(e.currentTarget.value)}
       >
-        <option value="">{groups ? t('choose') : t('loading')}</option>
-        {groups?.map((g) => (
-          <option key={g.id} value={g.id}>
-            {g.name}
+        <option value="">{options ? t('choose') : t('loading')}</option>
+        {options?.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.label}
           </option>
         ))}
-        {value && groups && !known && <option value={value}>{`${value} ${t('unknown')}`}</option>}
+        {value && options && !known && <option value={value}>{`${value} ${t('unknown')}`}</option>}
       </select>
       {failed != null && <span class="field-error">{explain(failed)}</span>}
     </>
   );
 }
 
-// ---- Departments ----
+export function GroupSelect({ value, onChange, ...a11y }: ControlA11y & { value: string; onChange: (id: string) => void }) {
+  const { options, failed } = useOptions(() => myGroups().then((g) => g.filter((x) => !x.archived || x.id === value).map((x) => ({ id: x.id, label: x.name }))), []);
+  return <OptionSelect {...a11y} value={value} onChange={onChange} options={options} failed={failed} />;
+}
 
-function flatten(nodes: DepartmentNode[], depth = 0, out: { id: string; name: string; depth: number }[] = []) {
+/** The tree as options, depth first, each name indented by its depth. */
+function departmentOptions(nodes: DepartmentNode[], depth = 0, out: SelectOption[] = []) {
   for (const n of nodes) {
-    out.push({ id: n.id, name: n.name, depth });
-    flatten(n.children, depth + 1, out);
+    out.push({ id: n.id, label: '\u00a0\u00a0\u00a0'.repeat(depth) + n.name });
+    departmentOptions(n.children, depth + 1, out);
   }
   return out;
 }
 
 /** A department of `orgId`, chosen from its tree (indented, so the hierarchy reads). */
 export function DepartmentSelect({ value, onChange, orgId, ...a11y }: ControlA11y & { value: string; onChange: (id: string) => void; orgId: string | null }) {
-  const [list, setList] = useState<{ id: string; name: string; depth: number }[] | null>(null);
-  const [failed, setFailed] = useState<unknown>(null);
-  useEffect(() => {
-    if (!orgId) return;
-    let live = true;
-    departments(orgId)
-      .then((tree) => live && setList(flatten(tree)))
-      .catch((e) => live && setFailed(e));
-    return () => {
-      live = false;
-    };
-  }, [orgId]);
-  const known = list?.some((d) => d.id === value);
-  return (
-    <>
-      <select
-        id={a11y.id}
-        aria-label={a11y.label}
-        aria-invalid={a11y.invalid || undefined}
-        aria-describedby={a11y.describedBy}
-        disabled={a11y.disabled || !list}
-        value={value}
-        onChange={(e) => onChange(e.currentTarget.value)}
-      >
-        <option value="">{list ? t('choose') : t('loading')}</option>
-        {list?.map((d) => (
-          <option key={d.id} value={d.id}>
-            {'\u00a0\u00a0\u00a0'.repeat(d.depth) + d.name}
-          </option>
-        ))}
-        {value && list && !known && <option value={value}>{`${value} ${t('unknown')}`}</option>}
-      </select>
-      {failed != null && <span class="field-error">{explain(failed)}</span>}
-    </>
-  );
+  const { options, failed } = useOptions(() => (orgId ? departments(orgId).then((tree) => departmentOptions(tree)) : null), [orgId]);
+  return <OptionSelect {...a11y} value={value} onChange={onChange} options={options} failed={failed} />;
 }
 
 // ---- Files ----
