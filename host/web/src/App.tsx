@@ -3,11 +3,13 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from './api';
+import { Account } from './account/Account';
 import { AdminConsole } from './admin/AdminConsole';
 import { Setup, SignIn } from './auth/SignIn';
 import { GroupView } from './chat/GroupView';
 import { QuickSwitch } from './chat/QuickSwitch';
 import { Sidebar } from './chat/Sidebar';
+import { startNotifications } from './chat/notify';
 import { startRealtime, stopRealtime } from './chat/realtime';
 import { groupById, groups, groupsLoaded, loadGroups } from './chat/store';
 import { Directory, ProfileCard } from './directory/Directory';
@@ -49,8 +51,12 @@ function Shell() {
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     startRealtime();
+    const stopNotifications = startNotifications();
     loadGroups().catch(setError);
-    return stopRealtime;
+    return () => {
+      stopNotifications();
+      stopRealtime();
+    };
   }, []);
   const openNav = () => setNavOpen(true);
   // The tab's title carries the unread count, so a background tab shows there is news.
@@ -81,6 +87,7 @@ function Main({ onMenu }: { onMenu: () => void }) {
   const current = path.value;
   if (current.startsWith('/admin')) return <AdminConsole />;
   if (match('/directory')) return <Directory onMenu={onMenu} />;
+  if (match('/account')) return <Account onMenu={onMenu} />;
   const page = match('/g/:id/p/:plugin/:page');
   if (page) {
     return (

@@ -581,8 +581,9 @@ async fn unknown_routes_and_methods_answer_json(backend: Backend) {
         format!("/api/v1/groups/{team}/nope"),
         format!("/api/v1/groups/{team}/members/x/y"),
         "/api".to_owned(),
-        "/".to_owned(),
+        // `/` and other paths without a file extension are the web client's (web_client.rs).
         "/favicon.ico".to_owned(),
+        "/assets/missing-0000.js".to_owned(),
     ] {
         for t in [tok, None] {
             let r = raw(&s.server.base, t, Method::GET, &path, None, None).await;

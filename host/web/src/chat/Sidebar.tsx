@@ -25,6 +25,7 @@ const t = strings({
   offline: ['Reconnecting…', '正在重新连接…'],
   newDm: ['New message', '发起私信'],
   newGroup: ['New group', '新建群组'],
+  account: ['My account', '我的账号'],
   browse: ['Browse groups', '浏览群组'],
   unread: ['{n} unread', '{n} 条未读'],
   mentions: ['{n} mentions', '{n} 条提及'],
@@ -129,10 +130,10 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
       </div>
       <div class="sidebar-foot">
         <Avatar id={person.id} name={person.display_name} size={30} />
-        <div class="who">
+        <a href="/account" class="who" style={{ color: 'inherit', textDecoration: 'none' }} onClick={(e) => go(e, '/account')} title={t('account')} data-testid="account-link">
           <div style={{ color: '#fff', fontWeight: 600 }}>{person.display_name}</div>
           {connection.value !== 'online' ? <div class="conn-status">{t('offline')}</div> : <div class="small" style={{ color: '#8996a8' }}>{person.email}</div>}
-        </div>
+        </a>
         <button type="button" class="lang-switch small" onClick={() => setLang(lang.value === 'zh-CN' ? 'en' : 'zh-CN')} data-testid="lang-switch">
           {t('switchLang')}
         </button>
