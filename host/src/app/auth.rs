@@ -32,6 +32,8 @@ pub struct Auth {
     pub kind: String,
     /// `en` or `zh-CN`, from the request's `Accept-Language`: what plugins answer in.
     pub locale: String,
+    /// The client's address as this server saw it, for the audit log.
+    pub ip: Option<String>,
 }
 
 /// The supported language a request prefers: `zh-CN` for any Chinese, else `en`.
@@ -162,6 +164,22 @@ impl App {
             .map_err(|e| AppError::Internal(e.into()))
     }
 
+    /// Records a failed sign-in of a known account. Written in the background: a wrong
+    /// password for a real account must take as long to answer as one for no account.
+    fn audit_sign_in_failure(&self, person: &PersonRow, ip: Option<IpAddr>, reason: &str) {
+        let mut row = self.audit_row(
+            None,
+            &person.org_id,
+            "auth.sign_in_failed",
+            &person.id,
+            serde_json::json!({ "reason": reason }),
+        );
+        row.actor_id = Some(person.id.clone());
+        row.ip = ip.map(|ip| ip.to_string());
+        let app = self.clone();
+        tokio::spawn(async move { app.audit(row).await });
+    }
+
     pub fn csrf_token_for(&self, token_hash: &str) -> String {
         crypto::keyed_digest(&self.secret, &["csrf", token_hash])
     }
@@ -210,22 +228,40 @@ impl App {
         let verified = self.verify_password(password, &hash).await?;
         let person = match found {
             Some((person, Some(_))) if verified => person,
-            _ => {
+            other => {
                 self.login_limiter.record_failure(&email, ip);
+                if let Some((person, _)) = other {
+                    self.audit_sign_in_failure(&person, ip, "wrong_password");
+                }
                 return Err(AppError::Unauthenticated);
             }
         };
         let status = PersonStatus::parse(&person.status).unwrap_or(PersonStatus::Disabled);
         if !policy::may_sign_in(status) {
             self.login_limiter.record_failure(&email, ip);
+            self.audit_sign_in_failure(&person, ip, "disabled");
             return Err(AppError::Unauthenticated);
         }
         self.login_limiter.clear_account(&email);
         let ttl = self.config.session_ttl_hours * 3600 * 1000;
         let (token, row) = new_session(&person.id, "session", "", Some(ttl));
         let stored = row.clone();
+        let mut audit = self.audit_row(
+            None,
+            &person.org_id,
+            "auth.signed_in",
+            &person.id,
+            serde_json::json!({"method": "password"}),
+        );
+        audit.actor_id = Some(person.id.clone());
+        audit.ip = ip.map(|ip| ip.to_string());
         self.writer
-            .write(move |tx| Box::pin(async move { sessions::insert(tx, &stored).await }))
+            .write(move |tx| {
+                Box::pin(async move {
+                    sessions::insert(tx, &stored).await?;
+                    crate::store::plugins::audit(tx, &audit).await
+                })
+            })
             .await?;
         Ok(SessionView {
             csrf_token: self.csrf_token_for(&row.token_hash),
@@ -255,6 +291,7 @@ impl App {
             token_hash,
             kind: owner.session_kind,
             locale: "en".into(),
+            ip: None,
         })
     }
 
@@ -290,6 +327,14 @@ impl App {
             .await?;
         self.hub
             .end_sessions(&auth.actor.person_id, None, Some(&auth.session_id));
+        let entry = self.audit_row(
+            Some(auth),
+            &auth.person.org_id,
+            "auth.password_changed",
+            auth.actor.person_id.as_str(),
+            serde_json::json!({}),
+        );
+        self.audit(entry).await;
         Ok(())
     }
 
@@ -336,6 +381,14 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { sessions::insert(tx, &stored).await }))
             .await?;
+        let entry = self.audit_row(
+            Some(auth),
+            &auth.person.org_id,
+            "token.created",
+            &row.id,
+            serde_json::json!({"name": row.name, "expires_at": row.expires_at}),
+        );
+        self.audit(entry).await;
         Ok(TokenView {
             id: row.id,
             name: row.name,
@@ -375,6 +428,14 @@ impl App {
         if removed {
             self.hub
                 .end_sessions(&auth.actor.person_id, Some(id_for_hub.as_str()), None);
+            let entry = self.audit_row(
+                Some(auth),
+                &auth.person.org_id,
+                "token.revoked",
+                &id_for_hub,
+                serde_json::json!({}),
+            );
+            self.audit(entry).await;
             Ok(())
         } else {
             Err(AppError::NotFound("token"))

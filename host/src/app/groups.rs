@@ -198,7 +198,18 @@ impl App {
                 initial.push((m, MemberRole::Member));
             }
         }
-        self.insert_group(row, initial, &auth.actor.person_id).await
+        let view = self
+            .insert_group(row, initial, &auth.actor.person_id)
+            .await?;
+        let entry = self.audit_row(
+            Some(auth),
+            &view.org_id,
+            "group.created",
+            &view.id,
+            serde_json::json!({"kind": view.kind, "name": view.name}),
+        );
+        self.audit(entry).await;
+        Ok(view)
     }
 
     /// Stores a new group with its first members; the view is the one `viewer` gets.
@@ -374,11 +385,23 @@ impl App {
                 })
             })
             .await?;
-        Ok(GroupWithRole {
+        let view: GroupView = GroupWithRole {
             group: row,
             ..seen.row
         }
-        .into())
+        .into();
+        let entry = self.audit_row(
+            Some(auth),
+            &view.org_id,
+            "group.updated",
+            &view.id,
+            serde_json::json!({
+                "kind": view.kind, "name": view.name, "archived": view.archived,
+                "parent_id": view.parent_id, "head_id": view.head_id,
+            }),
+        );
+        self.audit(entry).await;
+        Ok(view)
     }
 
     /// A department may not become its own ancestor.
@@ -748,8 +771,18 @@ impl App {
                 "this organization is a partner already".into(),
             ));
         }
-        self.save_partner(row, &seen.row.group.name, &seen.row.group.org_id)
-            .await
+        let view = self
+            .save_partner(row, &seen.row.group.name, &seen.row.group.org_id)
+            .await?;
+        let entry = self.audit_row(
+            Some(auth),
+            &view.host_org_id,
+            "partner.invited",
+            &view.group_id,
+            serde_json::json!({"org_id": view.org_id, "group_name": view.group_name}),
+        );
+        self.audit(entry).await;
+        Ok(view)
     }
 
     async fn save_partner(
@@ -848,12 +881,22 @@ impl App {
             .find(|p| p.org_id == row.org_id)
             .map(|p| p.invited_by.clone())
             .unwrap_or_default();
-        self.save_partner(
-            PartnerRow { invited_by, ..row },
-            &inv.group_name,
-            &inv.host_org_id,
-        )
-        .await
+        let view = self
+            .save_partner(
+                PartnerRow { invited_by, ..row },
+                &inv.group_name,
+                &inv.host_org_id,
+            )
+            .await?;
+        let entry = self.audit_row(
+            Some(auth),
+            &view.org_id,
+            &format!("partner.{}", view.status),
+            &view.group_id,
+            serde_json::json!({"host_org_id": view.host_org_id, "group_name": view.group_name}),
+        );
+        self.audit(entry).await;
+        Ok(view)
     }
 
     pub async fn list_partners(&self, auth: &Auth, group_id: &str) -> Result<Vec<PartnerView>> {

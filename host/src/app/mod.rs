@@ -3,6 +3,7 @@
 //! and hand writes to the writer. Handlers stay thin; this layer knows no HTTP.
 
 pub mod analytics;
+pub mod audit;
 pub mod auth;
 pub mod files;
 pub mod groups;

@@ -102,6 +102,14 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { orgs::insert(tx, &stored).await }))
             .await?;
+        let entry = self.audit_row(
+            Some(auth),
+            &row.id,
+            "org.created",
+            &row.id,
+            serde_json::json!({"name": row.name}),
+        );
+        self.audit(entry).await;
         Ok(row.into())
     }
 
@@ -175,6 +183,18 @@ impl App {
             .await?;
         // Plugins see the organization's time zone.
         self.plugins_changed();
+        let entry = self.audit_row(
+            Some(auth),
+            &row.id,
+            "org.updated",
+            &row.id,
+            serde_json::json!({
+                "name": row.name, "time_zone": row.time_zone,
+                "read_receipts_enabled": row.read_receipts_enabled,
+                "anonymous_posts_enabled": row.anonymous_posts_enabled,
+            }),
+        );
+        self.audit(entry).await;
         Ok(row.into())
     }
 }

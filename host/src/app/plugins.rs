@@ -421,16 +421,7 @@ impl App {
         target: &str,
         detail: serde_json::Value,
     ) -> AuditRow {
-        let _ = self;
-        AuditRow {
-            id: courtyard_domain::MessageId::generate().into_string(),
-            org_id: Some(org.to_owned()),
-            actor_id: Some(auth.actor.person_id.as_str().to_owned()),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            detail: detail.to_string(),
-            at: now_millis(),
-        }
+        self.audit_row(Some(auth), org, action, target, detail)
     }
 
     /// Compiled code for a stored package (compiled once per process, cached on disk).
@@ -1391,32 +1382,6 @@ impl App {
         let org = self.require_admin(auth, org_id)?;
         Ok(self.plugins.logs(org.as_str(), plugin))
     }
-
-    pub async fn audit_entries(
-        &self,
-        auth: &Auth,
-        org_id: &str,
-        limit: Option<i64>,
-    ) -> Result<Vec<AuditEntry>> {
-        let org = self.require_admin(auth, org_id)?;
-        let rows = ps::audit_log(
-            &self.store.read,
-            org.as_str(),
-            limit.unwrap_or(100).clamp(1, 500),
-        )
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AuditEntry {
-                id: r.id,
-                actor_id: r.actor_id,
-                action: r.action,
-                target: r.target,
-                detail: serde_json::from_str(&r.detail).unwrap_or_default(),
-                at: r.at,
-            })
-            .collect())
-    }
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -1430,18 +1395,6 @@ pub struct TimerView {
     pub due_at: i64,
     /// Failed deliveries so far.
     pub attempts: i64,
-}
-
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct AuditEntry {
-    pub id: String,
-    pub actor_id: Option<String>,
-    /// e.g. `plugin.installed`, `plugin.enabled`, `plugin.grants_changed`
-    pub action: String,
-    pub target: String,
-    #[schema(value_type = Object)]
-    pub detail: serde_json::Value,
-    pub at: i64,
 }
 
 impl From<StoreError> for courtyard_runtime::api::HostError {

@@ -51,14 +51,20 @@ impl FromRequestParts<App> for Authed {
                 .get(header::ACCEPT_LANGUAGE)
                 .and_then(|v| v.to_str().ok()),
         );
+        let ip = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
         if let Some(token) = bearer_token(parts) {
             let mut auth = app.authenticate(token).await?;
             auth.locale = locale.into();
+            auth.ip = ip;
             return Ok(Authed(auth));
         }
         let token = cookie_token(parts).ok_or(AppError::Unauthenticated)?;
         let mut auth = app.authenticate(token).await?;
         auth.locale = locale.into();
+        auth.ip = ip;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts

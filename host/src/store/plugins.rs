@@ -280,16 +280,38 @@ pub struct AuditRow {
     pub target: String,
     pub detail: String,
     pub at: i64,
+    /// The client's address, for actions that came with a request.
+    pub ip: Option<String>,
 }
 
 pub async fn audit(tx: &mut WriteTx, row: &AuditRow) -> Result<()> {
-    const SQL: &str = "INSERT INTO audit_log (id, org_id, actor_id, action, target, detail, at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    const SQL: &str = "INSERT INTO audit_log (id, org_id, actor_id, action, target, detail, at, ip) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
     on_tx!(tx, c => sqlx::query(SQL).bind(&row.id).bind(&row.org_id).bind(&row.actor_id).bind(&row.action)
-        .bind(&row.target).bind(&row.detail).bind(row.at).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        .bind(&row.target).bind(&row.detail).bind(row.at).bind(&row.ip).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
 
-pub async fn audit_log(pools: &Pools, org: &str, limit: i64) -> Result<Vec<AuditRow>> {
-    const SQL: &str = "SELECT id, org_id, actor_id, action, target, detail, at FROM audit_log WHERE org_id = $1 ORDER BY at DESC, id DESC LIMIT $2";
-    Ok(on_db!(pools, p => sqlx::query_as(SQL).bind(org).bind(limit).fetch_all(p).await)?)
+/// Which entries of an organization's audit log to read, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// `LIKE` pattern over the action (the caller escapes and appends `%`).
+    pub action_like: Option<String>,
+    pub actor: Option<String>,
+    /// From this time (ms, inclusive) …
+    pub since: Option<i64>,
+    /// … to this one (ms, exclusive): also the cursor for the next page.
+    pub until: Option<i64>,
+    pub limit: i64,
+}
+
+pub async fn audit_log(pools: &Pools, org: &str, f: &AuditFilter) -> Result<Vec<AuditRow>> {
+    const SQL: &str = "SELECT id, org_id, actor_id, action, target, detail, at, ip FROM audit_log \
+        WHERE org_id = $1 AND ($2 IS NULL OR action LIKE $2 ESCAPE '\\') \
+        AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR at >= $4) AND ($5 IS NULL OR at < $5) \
+        ORDER BY at DESC, id DESC LIMIT $6";
+    Ok(
+        on_db!(pools, p => sqlx::query_as(SQL).bind(org).bind(&f.action_like).bind(&f.actor)
+        .bind(f.since).bind(f.until).bind(f.limit).fetch_all(p).await)?,
+    )
 }

@@ -445,3 +445,150 @@ async fn metrics_for_prometheus(backend: Backend) {
 }
 
 both_backends!(metrics_for_prometheus);
+
+/// The audit log records admin actions, sign-ins and tokens with who, when and from
+/// where, and filters by action prefix, actor and time.
+async fn audit_log_of_admin_actions(backend: Backend) {
+    let server = TestServer::start(backend).await;
+    let org = server.org("Acme").await;
+    let (admin_id, admin) = server.person(&org, "Ada Admin", "org_admin").await;
+    let (_, member) = server.person(&org, "Mo", "member").await;
+    let other = server.org("Other").await;
+    let (_, outsider) = server.person(&other, "Olga", "org_admin").await;
+    let email = "zhao@acme.example.com";
+    let (_, zhao) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/people"),
+            json!({"email": email, "display_name": "赵六", "password": PASSWORD}),
+        )
+        .await;
+    let zhao_id = zhao["id"].as_str().unwrap();
+    let (status, _) = admin
+        .patch(
+            &format!("/api/v1/people/{zhao_id}"),
+            json!({"role": "org_admin", "title": "Controller"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = admin
+        .post(
+            &format!("/api/v1/people/{zhao_id}/password"),
+            json!({"password": "another long password"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = admin
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "department", "name": "Finance"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = admin
+        .patch(
+            &format!("/api/v1/orgs/{org}"),
+            json!({"time_zone": "Asia/Shanghai"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // A wrong password, then the right one.
+    let login = |password: &'static str| {
+        reqwest::Client::new()
+            .post(format!("{}/api/v1/auth/login", server.base))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    assert_eq!(login("not the password").await.unwrap().status(), 401);
+    assert_eq!(login("another long password").await.unwrap().status(), 200);
+
+    let audit = format!("/api/v1/orgs/{org}/audit");
+    let actions = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // The failed sign-in is written in the background; give it a moment.
+    let mut all = Value::Null;
+    for _ in 0..50 {
+        all = admin.get(&audit).await.1;
+        if actions(&all).iter().any(|a| a == "auth.sign_in_failed") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let seen = actions(&all);
+    for expected in [
+        "person.created",
+        "person.updated",
+        "person.password_reset",
+        "group.created",
+        "org.updated",
+        "auth.sign_in_failed",
+        "auth.signed_in",
+    ] {
+        assert!(
+            seen.iter().any(|a| a == expected),
+            "{expected} missing from {seen:?}"
+        );
+    }
+    let updated = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "person.updated")
+        .unwrap();
+    assert_eq!(updated["actor_id"], admin_id.as_str());
+    assert_eq!(updated["target"], zhao_id);
+    assert_eq!(updated["detail"]["role"], "org_admin");
+    assert_eq!(updated["ip"], "127.0.0.1", "{updated}");
+    let failed = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "auth.sign_in_failed")
+        .unwrap();
+    assert_eq!(failed["detail"]["reason"], "wrong_password");
+    assert_eq!(failed["actor_id"], zhao_id);
+
+    // Filters: an action prefix (a literal `_` is not a wildcard), an actor, and time.
+    let (_, people) = admin.get(&format!("{audit}?action=person.")).await;
+    assert!(
+        actions(&people).iter().all(|a| a.starts_with("person.")),
+        "{people}"
+    );
+    let about_zhao = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["target"] == zhao_id)
+        .count();
+    assert_eq!(about_zhao, 3, "created, updated, password reset: {people}");
+    let (_, none) = admin.get(&format!("{audit}?action=person_")).await;
+    assert_eq!(none.as_array().unwrap().len(), 0, "{none}");
+    let (_, by_zhao) = admin.get(&format!("{audit}?actor={zhao_id}")).await;
+    assert!(
+        by_zhao
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor_id"] == zhao_id),
+        "{by_zhao}"
+    );
+    let newest = all[0]["at"].as_i64().unwrap();
+    let (_, older) = admin.get(&format!("{audit}?until={newest}&limit=2")).await;
+    assert!(older.as_array().unwrap().len() <= 2);
+    assert!(
+        older
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["at"].as_i64().unwrap() < newest)
+    );
+
+    assert_eq!(member.get(&audit).await.0, 403);
+    assert_eq!(outsider.get(&audit).await.0, 404);
+}
+
+both_backends!(audit_log_of_admin_actions);

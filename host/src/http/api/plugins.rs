@@ -10,12 +10,13 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::app::audit::{AuditEntry, AuditSearch};
 use crate::app::plugins::surfaces::{
     MAX_ROUTE_BODY, PageView, RunPageAction, SubmitCardForm, SubmitIssuedForm,
     safe_response_headers,
 };
 use crate::app::plugins::{
-    AuditEntry, CommandView, EnablePlugin, EnablementView, InstallPlugin, InstallView, LogLine,
+    CommandView, EnablePlugin, EnablementView, InstallPlugin, InstallView, LogLine,
     MAX_PACKAGE_BYTES, PackageView, PluginReply, RunAction, RunCommand, TimerView, UpdateInstall,
 };
 use crate::app::{App, AppError};
@@ -275,23 +276,17 @@ async fn plugin_logs(
     Ok(Json(app.plugin_logs(&auth, &org, &plugin)?))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AuditQuery {
-    /// 1 to 500; default 100.
-    pub limit: Option<i64>,
-}
-
-/// The organization's audit log, newest first (organization admins).
-#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit", tag = "plugins", params(("org_id" = String, Path), AuditQuery),
+/// The organization's audit log, newest first (organization admins), filtered by action
+/// prefix, actor and time; page with `until` = the oldest `at` seen.
+#[utoipa::path(get, path = "/api/v1/orgs/{org_id}/audit", tag = "orgs", params(("org_id" = String, Path), AuditSearch),
     responses((status = 200, body = Vec<AuditEntry>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn audit_log(
     State(app): State<App>,
     Authed(auth): Authed,
     Path(org): Path<String>,
-    Q(q): Q<AuditQuery>,
+    Q(q): Q<AuditSearch>,
 ) -> Result<Json<Vec<AuditEntry>>, AppError> {
-    Ok(Json(app.audit_entries(&auth, &org, q.limit).await?))
+    Ok(Json(app.audit_entries(&auth, &org, q).await?))
 }
 
 /// Plugins enabled in a group, with their health.
