@@ -2,7 +2,9 @@
 // from the UI (the groups include a private team the admin is not in); its command then
 // works in that group and is absent from another. The people list keeps disabled people
 // (to enable them again, after a reload too), filters by status, searches on the server
-// and pages; partner invitations name the inviting organization.
+// and pages; partner invitations name the inviting organization. The audit log filters on
+// the server by kind of action, shows a role change in words with the address it came
+// from, and pages.
 
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
@@ -27,6 +29,7 @@ describe('admin console', () => {
       await env.admin.createPerson(org, { email: 'li.na@example.com', display_name: '李娜', role: 'org_admin', title: 'IT admin' });
       env.zhang = await env.admin.createPerson(org, { email: 'zhang.san@example.com', display_name: '张三' });
       env.wang = await env.admin.createPerson(org, { email: 'wang.wu@example.com', display_name: '王五' });
+      env.zhao = await env.admin.createPerson(org, { email: 'zhao.liu@example.com', display_name: '赵六' });
       const li = await Api.login(env.server.url, 'li.na@example.com');
       env.li = li;
       env.games = await li.createTeam('Game night', [env.zhang.id]);
@@ -105,6 +108,46 @@ describe('admin console', () => {
     const enabled = await env.li.get(`/api/v1/groups/${env.games.id}/plugins`);
     assert.deepEqual(enabled.map((e) => e.plugin_id), ['dice']);
     assert.deepEqual(await env.li.get(`/api/v1/groups/${env.quiet.id}/plugins`), []);
+  });
+
+  it(env, 'the audit log lists a role change among changes to people, with its address', async () => {
+    const { page, context } = await openPeople(env, 'li.na@example.com');
+    const zhao = page.getByTestId(`person-${env.zhao.id}`);
+    await zhao.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByTestId('person-form');
+    await visible(form);
+    await form.getByTestId('person-role').selectOption('org_admin');
+    await form.getByTestId('person-save').click();
+    await page.getByTestId('confirm-ok').click();
+    await gone(form);
+    await hasText(zhao, 'Org admin');
+
+    await page.getByTestId('admin-tab-audit').click();
+    const table = page.getByTestId('audit-table');
+    await hasText(table, 'Installed a plugin');
+    // The server filters: the page asks for the prefix of the kind chosen.
+    const asked = page.waitForResponse((r) => r.url().includes('/audit?') && new URL(r.url()).searchParams.get('action') === 'person.');
+    await page.getByTestId('audit-action').selectOption('person.');
+    assert.equal((await asked).status(), 200);
+    const rows = table.locator('tbody tr');
+    await count(rows.filter({ hasText: 'Installed a plugin' }), 0);
+    const change = rows.filter({ hasText: 'Updated a person' }).filter({ hasText: '赵六' });
+    await count(change, 1);
+    await hasText(change, 'role → Org admin');
+    await hasText(change, '127.0.0.1');
+    // Everything listed is about people.
+    const badges = await rows.locator('.badge').allTextContents();
+    assert.ok(badges.length >= 4, `${badges.length} entries`);
+    assert.deepEqual([...new Set(badges)].sort(), ['Added a person', 'Updated a person']);
+    // And by person: only what 李娜 did to people.
+    const byLi = page.waitForResponse((r) => r.url().includes('/audit?') && new URL(r.url()).searchParams.get('actor') === env.li.person.id);
+    await page.getByTestId('audit-actor').getByRole('combobox').fill('李娜');
+    await page.getByRole('option', { name: /李娜/ }).click();
+    assert.equal((await byLi).status(), 200);
+    await count(rows, 1);
+    await visible(change);
+    await screenshot(page, 'admin-audit-people');
+    await context.close();
   });
 
   it(env, 'the command works in the enabled group and is absent from the other', async () => {
@@ -211,6 +254,18 @@ describe('admin console', () => {
     await count(rows, 105);
     await count(page.getByTestId('people-more'), 0);
     await screenshot(page, 'admin-people-paged');
+
+    // The audit log pages too: the changes to people, a hundred at a time.
+    const people = await env.admin.get(`/api/v1/orgs/${env.org}/audit?action=person.&limit=500`);
+    assert.ok(people.length > 100, `${people.length} entries`);
+    await page.getByTestId('admin-tab-audit').click();
+    await page.getByTestId('audit-action').selectOption('person.');
+    const entries = page.getByTestId('audit-table').locator('tbody tr');
+    await count(entries, 100);
+    await page.getByTestId('audit-more').click();
+    await count(entries, people.length);
+    await count(page.getByTestId('audit-more'), 0);
+    await hasText(page.locator('.admin-page'), 'No older entries');
     await context.close();
   });
 });

@@ -1,21 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import {
+  AUDIT_ACTIONS,
+  AUDIT_CATEGORIES,
   appendPage,
+  auditCategory,
+  auditDetailParts,
+  auditQuery,
   auditSummary,
+  auditTone,
   buildSettings,
   checkEmail,
   checkName,
   checkPassword,
   checkSlug,
   compareVersions,
-  distinct,
-  filterAudit,
   flattenTree,
   initialSettingValues,
+  isAuditAction,
+  nextAuditCursor,
   orgGroups,
   parseAdminPath,
   previewManifest,
   replaceRow,
+  searchAudit,
   sectionPath,
   subtreeIds,
   toBase64,
@@ -118,27 +125,102 @@ describe('plugin settings forms', () => {
 });
 
 const ENTRIES: AuditEntry[] = [
-  { id: '1', actor_id: 'p1', action: 'plugin.installed', target: 'dice', detail: { version: '0.1.0', grants: { capabilities: ['storage'], http_hosts: [] } }, at: 1000 },
-  { id: '2', actor_id: 'p2', action: 'plugin.enabled', target: 'dice', detail: { group_id: 'g1', settings: { max_sides: 20 } }, at: 2000 },
-  { id: '3', actor_id: 'p1', action: 'plugin.installed', target: 'forms', detail: { version: '1.0.0', grants: ['records'] }, at: 3000 },
+  { id: '1', actor_id: 'p1', action: 'plugin.installed', target: 'dice', detail: { version: '0.1.0', grants: { capabilities: ['storage'], http_hosts: [] } }, at: 1000, ip: '127.0.0.1' },
+  { id: '2', actor_id: 'p2', action: 'plugin.enabled', target: 'dice', detail: { group_id: 'g1', settings: { max_sides: 20 } }, at: 2000, ip: null },
+  { id: '3', actor_id: 'p1', action: 'plugin.installed', target: 'forms', detail: { version: '1.0.0', grants: ['records'] }, at: 3000, ip: '10.0.0.7' },
 ];
 
-describe('audit filters', () => {
-  it('filter by action, actor, time and text', () => {
-    expect(filterAudit(ENTRIES, {}).map((e) => e.id)).toEqual(['1', '2', '3']);
-    expect(filterAudit(ENTRIES, { action: 'plugin.installed' }).map((e) => e.id)).toEqual(['1', '3']);
-    expect(filterAudit(ENTRIES, { actor: 'p2' }).map((e) => e.id)).toEqual(['2']);
-    expect(filterAudit(ENTRIES, { from: 1500, to: 2500 }).map((e) => e.id)).toEqual(['2']);
-    expect(filterAudit(ENTRIES, { text: 'FORMS' }).map((e) => e.id)).toEqual(['3']);
-    expect(filterAudit(ENTRIES, { text: 'g1' }).map((e) => e.id)).toEqual(['2']);
+const entry = (id: string, at: number): AuditEntry => ({ id, actor_id: null, action: 'person.updated', target: 'p', detail: {}, at, ip: null });
+
+describe('audit log', () => {
+  it('knows every action by its kind, each kind a prefix', () => {
+    expect(AUDIT_ACTIONS).toHaveLength(21);
+    for (const c of AUDIT_CATEGORIES) for (const a of c.actions) expect(auditCategory(a)).toBe(c.key);
+    expect(AUDIT_CATEGORIES.map((c) => c.prefix)).toEqual(['auth.', 'person.', 'group.', 'org.', 'partner.', 'plugin.', 'token.']);
+    expect(auditCategory('weather.changed')).toBeNull();
+    expect(isAuditAction('person.updated')).toBe(true);
+    expect(isAuditAction('person.')).toBe(false);
   });
 
-  it('list distinct values and summarise details', () => {
-    expect(distinct(ENTRIES, (e) => e.action)).toEqual(['plugin.enabled', 'plugin.installed']);
+  it('tones failures and removals apart from additions', () => {
+    expect(['auth.sign_in_failed', 'plugin.uninstalled', 'plugin.disabled', 'token.revoked', 'partner.declined'].map(auditTone)).toEqual(Array(5).fill('danger'));
+    expect(['auth.signed_in', 'person.created', 'plugin.installed', 'plugin.enabled', 'partner.accepted'].map(auditTone)).toEqual(Array(5).fill('success'));
+    expect(['person.updated', 'plugin.upgraded', 'auth.password_changed', 'something.else'].map(auditTone)).toEqual(Array(4).fill('info'));
+  });
+
+  it('builds the query: filters, whole local days, the cursor', () => {
+    const none = { action: '', actor: '', from: '', to: '' };
+    expect(auditQuery(none, 100)).toEqual({ limit: 100 });
+    expect(auditQuery({ ...none, action: 'person.', actor: 'p1' }, 50)).toEqual({ action: 'person.', actor: 'p1', limit: 50 });
+    const days = auditQuery({ ...none, from: '2024-03-01', to: '2024-03-02' }, 100);
+    expect(days.since).toBe(new Date(2024, 2, 1).getTime());
+    // `until` is exclusive: the start of the day after `to`.
+    expect(days.until).toBe(new Date(2024, 2, 3).getTime());
+    // The cursor moves `until` back, never past the range's end.
+    expect(auditQuery({ ...none, to: '2024-03-02' }, 100, new Date(2024, 2, 2, 12).getTime()).until).toBe(new Date(2024, 2, 2, 12).getTime());
+    expect(auditQuery({ ...none, to: '2024-03-02' }, 100, new Date(2024, 5, 1).getTime()).until).toBe(new Date(2024, 2, 3).getTime());
+    expect(auditQuery(none, 100, 1234)).toEqual({ until: 1234, limit: 100 });
+    expect(auditQuery({ ...none, from: 'soon' }, 100)).toEqual({ limit: 100 });
+  });
+
+  it('pages by time without losing entries that share a millisecond', () => {
+    expect(nextAuditCursor([], 3)).toBeNull();
+    // A short page is the last one.
+    expect(nextAuditCursor([entry('a', 30), entry('b', 20)], 3)).toBeNull();
+    // A full page: its oldest millisecond is asked for again…
+    expect(nextAuditCursor([entry('a', 30), entry('b', 20), entry('c', 10)], 3)).toBe(11);
+    // …unless the whole page is that millisecond, which would ask for the same page again.
+    expect(nextAuditCursor([entry('a', 10), entry('b', 10), entry('c', 10)], 3)).toBe(10);
+    // The entries asked for again are not repeated.
+    const loaded = [entry('a', 30), entry('b', 20), entry('c', 10)];
+    expect(appendPage(loaded, [entry('c', 10), entry('d', 10), entry('e', 5)]).map((e) => e.id)).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('searches the loaded entries, words included', () => {
+    expect(searchAudit(ENTRIES, '').map((e) => e.id)).toEqual(['1', '2', '3']);
+    expect(searchAudit(ENTRIES, ' FORMS ').map((e) => e.id)).toEqual(['3']);
+    expect(searchAudit(ENTRIES, 'g1').map((e) => e.id)).toEqual(['2']);
+    expect(searchAudit(ENTRIES, '10.0.0').map((e) => e.id)).toEqual(['3']);
+    expect(searchAudit(ENTRIES, 'installed a plugin', (e) => (e.action === 'plugin.installed' ? 'Installed a plugin' : '')).map((e) => e.id)).toEqual(['1', '3']);
+  });
+
+  it('summarises plugin details', () => {
     expect(auditSummary(ENTRIES[0].detail)).toBe('v0.1.0 · storage');
     expect(auditSummary(ENTRIES[1].detail)).toBe('max_sides=20');
     expect(auditSummary(ENTRIES[2].detail)).toBe('v1.0.0 · records');
     expect(auditSummary(null)).toBe('');
+    expect(auditDetailParts('plugin.enabled', ENTRIES[1].detail)).toEqual([
+      { mode: 'is', field: 'group_id', value: 'g1' },
+      { mode: 'text', text: 'max_sides=20' },
+    ]);
+    expect(auditDetailParts('plugin.uninstalled', {})).toEqual([]);
+  });
+
+  it('breaks other details into the parts worth showing', () => {
+    expect(auditDetailParts('person.updated', { role: 'org_admin', status: 'active', department_id: null, title: '', company: 'Acme' })).toEqual([
+      { mode: 'set', field: 'role', value: 'org_admin' },
+      { mode: 'set', field: 'status', value: 'active' },
+      { mode: 'set', field: 'company', value: 'Acme' },
+    ]);
+    expect(auditDetailParts('auth.sign_in_failed', { reason: 'wrong_password' })).toEqual([{ mode: 'is', field: 'reason', value: 'wrong_password' }]);
+    expect(auditDetailParts('group.updated', { kind: 'team', name: 'Ops', archived: false, parent_id: null, head_id: 'p9' })).toEqual([
+      { mode: 'set', field: 'name', value: 'Ops' },
+      { mode: 'set', field: 'archived', value: false },
+      { mode: 'set', field: 'head_id', value: 'p9' },
+    ]);
+    expect(auditDetailParts('partner.accepted', { host_org_id: 'o1', group_name: 'Shipments' })).toEqual([
+      { mode: 'is', field: 'group_name', value: 'Shipments' },
+      { mode: 'is', field: 'host_org_id', value: 'o1' },
+    ]);
+    expect(auditDetailParts('token.created', { name: 'ci', expires_at: null })).toEqual([{ mode: 'is', field: 'name', value: 'ci' }]);
+    expect(auditDetailParts('auth.password_changed', {})).toEqual([]);
+    // An action unknown here: its plain values, nested ones left to the full detail.
+    expect(auditDetailParts('weather.changed', { sky: 'grey', wind: 4, extra: { a: 1 } })).toEqual([
+      { mode: 'is', field: 'sky', value: 'grey' },
+      { mode: 'is', field: 'wind', value: 4 },
+    ]);
+    expect(auditDetailParts('person.updated', null)).toEqual([]);
+    expect(auditDetailParts('person.updated', ['role'])).toEqual([]);
   });
 
   it('write CSV safely', () => {

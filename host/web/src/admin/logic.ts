@@ -1,5 +1,5 @@
 // The admin console's pure logic: routes, checks mirroring the host's, plugin settings
-// forms, audit filters and CSV. No DOM, no i18n: callers turn the codes into words.
+// forms, audit queries and CSV. No DOM, no i18n: callers turn the codes into words.
 
 import type { AuditEntry, SettingSpec } from './types';
 
@@ -175,50 +175,111 @@ export function buildSettings(
 }
 
 // ---------------------------------------------------------------------------------------
-// The audit log: the host filters by nothing but `limit`, so everything else is here.
+// The audit log (host/src/app/audit.rs): the host filters by action prefix, actor and time
+// and pages with `until`; these build its queries, page through it and break an entry's
+// detail into parts the page puts into words.
 
+export type AuditCategory = 'signins' | 'people' | 'groups' | 'org' | 'partners' | 'plugins' | 'tokens';
+
+/** The kinds of entry, each a prefix of its actions, with the actions the host records. */
+export const AUDIT_CATEGORIES = [
+  { key: 'signins', prefix: 'auth.', actions: ['auth.signed_in', 'auth.sign_in_failed', 'auth.password_changed'] },
+  { key: 'people', prefix: 'person.', actions: ['person.created', 'person.updated', 'person.password_reset'] },
+  { key: 'groups', prefix: 'group.', actions: ['group.created', 'group.updated'] },
+  { key: 'org', prefix: 'org.', actions: ['org.created', 'org.updated'] },
+  { key: 'partners', prefix: 'partner.', actions: ['partner.invited', 'partner.accepted', 'partner.declined'] },
+  {
+    key: 'plugins',
+    prefix: 'plugin.',
+    actions: ['plugin.installed', 'plugin.upgraded', 'plugin.grants_changed', 'plugin.uninstalled', 'plugin.enabled', 'plugin.disabled'],
+  },
+  { key: 'tokens', prefix: 'token.', actions: ['token.created', 'token.revoked'] },
+] as const satisfies readonly { key: AuditCategory; prefix: string; actions: readonly string[] }[];
+
+/** An action the host records (and the console has words for). */
+export type AuditAction = (typeof AUDIT_CATEGORIES)[number]['actions'][number];
+
+export const AUDIT_ACTIONS: readonly AuditAction[] = AUDIT_CATEGORIES.flatMap((c) => c.actions);
+
+export function isAuditAction(action: string): action is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(action);
+}
+
+export function auditCategory(action: string): AuditCategory | null {
+  return AUDIT_CATEGORIES.find((c) => action.startsWith(c.prefix))?.key ?? null;
+}
+
+/** How an entry's badge looks: failures and removals `danger`, additions `success`. */
+export function auditTone(action: string): 'danger' | 'success' | 'info' {
+  if (/\.(sign_in_failed|uninstalled|disabled|revoked|declined)$/.test(action)) return 'danger';
+  if (/\.(signed_in|created|installed|enabled|accepted)$/.test(action)) return 'success';
+  return 'info';
+}
+
+/** The filters as the page holds them: an action prefix, a person id, `YYYY-MM-DD` days. */
 export interface AuditFilter {
+  action: string;
+  actor: string;
+  from: string;
+  to: string;
+}
+
+/** The query string of `GET /api/v1/orgs/{org}/audit`. */
+export interface AuditQuery {
   action?: string;
   actor?: string;
-  /** Free text over target and detail. */
-  text?: string;
-  /** Inclusive bounds in ms. */
-  from?: number | null;
-  to?: number | null;
+  /** ms, inclusive */
+  since?: number;
+  /** ms, exclusive */
+  until?: number;
+  limit: number;
 }
 
-export function filterAudit(entries: AuditEntry[], f: AuditFilter): AuditEntry[] {
-  const text = f.text?.trim().toLowerCase();
-  return entries.filter((e) => {
-    if (f.action && e.action !== f.action) return false;
-    if (f.actor && e.actor_id !== f.actor) return false;
-    if (f.from != null && e.at < f.from) return false;
-    if (f.to != null && e.at > f.to) return false;
-    if (text) {
-      const hay = `${e.action} ${e.target} ${JSON.stringify(e.detail ?? '')}`.toLowerCase();
-      if (!hay.includes(text)) return false;
-    }
-    return true;
-  });
+/**
+ * The query for a page of entries: the filters (the days whole, in local time) and, after
+ * the first page, `cursor` from `nextAuditCursor`.
+ */
+export function auditQuery(f: AuditFilter, limit: number, cursor?: number | null): AuditQuery {
+  const since = dayBound(f.from, false);
+  const end = dayBound(f.to, true);
+  const bounds = [end === null ? null : end + 1, cursor ?? null].filter((n): n is number => n !== null);
+  const q: AuditQuery = { limit };
+  if (f.action) q.action = f.action;
+  if (f.actor) q.actor = f.actor;
+  if (since !== null) q.since = since;
+  if (bounds.length) q.until = Math.min(...bounds);
+  return q;
 }
 
-/** Distinct values of a key, sorted, without empties. */
-export function distinct<T>(items: T[], key: (t: T) => string | null | undefined): string[] {
-  const set = new Set<string>();
-  for (const i of items) {
-    const k = key(i);
-    if (k) set.add(k);
-  }
-  return [...set].sort();
+/**
+ * The `until` of the page after `page` (newest first), or null when it was the last. The
+ * host's `until` is exclusive and entries can share a millisecond, so the next page asks
+ * again for the oldest one's millisecond (`appendPage` drops the entries already there);
+ * only a page all of one millisecond moves past it, so every page makes progress.
+ */
+export function nextAuditCursor(page: AuditEntry[], limit: number): number | null {
+  if (page.length === 0 || page.length < limit) return null;
+  const oldest = Math.min(...page.map((e) => e.at));
+  return page.every((e) => e.at === oldest) ? oldest : oldest + 1;
 }
 
-/** Bounds of a `YYYY-MM-DD` day in local time: start for `from`, end for `to`. */
+/** Bounds of a `YYYY-MM-DD` day in local time: its first ms, or its last with `end`. */
 export function dayBound(date: string, end: boolean): number | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
   if (!m) return null;
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
   if (end) d.setHours(23, 59, 59, 999);
   return d.getTime();
+}
+
+/**
+ * The loaded entries with `text` (case-insensitive) in their action, target, address,
+ * detail or `words` (what the page shows for them: label and summary).
+ */
+export function searchAudit(entries: AuditEntry[], text: string, words: (e: AuditEntry) => string = () => ''): AuditEntry[] {
+  const needle = text.trim().toLowerCase();
+  if (!needle) return entries;
+  return entries.filter((e) => `${e.action} ${e.target} ${e.ip ?? ''} ${JSON.stringify(e.detail ?? '')} ${words(e)}`.toLowerCase().includes(needle));
 }
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as formulas are quoted with a `'`. */
@@ -236,7 +297,7 @@ export function toCsv(rows: (string | number | null | undefined)[][]): string {
     .join('\r\n');
 }
 
-/** A short summary of an audit entry's detail for a table cell. */
+/** A plugin entry's detail in short: version, grants, hosts, settings. */
 export function auditSummary(detail: any): string {
   if (!detail || typeof detail !== 'object') return '';
   const parts: string[] = [];
@@ -252,6 +313,49 @@ export function auditSummary(detail: any): string {
     if (s) parts.push(s);
   }
   return parts.join(' · ');
+}
+
+/**
+ * One piece of an entry's detail: `set`, a value something now has (role → org_admin);
+ * `is`, a fact about what happened (reason: wrong_password); `text`, already in words.
+ */
+export type AuditDetailPart = { mode: 'set' | 'is'; field: string; value: string | number | boolean } | { mode: 'text'; text: string };
+
+/** Which fields of each action's detail are worth a summary, and how they read. */
+const DETAIL_FIELDS: Record<string, { mode: 'set' | 'is'; fields: string[] }> = {
+  'auth.signed_in': { mode: 'is', fields: ['method'] },
+  'auth.sign_in_failed': { mode: 'is', fields: ['reason'] },
+  'token.created': { mode: 'is', fields: ['name', 'expires_at'] },
+  'person.created': { mode: 'is', fields: ['email', 'role', 'status'] },
+  // The person as they are after the change.
+  'person.updated': { mode: 'set', fields: ['role', 'status', 'department_id', 'title', 'company'] },
+  'group.created': { mode: 'is', fields: ['name', 'kind'] },
+  'group.updated': { mode: 'set', fields: ['name', 'archived', 'parent_id', 'head_id'] },
+  'org.created': { mode: 'is', fields: ['name'] },
+  'org.updated': { mode: 'set', fields: ['name', 'time_zone', 'read_receipts_enabled', 'anonymous_posts_enabled'] },
+  'partner.invited': { mode: 'is', fields: ['group_name', 'org_id'] },
+  'partner.accepted': { mode: 'is', fields: ['group_name', 'host_org_id'] },
+  'partner.declined': { mode: 'is', fields: ['group_name', 'host_org_id'] },
+};
+
+const isScalar = (v: unknown): v is string | number | boolean => (typeof v === 'string' && v !== '') || typeof v === 'number' || typeof v === 'boolean';
+
+/**
+ * The parts of an entry's detail for its summary, in order; empty and missing values left
+ * out. Plugin entries name their group and summarise the rest; an action not known here
+ * shows its detail's plain values.
+ */
+export function auditDetailParts(action: string, detail: any): AuditDetailPart[] {
+  if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return [];
+  if (action.startsWith('plugin.')) {
+    const parts: AuditDetailPart[] = [];
+    if (isScalar(detail.group_id)) parts.push({ mode: 'is', field: 'group_id', value: detail.group_id });
+    const text = auditSummary(detail);
+    if (text) parts.push({ mode: 'text', text });
+    return parts;
+  }
+  const spec = DETAIL_FIELDS[action] ?? { mode: 'is' as const, fields: Object.keys(detail) };
+  return spec.fields.filter((f) => isScalar(detail[f])).map((f) => ({ mode: spec.mode, field: f, value: detail[f] }));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // Wire types the admin console reads, as the host serialises them:
 // host/src/app/views.rs (PartnerView), host/src/app/plugins.rs (PackageView, InstallView,
-// EnablementView, LogLine, TimerView, AuditEntry), host/runtime/src/manifest.rs (Setting)
-// and host/src/app/analytics.rs (AnalyticsView).
+// EnablementView, LogLine, TimerView), host/src/app/audit.rs (AuditEntry),
+// host/runtime/src/manifest.rs (Setting) and host/src/app/analytics.rs (AnalyticsView).
 
 import type { Localized } from '../types';
 
@@ -95,6 +95,8 @@ export interface AuditEntry {
   target: string;
   detail: any;
   at: number;
+  /** The client's address as the host saw it. */
+  ip: string | null;
 }
 
 export interface DayFigures {
