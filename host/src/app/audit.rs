@@ -75,6 +75,19 @@ impl App {
         }
     }
 
+    /// Records what `auth` just did to `org` (see [`App::audit`]).
+    pub(crate) async fn audited(
+        &self,
+        auth: &Auth,
+        org: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) {
+        let row = self.audit_row(Some(auth), org, action, target, detail);
+        self.audit(row).await;
+    }
+
     /// The organization's audit log, newest first, for its admins.
     pub async fn audit_entries(
         &self,

@@ -327,14 +327,14 @@ impl App {
             .await?;
         self.hub
             .end_sessions(&auth.actor.person_id, None, Some(&auth.session_id));
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &auth.person.org_id,
             "auth.password_changed",
             auth.actor.person_id.as_str(),
             serde_json::json!({}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(())
     }
 
@@ -381,14 +381,14 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { sessions::insert(tx, &stored).await }))
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &auth.person.org_id,
             "token.created",
             &row.id,
             serde_json::json!({"name": row.name, "expires_at": row.expires_at}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(TokenView {
             id: row.id,
             name: row.name,
@@ -428,14 +428,14 @@ impl App {
         if removed {
             self.hub
                 .end_sessions(&auth.actor.person_id, Some(id_for_hub.as_str()), None);
-            let entry = self.audit_row(
-                Some(auth),
+            self.audited(
+                auth,
                 &auth.person.org_id,
                 "token.revoked",
                 &id_for_hub,
                 serde_json::json!({}),
-            );
-            self.audit(entry).await;
+            )
+            .await;
             Ok(())
         } else {
             Err(AppError::NotFound("token"))

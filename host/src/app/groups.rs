@@ -201,14 +201,14 @@ impl App {
         let view = self
             .insert_group(row, initial, &auth.actor.person_id)
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &view.org_id,
             "group.created",
             &view.id,
             serde_json::json!({"kind": view.kind, "name": view.name}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(view)
     }
 
@@ -390,8 +390,8 @@ impl App {
             ..seen.row
         }
         .into();
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &view.org_id,
             "group.updated",
             &view.id,
@@ -399,8 +399,8 @@ impl App {
                 "kind": view.kind, "name": view.name, "archived": view.archived,
                 "parent_id": view.parent_id, "head_id": view.head_id,
             }),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(view)
     }
 
@@ -774,14 +774,14 @@ impl App {
         let view = self
             .save_partner(row, &seen.row.group.name, &seen.row.group.org_id)
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &view.host_org_id,
             "partner.invited",
             &view.group_id,
             serde_json::json!({"org_id": view.org_id, "group_name": view.group_name}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(view)
     }
 
@@ -888,14 +888,14 @@ impl App {
                 &inv.host_org_id,
             )
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &view.org_id,
             &format!("partner.{}", view.status),
             &view.group_id,
             serde_json::json!({"host_org_id": view.host_org_id, "group_name": view.group_name}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(view)
     }
 

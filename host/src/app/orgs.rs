@@ -102,14 +102,14 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { orgs::insert(tx, &stored).await }))
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &row.id,
             "org.created",
             &row.id,
             serde_json::json!({"name": row.name}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(row.into())
     }
 
@@ -183,8 +183,8 @@ impl App {
             .await?;
         // Plugins see the organization's time zone.
         self.plugins_changed();
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &row.id,
             "org.updated",
             &row.id,
@@ -193,8 +193,8 @@ impl App {
                 "read_receipts_enabled": row.read_receipts_enabled,
                 "anonymous_posts_enabled": row.anonymous_posts_enabled,
             }),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(row.into())
     }
 }

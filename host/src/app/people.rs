@@ -190,14 +190,14 @@ impl App {
                 })
             })
             .await?;
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &row.org_id,
             "person.created",
             &row.id,
             serde_json::json!({"email": row.email, "role": row.role, "status": row.status}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(row.into())
     }
 
@@ -348,8 +348,8 @@ impl App {
             self.hub
                 .end_sessions(&PersonId::from_trusted(row.id.clone()), None, None);
         }
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             &row.org_id,
             "person.updated",
             &row.id,
@@ -357,8 +357,8 @@ impl App {
                 "role": row.role, "status": row.status, "department_id": row.department_id,
                 "title": row.title, "company": row.company,
             }),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(row.into())
     }
 
@@ -373,14 +373,14 @@ impl App {
         let pid = PersonId::from_trusted(row.id);
         self.set_password(&pid, password, None).await?;
         self.hub.end_sessions(&pid, None, None);
-        let entry = self.audit_row(
-            Some(auth),
+        self.audited(
+            auth,
             org.as_str(),
             "person.password_reset",
             pid.as_str(),
             serde_json::json!({}),
-        );
-        self.audit(entry).await;
+        )
+        .await;
         Ok(())
     }
 
