@@ -89,7 +89,8 @@ pub struct GroupView {
     pub my_role: Option<String>,
     pub member_count: i64,
     pub created_at: i64,
-    /// Top-level messages the viewer has not read (in the group list; 0 elsewhere).
+    /// Top-level messages the viewer has not read, up to 500 (in the group list; 0
+    /// elsewhere).
     #[serde(default)]
     pub unread_count: i64,
     /// Of the unread messages, those mentioning the viewer or everyone.

@@ -141,18 +141,28 @@ pub struct UnreadRow {
     pub mentions: i64,
 }
 
-/// Unread counts for every group `person` is a member of that has any.
+/// Unread counts for every group `person` is a member of. Each count looks at the newest
+/// [`UNREAD_WINDOW`] unread messages at most, so a group never read costs the same as one
+/// read yesterday (clients show "99+" long before that).
 pub async fn unread_counts(pools: &Pools, person: &PersonId) -> Result<Vec<UnreadRow>> {
-    let sql = "SELECT m.group_id AS group_id, COUNT(*) AS unread, \
-        COALESCE(SUM(CASE WHEN m.mentions_all OR m.mentions LIKE $2 THEN 1 ELSE 0 END), 0) AS mentions \
-        FROM group_members gm JOIN messages m ON m.group_id = gm.group_id \
-        WHERE gm.person_id = $1 AND m.seq > gm.read_seq AND m.thread_root_id IS NULL \
-        AND m.deleted_at IS NULL AND (m.author_id IS NULL OR m.author_id <> $1) \
-        AND (m.audience IS NULL OR m.audience LIKE $2) GROUP BY m.group_id";
+    let unread = "FROM messages m WHERE m.group_id = gm.group_id AND m.thread_root_id IS NULL \
+        AND m.seq > gm.read_seq AND m.deleted_at IS NULL \
+        AND (m.author_id IS NULL OR m.author_id <> $1) \
+        AND (m.audience IS NULL OR m.audience LIKE $2) ORDER BY m.seq DESC LIMIT $3";
+    let sql = format!(
+        "SELECT gm.group_id AS group_id, \
+         (SELECT COUNT(*) FROM (SELECT 1 AS one {unread}) u) AS unread, \
+         (SELECT COUNT(*) FROM (SELECT m.mentions_all, m.mentions {unread}) u \
+          WHERE u.mentions_all OR u.mentions LIKE $2) AS mentions \
+         FROM group_members gm WHERE gm.person_id = $1"
+    );
     let pattern = super::messages::audience_pattern(person);
-    Ok(on_db!(pools, p => sqlx::query_as(sql)
-        .bind(person.as_str()).bind(&pattern).fetch_all(p).await)?)
+    Ok(on_db!(pools, p => sqlx::query_as(&sql)
+        .bind(person.as_str()).bind(&pattern).bind(UNREAD_WINDOW).fetch_all(p).await)?)
 }
+
+/// How far back unread counts look (see [`unread_counts`]).
+pub const UNREAD_WINDOW: i64 = 500;
 
 pub async fn insert(tx: &mut WriteTx, g: &GroupRow) -> Result<()> {
     let sql = format!(
