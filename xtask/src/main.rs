@@ -213,22 +213,19 @@ fn browser_tests(bundled: &Path) -> Result<()> {
             install().context("installing Chromium and fonts (apt-get install chromium …)")?;
         }
     }
-    // The same compiler settings as the test phase, so the host's crates are reused.
-    status(
-        cargo()
-            .args(["build", "-p", "courtyard-host", "--bin", "courtyard"])
-            .env("RUSTC_WORKSPACE_WRAPPER", "clippy-driver")
-            .env(
-                "CLIPPY_ARGS",
-                "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
-            ),
-    )?;
+    // The test phase built the server binary (the host's own integration tests run it), with
+    // the workspace's feature set; building it again alone would compile the dependencies
+    // a second time with another feature set.
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root().join("target"));
+    let bin = target.join("debug/courtyard");
+    if !bin.is_file() {
+        bail!("{} is missing: the test phase builds it", bin.display());
+    }
     status(
         npm(&["run", "browser-test"])
-            .env("COURTYARD_BIN", target.join("debug/courtyard"))
+            .env("COURTYARD_BIN", &bin)
             .env("COURTYARD_BUNDLED_PLUGINS_DIR", bundled)
             .env("COURTYARD_SCREENSHOTS", target.join("browser-screenshots"))
             .env("CHROMIUM", chromium),
