@@ -4,25 +4,9 @@
 use crate::common::{Backend, Client, TestServer, command, target_dir};
 use serde_json::{Value, json};
 
-const DAY_MS: u128 = 86_400_000;
-
-/// Today's UTC date, `YYYY-MM-DD`, worked out independently of the server.
+/// Today's UTC date, `YYYY-MM-DD`, worked out independently of the server's code.
 fn today() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis();
-    let days = (ms / DAY_MS) as i64;
-    // civil_from_days, for dates after 1970.
-    let z = days + 719_468;
-    let (era, doe) = (z / 146_097, z % 146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
 /// The analytics as `client` sees them, read within one UTC day (retried once if the day
