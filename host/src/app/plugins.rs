@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 
 use super::auth::Auth;
 use super::{App, AppError, OrNotFound, Result, parse_id};
-use crate::store::plugins::{self as ps, AuditRow, EnablementRow, InstallRow, PackageRow};
+use crate::store::plugins::{self as ps, EnablementRow, InstallRow, PackageRow};
 use crate::store::{StoreError, now_millis};
 
 mod audience;
@@ -413,17 +413,6 @@ impl Ready {
 }
 
 impl App {
-    fn record(
-        &self,
-        auth: &Auth,
-        org: &str,
-        action: &str,
-        target: &str,
-        detail: serde_json::Value,
-    ) -> AuditRow {
-        self.audit_row(Some(auth), org, action, target, detail)
-    }
-
     /// Compiled code for a stored package (compiled once per process, cached on disk).
     pub(crate) async fn compiled(&self, sha: &str) -> Result<Arc<courtyard_runtime::Plugin>> {
         if let Some(code) = self.plugins.compiled.read().get(sha) {
@@ -576,7 +565,7 @@ impl App {
         } else {
             "plugin.installed"
         };
-        let audit = self.record(auth, org.as_str(), action, &manifest.id, serde_json::json!({"version": manifest.version, "sha256": row.sha256, "grants": grants}));
+        let audit = self.audit_row(Some(auth), org.as_str(), action, &manifest.id, serde_json::json!({"version": manifest.version, "sha256": row.sha256, "grants": grants}));
         let (stored_row, stored_install) = (row.clone(), install.clone());
         self.writer
             .write(move |tx| {
@@ -645,8 +634,8 @@ impl App {
         let grants = checked_grants(&manifest, Some(input.grants), http_hosts)?;
         install.grants = serde_json::to_string(&grants).unwrap_or_else(|_| "{}".into());
         install.updated_at = now_millis();
-        let audit = self.record(
-            auth,
+        let audit = self.audit_row(
+            Some(auth),
             org.as_str(),
             "plugin.grants_changed",
             plugin,
@@ -690,8 +679,8 @@ impl App {
         let ready = self.ready_for(org.as_str(), plugin, None).await?;
         self.lifecycle_notice(Some(auth), &ready, Lifecycle::Uninstalling)
             .await;
-        let audit = self.record(
-            auth,
+        let audit = self.audit_row(
+            Some(auth),
             org.as_str(),
             "plugin.uninstalled",
             plugin,
@@ -769,8 +758,8 @@ impl App {
             disabled_reason: None,
             disabled_until: None,
         };
-        let audit = self.record(
-            auth,
+        let audit = self.audit_row(
+            Some(auth),
             group.org.as_str(),
             "plugin.enabled",
             plugin,
@@ -814,8 +803,8 @@ impl App {
             self.lifecycle_notice(Some(auth), &ready, Lifecycle::Disabled)
                 .await;
         }
-        let audit = self.record(
-            auth,
+        let audit = self.audit_row(
+            Some(auth),
             group.org.as_str(),
             "plugin.disabled",
             plugin,

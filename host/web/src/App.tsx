@@ -17,14 +17,13 @@ import { strings } from './i18n';
 import { PluginPage } from './plugins/PluginPage';
 import { match, navigate, path } from './router';
 import { restoreSession, session } from './session';
-import { Empty, ErrorNote, Spinner, Toasts } from './ui/kit';
+import { Empty, ErrorNote, MenuButton, Spinner, Toasts } from './ui/kit';
 
 const t = strings({
   welcome: ['Welcome to Courtyard', '欢迎使用 Courtyard'],
   welcomeHint: ['You are not in any group yet. Find colleagues in the directory and send them a message.', '你还没有加入任何群组。在通讯录中找到同事，给他们发消息吧。'],
   openDirectory: ['Open the directory', '打开通讯录'],
   notFound: ['This group does not exist or you cannot see it.', '该群组不存在，或你无权查看。'],
-  menu: ['Menu', '菜单'],
 });
 
 export function App() {
@@ -127,9 +126,7 @@ function Home({ onMenu }: { onMenu: () => void }) {
     <div class="main">
       <section class="pane">
         <header class="pane-head">
-          <button type="button" class="icon-btn mobile-only" aria-label={t('menu')} onClick={onMenu}>
-            ☰
-          </button>
+          <MenuButton onClick={onMenu} />
         </header>
         <Empty title={t('welcome')} hint={t('welcomeHint')}>
           <p>

@@ -6,12 +6,11 @@ import { api } from '../api';
 import { formatDateTime, lang, setLang, strings, type Lang } from '../i18n';
 import { me, updateMe } from '../session';
 import type { Person } from '../types';
-import { Avatar, Badge, Button, Empty, ErrorNote, Field, Spinner, describeError, toast } from '../ui/kit';
+import { Avatar, Badge, Button, describeError, Empty, ErrorNote, Field, MenuButton, Spinner, toast } from '../ui/kit';
 import { notificationsWanted, setNotificationsWanted } from '../chat/notify';
 
 const t = strings({
   title: ['My account', '我的账号'],
-  menu: ['Menu', '菜单'],
   profile: ['Profile', '个人资料'],
   name: ['Display name', '显示名称'],
   jobTitle: ['Title', '职位'],
@@ -61,9 +60,7 @@ export function Account({ onMenu }: { onMenu: () => void }) {
     <div class="main">
       <section class="pane">
         <header class="pane-head">
-          <button type="button" class="icon-btn mobile-only" aria-label={t('menu')} onClick={onMenu}>
-            ☰
-          </button>
+          <MenuButton onClick={onMenu} />
           <h1>{t('title')}</h1>
         </header>
         <div class="pane-body">

@@ -6,7 +6,7 @@ import { api } from '../api';
 import { formatDay, strings } from '../i18n';
 import { navigate } from '../router';
 import type { Group, Message } from '../types';
-import { Badge, Empty, ErrorNote, Modal, Spinner } from '../ui/kit';
+import { Badge, Empty, ErrorNote, MenuButton, Modal, Spinner } from '../ui/kit';
 import { Composer } from './Composer';
 import { MessageItem } from './Message';
 import { PluginMenu } from './PluginMenu';
@@ -44,7 +44,6 @@ const t = strings({
   comment: ['Write a comment…', '写评论…'],
   memberList: ['Members', '成员'],
   guest: ['Guest', '访客'],
-  menu: ['Menu', '菜单'],
   kind_department: ['Department', '部门'],
   kind_team: ['Team', '团队'],
   kind_interest: ['Interest group', '兴趣小组'],
@@ -90,9 +89,7 @@ export function GroupView({ group, threadId, feed, onMenu }: { group: Group; thr
     <div class="main">
       <section class="pane" aria-label={displayName(group)}>
         <header class="pane-head">
-          <button type="button" class="icon-btn mobile-only" aria-label={t('menu')} onClick={onMenu}>
-            ☰
-          </button>
+          <MenuButton onClick={onMenu} />
           <h1 data-testid="group-title">{group.kind === 'direct' ? displayName(group) : `# ${group.name}`}</h1>
           <Badge>{t(`kind_${group.kind}` as any)}</Badge>
           {group.external && (

@@ -7,7 +7,7 @@ import { strings } from '../i18n';
 import { navigate } from '../router';
 import { me, isGuest } from '../session';
 import type { DepartmentNode, Member, Person } from '../types';
-import { Avatar, Badge, Empty, ErrorNote, Modal, Spinner, describeError, toast } from '../ui/kit';
+import { Avatar, Badge, describeError, Empty, ErrorNote, MenuButton, Modal, Spinner, toast } from '../ui/kit';
 import { openDirect, rememberPeople } from '../chat/store';
 import { closeProfile, openProfile, openProfileId } from './profile';
 
@@ -30,7 +30,6 @@ const t = strings({
   guest: ['Guest', '访客'],
   you: ['This is you', '这是你'],
   disabled: ['Disabled', '已停用'],
-  menu: ['Menu', '菜单'],
   typeToSearch: ['Type to search, or pick a department.', '输入以搜索，或选择一个部门。'],
 });
 
@@ -109,9 +108,7 @@ export function Directory({ onMenu }: { onMenu: () => void }) {
     <div class="main">
       <section class="pane">
         <header class="pane-head">
-          <button type="button" class="icon-btn mobile-only" aria-label={t('menu')} onClick={onMenu}>
-            ☰
-          </button>
+          <MenuButton onClick={onMenu} />
           <h1>{t('title')}</h1>
         </header>
         <div class="pane-body">

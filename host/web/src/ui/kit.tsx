@@ -10,6 +10,7 @@ const t = strings({
   close: ['Close', '关闭'],
   loading: ['Loading…', '加载中…'],
   retry: ['Try again', '重试'],
+  menu: ['Menu', '菜单'],
 });
 
 type ButtonProps = ButtonHTMLAttributes<HTMLButtonElement> & {
@@ -180,5 +181,14 @@ export function Toasts() {
         </div>
       ))}
     </div>
+  );
+}
+
+/** The ☰ button that opens the sidebar on a phone (hidden on wider screens). */
+export function MenuButton({ onClick }: { onClick: () => void }) {
+  return (
+    <button type="button" class="icon-btn mobile-only" aria-label={t('menu')} onClick={onClick}>
+      ☰
+    </button>
   );
 }
