@@ -4,6 +4,7 @@
 pub mod ids;
 pub mod limits;
 pub mod markup;
+pub mod message_search;
 pub mod model;
 pub mod policy;
 pub mod search;

@@ -302,7 +302,7 @@ fn normalize(s: &str) -> String {
 }
 
 /// Folds full-width ASCII (U+FF01..=U+FF5E) and the ideographic space to their ASCII forms.
-fn fold_width(c: char) -> char {
+pub(crate) fn fold_width(c: char) -> char {
     match c {
         '\u{ff01}'..='\u{ff5e}' => char::from_u32(u32::from(c) - 0xfee0).unwrap_or(c),
         '\u{3000}' => ' ',

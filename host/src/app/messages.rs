@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 
 use super::auth::Auth;
 use super::groups::Seen;
+use super::search;
 use super::views::{MessageView, PersonRef, PinView, ReactionView, ReceiptsView};
 use super::{App, AppError, OrNotFound, Result, parse_id};
 use crate::crypto;
@@ -97,7 +98,7 @@ pub(crate) struct Renderer {
 }
 
 impl Renderer {
-    async fn load(app: &App, rows: &[MessageRow]) -> Result<Self> {
+    pub(crate) async fn load(app: &App, rows: &[MessageRow]) -> Result<Self> {
         let mut author_ids: Vec<String> = rows
             .iter()
             .filter(|r| !r.anonymous)
@@ -388,6 +389,11 @@ impl App {
                 .then(|| serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into())),
         };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
+        let terms = search::terms_for(
+            &row.body,
+            row.attachments.as_deref(),
+            row.burn_after_secs.is_some(),
+        );
         let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
         let renderer = Renderer::single(
             author.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
@@ -405,7 +411,7 @@ impl App {
                     let mut row = row;
                     row.seq = tx.next_seq().await?;
                     row.created_at = tx.now();
-                    messages::insert(tx, &row).await?;
+                    messages::insert(tx, &row, &terms).await?;
                     files::attach(tx, &row.id, &attached).await?;
                     let view = renderer.view(row.clone());
                     let draft = EventDraft {
@@ -515,11 +521,16 @@ impl App {
         let parsed = markup::parse(&input.body).map_err(markup_error)?;
         let mentions = serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into());
         let (org, gid) = (group.org.clone(), group.id.clone());
+        let terms = search::terms_for(
+            &input.body,
+            row.attachments.as_deref(),
+            row.burn_after_secs.is_some(),
+        );
         let view = self
             .rewrite(row.id.clone(), group, "message.updated", move |tx, id| {
                 Box::pin(async move {
-                    messages::update_body(tx, &id, &input.body, &mentions, parsed.mentions_all)
-                        .await
+                    let all = parsed.mentions_all;
+                    messages::update_body(tx, &id, &input.body, &mentions, all, &terms).await
                 })
             })
             .await?;

@@ -12,6 +12,7 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod realtime;
+pub mod search;
 pub mod views;
 
 use std::sync::Arc;
@@ -118,6 +119,7 @@ impl App {
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
+        tokio::spawn(search::backfill(app.clone()));
         tokio::spawn(realtime::event_pruner(app.clone()));
         tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)

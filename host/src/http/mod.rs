@@ -73,6 +73,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::files::router())
         .merge(api::plugins::router())
         .merge(api::analytics::router())
+        .merge(api::search::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }

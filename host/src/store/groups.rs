@@ -311,3 +311,22 @@ pub async fn upsert_partner(tx: &mut WriteTx, row: &PartnerRow) -> Result<()> {
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
+
+/// (id, name, kind) of the given groups.
+pub async fn labels(pools: &Pools, ids: &[String]) -> Result<Vec<(String, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT id, name, kind FROM groups WHERE id IN ({})",
+        placeholders.join(", ")
+    );
+    on_db!(pools, p => {
+        let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for id in ids {
+            q = q.bind(id);
+        }
+        Ok(q.fetch_all(p).await?)
+    })
+}

@@ -68,7 +68,7 @@ fn admits(n: u8) -> String {
     format!("(audience IS NULL OR audience LIKE ${n})")
 }
 
-const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
+pub(crate) const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
     burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience, \
     attachments";
@@ -148,7 +148,8 @@ pub async fn pinned(pools: &Pools, group: &GroupId, viewer: &PersonId) -> Result
     )
 }
 
-pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
+/// Inserts a message and its search terms (see [`super::search`]; empty for none).
+pub async fn insert(tx: &mut WriteTx, m: &MessageRow, terms: &str) -> Result<()> {
     let sql = format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
          $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
@@ -165,15 +166,17 @@ pub async fn insert(tx: &mut WriteTx, m: &MessageRow) -> Result<()> {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
         on_tx!(tx, c => sqlx::query(BUMP).bind(root).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     }
-    Ok(())
+    super::search::index(tx, m.seq, terms).await
 }
 
+/// Replaces a message's text and its search terms.
 pub async fn update_body(
     tx: &mut WriteTx,
     id: &str,
     body: &str,
     mentions: &str,
     mentions_all: bool,
+    terms: &str,
 ) -> Result<()> {
     const SQL: &str = "UPDATE messages SET body = $2, mentions = $3, mentions_all = $4, \
                        edited_at = $5 WHERE id = $1";
@@ -181,7 +184,8 @@ pub async fn update_body(
     on_tx!(tx, c => sqlx::query(SQL)
         .bind(id).bind(body).bind(mentions).bind(mentions_all).bind(now)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    let seq = get_in(tx, id).await?.seq;
+    super::search::reindex(tx, seq, terms).await
 }
 
 /// Replaces a plugin card.
@@ -200,7 +204,8 @@ pub async fn set_card(tx: &mut WriteTx, id: &str, card: &str) -> Result<()> {
     Ok(())
 }
 
-/// Deletes for everyone: the body and reactions are erased; a tombstone keeps the position.
+/// Deletes for everyone: the body, reactions and search terms are erased; a tombstone keeps
+/// the position.
 pub async fn erase(tx: &mut WriteTx, id: &str) -> Result<()> {
     const SQL: &str = "UPDATE messages SET body = '', mentions = '[]', mentions_all = $3, \
         deleted_at = $2, pinned_by = NULL, pinned_at = NULL WHERE id = $1";
@@ -208,7 +213,8 @@ pub async fn erase(tx: &mut WriteTx, id: &str) -> Result<()> {
     let now = tx.now();
     on_tx!(tx, c => sqlx::query(SQL).bind(id).bind(now).bind(false).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     on_tx!(tx, c => sqlx::query(REACTIONS).bind(id).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    let seq = get_in(tx, id).await?.seq;
+    super::search::unindex(tx, seq).await
 }
 
 pub async fn set_pinned(tx: &mut WriteTx, id: &str, by: Option<&PersonId>) -> Result<()> {

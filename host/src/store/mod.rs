@@ -15,6 +15,7 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod records;
+pub mod search;
 pub mod sessions;
 pub mod timers;
 pub mod writer;

@@ -18,5 +18,6 @@ mod plugins;
 mod realtime;
 mod reindex;
 mod retention;
+mod search;
 mod smoke;
 mod web_client;

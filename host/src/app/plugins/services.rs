@@ -697,6 +697,7 @@ impl App {
             attachments: None,
         };
         let org = OrgId::from_trusted(scope.org_id.clone());
+        let terms = crate::app::search::terms_for(&row.body, None, false);
         let view = self
             .writer
             .write(move |tx| {
@@ -704,7 +705,7 @@ impl App {
                     let mut row = row;
                     row.seq = tx.next_seq().await?;
                     row.created_at = tx.now();
-                    messages::insert(tx, &row).await?;
+                    messages::insert(tx, &row, &terms).await?;
                     let view = Renderer::plain().view(row.clone());
                     let draft = EventDraft {
                         org_id: org,

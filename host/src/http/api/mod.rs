@@ -10,3 +10,4 @@ pub mod messages;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
+pub mod search;
