@@ -8,6 +8,7 @@ import { AdminConsole } from './admin/AdminConsole';
 import { Setup, SignIn } from './auth/SignIn';
 import { GroupView } from './chat/GroupView';
 import { QuickSwitch } from './chat/QuickSwitch';
+import { Search } from './chat/Search';
 import { Sidebar } from './chat/Sidebar';
 import { startNotifications } from './chat/notify';
 import { startRealtime, stopRealtime } from './chat/realtime';
@@ -87,6 +88,7 @@ function Main({ onMenu }: { onMenu: () => void }) {
   if (current.startsWith('/admin')) return <AdminConsole />;
   if (match('/directory')) return <Directory onMenu={onMenu} />;
   if (match('/account')) return <Account onMenu={onMenu} />;
+  if (match('/search')) return <Search onMenu={onMenu} />;
   const page = match('/g/:id/p/:plugin/:page');
   if (page) {
     return (

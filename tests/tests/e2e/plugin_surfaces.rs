@@ -700,6 +700,11 @@ async fn cards_for_part_of_a_group_stay_with_their_audience(backend: Backend) {
     let seen = Value::Array(seen).to_string();
     assert!(!seen.contains(&id) && !seen.contains("only us"), "{seen}");
     assert!(seen.contains("after the card"), "{seen}");
+    // Search: the restricted reply is found by its audience only.
+    let hits = |page: Value| page["hits"].as_array().unwrap().len();
+    let only_us = "/api/v1/search/messages?q=only%20us";
+    assert_eq!(hits(w.member.get(only_us).await.1), 1);
+    assert_eq!(hits(w.colleague.get(only_us).await.1), 0);
 
     // The plugin widens the audience: now the colleague sees the card and its thread.
     let (status, reply) = command(
@@ -717,6 +722,7 @@ async fn cards_for_part_of_a_group_stay_with_their_audience(backend: Backend) {
         .await;
     assert_eq!(status, 200);
     assert!(thread.to_string().contains("only us"), "{thread}");
+    assert_eq!(hits(w.colleague.get(only_us).await.1), 1);
     // And narrows it again: the colleague is told to drop it.
     command(
         &w.member,
@@ -728,6 +734,7 @@ async fn cards_for_part_of_a_group_stay_with_their_audience(backend: Backend) {
     assert_eq!(hidden["data"]["id"], json!(id));
     let (status, _) = w.colleague.get(&format!("/api/v1/messages/{id}")).await;
     assert_eq!(status, 404);
+    assert_eq!(hits(w.colleague.get(only_us).await.1), 0);
     // Events about the card reach only the plugin whose card it is: a second plugin in
     // the group that listens for reactions hears of reactions elsewhere, not on the card.
     let body = package("plugins/probe", "courtyard_plugin_probe", |m| {

@@ -30,7 +30,12 @@ export function QuickSwitch() {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+      if ((e.ctrlKey || e.metaKey) && e.shiftKey && e.key.toLowerCase() === 'f') {
+        // Search messages, starting in the conversation one is looking at.
+        e.preventDefault();
+        const here = path.value.match(/^\/g\/([^/?]+)/)?.[1];
+        navigate(here ? `/search?g=${here}` : '/search');
+      } else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
         e.preventDefault();
         quickSwitchOpen.value = true;
       } else if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {

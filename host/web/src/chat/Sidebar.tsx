@@ -14,6 +14,7 @@ import { displayName, groups } from './store';
 
 const t = strings({
   directory: ['Directory', '通讯录'],
+  search: ['Search messages', '搜索消息'],
   jump: ['Jump to…', '跳转到…'],
   admin: ['Admin console', '管理后台'],
   departments: ['Departments', '部门'],
@@ -62,6 +63,11 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
           <span class="name">{t('jump')}</span>
           <kbd class="small" style={{ color: '#8996a8' }}>Ctrl K</kbd>
         </button>
+        <a href="/search" class={`nav-item${current.startsWith('/search') ? ' active' : ''}`} onClick={(e) => go(e, '/search')} data-testid="search-link">
+          <span class="nav-glyph">⌕</span>
+          <span class="name">{t('search')}</span>
+          <kbd class="small" style={{ color: '#8996a8' }}>Ctrl ⇧ F</kbd>
+        </a>
         <a href="/directory" class={`nav-item${current.startsWith('/directory') ? ' active' : ''}`} onClick={(e) => go(e, '/directory')}>
           <span class="nav-glyph">☰</span>
           <span class="name">{t('directory')}</span>
