@@ -128,7 +128,7 @@ export function Search({ onMenu }: { onMenu: () => void }) {
                   data-testid="message-search"
                 />
               </div>
-              <select style={{ width: "auto", maxWidth: "260px", flex: "0 0 auto" }} aria-label={t("scope")} value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value)} data-testid="search-scope">
+              <select style={{ width: 'auto', maxWidth: '260px', flex: '0 0 auto' }} aria-label={t('scope')} value={scope} onChange={(e) => setScope((e.target as HTMLSelectElement).value)} data-testid="search-scope">
                 <option value="">{t('everywhere')}</option>
                 {mine.map((g) => (
                   <option key={g.id} value={g.id}>
