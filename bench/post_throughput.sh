@@ -5,6 +5,11 @@
 #
 #   bench/post_throughput.sh [loadgen flags…]      e.g. --concurrency 64 --seconds 20
 #
+# Message search at scale: post searchable sentences for long enough, then query them
+# (SKIP_HOOK=1 leaves out the runs with the hook):
+#
+#   SKIP_HOOK=1 bench/post_throughput.sh --vocabulary --seconds 150 --searches 1000
+#
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) unless SKIP_POSTGRES=1.
 # Honours CARGO_TARGET_DIR. Results: one JSON line per run in $RESULTS (default
 # /tmp/post_throughput.jsonl) and a summary table at the end.
@@ -90,12 +95,12 @@ run() {
 
 : >"$RESULTS"
 run sqlite nohook "$@"
-run sqlite hook "$@"
+[[ ${SKIP_HOOK:-} == 1 ]] || run sqlite hook "$@"
 if [[ ${SKIP_POSTGRES:-} == 1 ]]; then
     echo "SKIP_POSTGRES=1: PostgreSQL runs skipped"
 else
     run postgres nohook "$@"
-    run postgres hook "$@"
+    [[ ${SKIP_HOOK:-} == 1 ]] || run postgres hook "$@"
 fi
 
 echo
@@ -119,4 +124,9 @@ for backend in dict.fromkeys(r["label"] for r in rows):
     if off and on and off[0]["throughput_per_s"]:
         ratio = on[0]["throughput_per_s"] / off[0]["throughput_per_s"]
         print(f"{backend}: with the hook {ratio * 100:.1f}% of the throughput without (cost {100 - ratio * 100:.1f}%)")
+for r in rows:
+    q = r.get("search")
+    if q:
+        print(f'{r["label"]}: search over {r["messages"]}+ messages: p50 {q["p50_ms"]} / p95 {q["p95_ms"]} / '
+              f'p99 {q["p99_ms"]} / max {q["max_ms"]} ms; {q["queries"]} queries, {q["full_pages"]} full pages, {q["errors"]} errors')
 EOF

@@ -11,6 +11,7 @@
 
 mod api;
 mod procfs;
+mod text;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -83,6 +84,14 @@ struct Args {
     /// Also print the report as one JSON line.
     #[arg(long)]
     json: bool,
+    /// Post sentences from a vocabulary of Chinese and English words (see `text.rs`)
+    /// instead of one fixed line, so the messages can be searched.
+    #[arg(long)]
+    vocabulary: bool,
+    /// After posting, run this many message searches one after another (one- and two-word
+    /// queries from the vocabulary, as a member of the group) and report their latency.
+    #[arg(long, default_value_t = 0)]
+    searches: usize,
 }
 
 /// What one poster saw inside the measured window.
@@ -184,6 +193,7 @@ async fn main() -> anyhow::Result<()> {
                 args.concurrency as f64 / r,
             )
         });
+        let vocabulary = args.vocabulary.then(|| text::Rng::new(i as u64 + 1));
         posters.spawn(async move {
             poster(
                 api,
@@ -192,6 +202,7 @@ async fn main() -> anyhow::Result<()> {
                 format!("lg-{run_id}-{i}"),
                 (start, measure_from, measure_to),
                 pace,
+                vocabulary,
             )
             .await
         });
@@ -215,7 +226,10 @@ async fn main() -> anyhow::Result<()> {
         hook = health;
     }
 
-    let report = report(&args, group_size, &world, tally, &before, &after, hook);
+    let mut report = report(&args, group_size, &world, tally, &before, &after, hook);
+    if args.searches > 0 {
+        report["search"] = search_phase(&api, &world, args.searches).await?;
+    }
     print_table(&report);
     if args.json {
         println!("{report}");
@@ -236,6 +250,7 @@ async fn poster(
         tokio::time::Instant,
     ),
     pace: Option<(Duration, f64)>,
+    mut vocabulary: Option<text::Rng>,
 ) -> Tally {
     let mut tally = Tally::default();
     sleep_until(start).await;
@@ -253,8 +268,14 @@ async fn poster(
         if sent >= measure_to {
             break;
         }
+        let text = match vocabulary.as_mut() {
+            Some(rng) => text::sentence(rng),
+            None => {
+                format!("load test {txn_prefix}-{seq}: the quick brown fox jumps over the lazy dog")
+            }
+        };
         let body = json!({
-            "body": format!("load test {txn_prefix}-{seq}: the quick brown fox jumps over the lazy dog"),
+            "body": text,
             "client_txn_id": format!("{txn_prefix}-{seq}"),
         });
         let outcome = api
@@ -285,6 +306,55 @@ async fn poster(
         }
     }
     tally
+}
+
+/// Runs `n` searches one after another as the first member and reports their latency
+/// (microsecond samples, nearest-rank percentiles) and how many results pages were full.
+async fn search_phase(api: &Api, world: &World, n: usize) -> anyhow::Result<Value> {
+    let mut rng = text::Rng::new(0x5eed);
+    let token = &world.members[0];
+    let mut latencies_us = Vec::with_capacity(n);
+    let (mut full_pages, mut errors) = (0u64, 0u64);
+    for i in 0..n {
+        // Every other query is two words; half of the words are drawn uniformly, so rare
+        // words are searched as well as common ones.
+        let pick = |rng: &mut text::Rng| {
+            if rng.next() % 2 == 0 {
+                text::VOCABULARY[rng.word()]
+            } else {
+                text::VOCABULARY[(rng.next() % text::VOCABULARY.len() as u64) as usize]
+            }
+        };
+        let mut q = pick(&mut rng).to_owned();
+        if i % 2 == 1 {
+            q.push(' ');
+            q.push_str(pick(&mut rng));
+        }
+        let path = format!(
+            "/api/v1/search/messages?limit=20&q={}",
+            q.bytes()
+                .map(|b| format!("%{b:02X}"))
+                .collect::<String>()
+        );
+        let sent = Instant::now();
+        let answer = api.call(Method::GET, &path, Some(token), None).await?;
+        latencies_us.push(sent.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
+        if answer.status != 200 {
+            errors += 1;
+        } else if answer.body["hits"].as_array().is_some_and(|h| h.len() == 20) {
+            full_pages += 1;
+        }
+    }
+    latencies_us.sort_unstable();
+    Ok(json!({
+        "queries": n,
+        "errors": errors,
+        "full_pages": full_pages,
+        "p50_ms": round(percentile_ms(&latencies_us, 50.0), 2),
+        "p95_ms": round(percentile_ms(&latencies_us, 95.0), 2),
+        "p99_ms": round(percentile_ms(&latencies_us, 99.0), 2),
+        "max_ms": round(percentile_ms(&latencies_us, 100.0), 2),
+    }))
 }
 
 /// The nearest-rank percentile of sorted samples, in milliseconds.
@@ -427,6 +497,22 @@ fn print_table(r: &Value) {
             },
         ),
     ];
+    let search = &r["search"];
+    if !search.is_null() {
+        rows.push((
+            "search p50/p95/p99/max".into(),
+            format!(
+                "{} / {} / {} / {} ms ({} queries, {} with a full page of 20, {} errors)",
+                search["p50_ms"],
+                search["p95_ms"],
+                search["p99_ms"],
+                search["max_ms"],
+                search["queries"],
+                search["full_pages"],
+                search["errors"]
+            ),
+        ));
+    }
     if !r["server"].is_null() {
         let s = &r["server"];
         rows.push((
