@@ -37,6 +37,9 @@ pub struct Config {
     /// How long the event log keeps events for reconnect catch-up, in hours. A client
     /// offline for longer is told to refetch.
     pub event_retention_hours: i64,
+    /// Seconds between runs of the message-retention job (organizations with a
+    /// `message_retention_days`).
+    pub retention_interval_secs: u64,
     /// A directory of bundled plugin packages (`<id>/courtyard.toml` + `<id>/plugin.wasm`)
     /// offered to every organization.
     pub bundled_plugins_dir: Option<PathBuf>,
@@ -115,6 +118,7 @@ impl Default for Config {
             shutdown_grace_secs: 20,
             metrics_token: None,
             event_retention_hours: 24 * 30,
+            retention_interval_secs: 3600,
             bundled_plugins_dir: None,
             plugin_cache_dir: None,
             plugin_memory_mib: 64,

@@ -332,16 +332,17 @@ async fn search_phase(api: &Api, world: &World, n: usize) -> anyhow::Result<Valu
         }
         let path = format!(
             "/api/v1/search/messages?limit=20&q={}",
-            q.bytes()
-                .map(|b| format!("%{b:02X}"))
-                .collect::<String>()
+            q.bytes().map(|b| format!("%{b:02X}")).collect::<String>()
         );
         let sent = Instant::now();
         let answer = api.call(Method::GET, &path, Some(token), None).await?;
         latencies_us.push(sent.elapsed().as_micros().try_into().unwrap_or(u64::MAX));
         if answer.status != 200 {
             errors += 1;
-        } else if answer.body["hits"].as_array().is_some_and(|h| h.len() == 20) {
+        } else if answer.body["hits"]
+            .as_array()
+            .is_some_and(|h| h.len() == 20)
+        {
             full_pages += 1;
         }
     }

@@ -467,6 +467,7 @@ impl App {
             anonymous_posts_enabled: false,
             created_at: now,
             time_zone: "UTC".into(),
+            message_retention_days: None,
         };
         let person = super::people::new_person_row(
             &OrgId::from_trusted(org.id.clone()),

@@ -789,7 +789,7 @@ impl App {
 /// Erases a message for everyone: the message itself, and the copies of it that earlier
 /// events in the log carry, which now hold its tombstone. Catch-up must not bring back text
 /// that was deleted or burnt.
-async fn erase_everywhere(tx: &mut WriteTx, id: &str) -> Result<(), StoreError> {
+pub(crate) async fn erase_everywhere(tx: &mut WriteTx, id: &str) -> Result<(), StoreError> {
     messages::erase(tx, id).await?;
     let row = messages::get_in(tx, id).await?;
     let (group, seq) = (row.group_id.clone(), row.seq);

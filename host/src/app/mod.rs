@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod export;
 pub mod files;
 pub mod groups;
 pub mod messages;
@@ -12,6 +13,7 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod realtime;
+pub mod retention;
 pub mod search;
 pub mod views;
 
@@ -50,6 +52,8 @@ pub struct Inner {
     pub setup_token: parking_lot::Mutex<Option<String>>,
     /// What `GET /metrics` reports.
     pub metrics: crate::metrics::Metrics,
+    /// Organization exports running at once (one).
+    pub export_slots: Arc<Semaphore>,
 }
 
 impl std::ops::Deref for App {
@@ -115,11 +119,13 @@ impl App {
                 plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
                 metrics: crate::metrics::Metrics::default(),
+                export_slots: Arc::new(Semaphore::new(1)),
                 plugin_clock: Default::default(),
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
         tokio::spawn(search::backfill(app.clone()));
+        tokio::spawn(retention::retention_job(app.clone()));
         tokio::spawn(realtime::event_pruner(app.clone()));
         tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)
@@ -175,6 +181,8 @@ pub enum Refusal {
     TooLarge,
     /// Content of a kind the host does not accept.
     UnsupportedType,
+    /// The server is doing this already; try again later.
+    Busy,
 }
 
 impl AppError {

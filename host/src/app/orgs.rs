@@ -20,6 +20,8 @@ pub struct CreateOrg {
     pub anonymous_posts_enabled: Option<bool>,
     /// IANA time zone, e.g. `Asia/Shanghai`; `UTC` when omitted.
     pub time_zone: Option<String>,
+    /// Delete messages older than this many days (1 to 36500); kept forever when omitted.
+    pub message_retention_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -30,6 +32,28 @@ pub struct UpdateOrg {
     pub anonymous_posts_enabled: Option<bool>,
     /// IANA time zone, e.g. `Asia/Shanghai`.
     pub time_zone: Option<String>,
+    /// Delete messages older than this many days (1 to 36500); `null` keeps them forever.
+    /// Groups under legal hold keep everything.
+    #[serde(default, deserialize_with = "super::people::double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub message_retention_days: Option<Option<i64>>,
+}
+
+/// Longest retention period accepted, in days (a hundred years).
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+fn check_retention(days: Option<i64>) -> Result<Option<i64>> {
+    match days {
+        Some(d) if !(1..=MAX_RETENTION_DAYS).contains(&d) => Err(AppError::said(
+            super::Refusal::Invalid,
+            "invalid_retention",
+            format!(
+                "message_retention_days must be 1 to {MAX_RETENTION_DAYS}, or null to keep messages"
+            ),
+            format!("消息保留天数必须在 1 到 {MAX_RETENTION_DAYS} 之间，或设为 null 永久保留"),
+        )),
+        other => Ok(other),
+    }
 }
 
 fn check_time_zone(name: &str) -> Result<String> {
@@ -97,6 +121,7 @@ impl App {
                 Some(tz) => check_time_zone(tz)?,
                 None => "UTC".into(),
             },
+            message_retention_days: check_retention(input.message_retention_days)?,
         };
         let stored = row.clone();
         self.writer
@@ -164,7 +189,11 @@ impl App {
             anonymous_posts_enabled: current.anonymous_posts_enabled,
             created_at: current.created_at,
             time_zone: current.time_zone,
+            message_retention_days: current.message_retention_days,
         };
+        if let Some(days) = input.message_retention_days {
+            row.message_retention_days = check_retention(days)?;
+        }
         if let Some(tz) = &input.time_zone {
             row.time_zone = check_time_zone(tz)?;
         }
@@ -192,6 +221,7 @@ impl App {
                 "name": row.name, "time_zone": row.time_zone,
                 "read_receipts_enabled": row.read_receipts_enabled,
                 "anonymous_posts_enabled": row.anonymous_posts_enabled,
+                "message_retention_days": row.message_retention_days,
             }),
         )
         .await;

@@ -18,6 +18,9 @@ pub struct OrgView {
     pub created_at: i64,
     /// IANA time zone; scheduled plugin jobs run in it.
     pub time_zone: String,
+    /// Messages older than this many days are deleted (groups under legal hold excepted);
+    /// `null` keeps them forever.
+    pub message_retention_days: Option<i64>,
 }
 
 impl From<OrgRow> for OrgView {
@@ -30,6 +33,7 @@ impl From<OrgRow> for OrgView {
             anonymous_posts_enabled: r.anonymous_posts_enabled,
             created_at: r.created_at,
             time_zone: r.time_zone,
+            message_retention_days: r.message_retention_days,
         }
     }
 }

@@ -69,6 +69,7 @@ impl IntoResponse for AppError {
                     Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
                     Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                     Refusal::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    Refusal::Busy => StatusCode::CONFLICT,
                 };
                 let body = ErrorBody {
                     code: (*code).to_owned(),

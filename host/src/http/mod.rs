@@ -74,6 +74,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::plugins::router())
         .merge(api::analytics::router())
         .merge(api::search::router())
+        .merge(api::compliance::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }

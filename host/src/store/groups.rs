@@ -317,10 +317,9 @@ pub async fn labels(pools: &Pools, ids: &[String]) -> Result<Vec<(String, String
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id, name, kind FROM groups WHERE id IN ({})",
-        placeholders.join(", ")
+        super::placeholders(ids.len())
     );
     on_db!(pools, p => {
         let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);

@@ -259,11 +259,10 @@ pub async fn reactions(pools: &Pools, ids: &[String]) -> Result<Vec<(String, Str
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT message_id, emoji, person_id FROM reactions WHERE message_id IN ({}) \
          ORDER BY created_at, person_id",
-        placeholders.join(", ")
+        super::placeholders(ids.len())
     );
     on_db!(pools, p => {
         let mut q = sqlx::query_as::<_, (String, String, String)>(&sql);

@@ -8,6 +8,7 @@
 
 pub mod analytics;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod groups;
 pub mod messages;
@@ -15,6 +16,7 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod records;
+pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod timers;
@@ -78,6 +80,14 @@ impl StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// `$1, $2, …, $n`: the placeholders of an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// Opened storage: a read pool and the pool the writer draws its connection from.
 #[derive(Clone, Debug)]

@@ -218,10 +218,9 @@ pub async fn names(pools: &Pools, ids: &[String]) -> Result<Vec<(String, String)
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT id, display_name FROM people WHERE id IN ({})",
-        placeholders.join(", ")
+        super::placeholders(ids.len())
     );
     on_db!(pools, p => {
         let mut q = sqlx::query_as::<_, (String, String)>(&sql);

@@ -3,6 +3,7 @@
 
 pub mod analytics;
 pub mod auth;
+pub mod compliance;
 pub mod events;
 pub mod files;
 pub mod groups;

@@ -326,6 +326,9 @@ impl Client {
     pub async fn put(&self, path: &str) -> (u16, Value) {
         self.request(reqwest::Method::PUT, path, None).await
     }
+    pub async fn put_json(&self, path: &str, body: Value) -> (u16, Value) {
+        self.request(reqwest::Method::PUT, path, Some(body)).await
+    }
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.request(reqwest::Method::DELETE, path, None).await
     }
