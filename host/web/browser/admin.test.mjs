@@ -268,4 +268,39 @@ describe('admin console', () => {
     await hasText(page.locator('.admin-page'), 'No older entries');
     await context.close();
   });
+
+  it(env, 'compliance: retention after a confirmation, a legal hold placed and released, the export', async () => {
+    const { page } = await openAs(env.browser, env.server, 'li.na@example.com', '/admin/compliance');
+    const retention = page.getByTestId('retention');
+    await visible(retention);
+    await hasText(retention, 'Messages are kept forever.');
+    await retention.getByText('Delete old messages').click();
+    await page.getByTestId('retention-days').fill('0');
+    await visible(retention.getByText('Enter a whole number of days from 1 to 36500'));
+    await page.getByTestId('retention-days').fill('90');
+    await page.getByTestId('retention-save').click();
+    await visible(page.getByTestId('confirm-dialog'));
+    await hasText(page.getByTestId('confirm-dialog'), '90 days');
+    await page.getByTestId('confirm-ok').click();
+    await until(async () => (await env.li.get(`/api/v1/orgs/${env.org}`)).message_retention_days === 90, 'retention saved');
+
+    // A hold on a group the admin is not even in.
+    await page.getByTestId('place-hold').click();
+    await page.getByTestId('hold-group').selectOption(env.secret.id);
+    await page.getByTestId('hold-reason').fill('Case 2026-17');
+    await page.getByTestId('hold-submit').click();
+    const holds = page.getByTestId('legal-holds');
+    await hasText(holds, 'Secret project');
+    await hasText(holds, 'Case 2026-17');
+    await screenshot(page, 'admin-compliance');
+    await holds.getByRole('button', { name: 'Release' }).click();
+    await page.getByTestId('confirm-ok').click();
+    await visible(holds.getByText('No group is under legal hold.'));
+
+    // The export link downloads a ZIP.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('org-export').click()]);
+    assert.match(download.suggestedFilename(), /^courtyard-export-.*\.zip$/);
+    const audit = await env.li.get(`/api/v1/orgs/${env.org}/audit?action=org.exported`);
+    assert.equal(audit.length, 1);
+  });
 });

@@ -8,6 +8,8 @@ export interface Org {
   anonymous_posts_enabled: boolean;
   created_at: number;
   time_zone: string;
+  /** Messages older than this many days are deleted; null keeps them. */
+  message_retention_days: number | null;
 }
 
 export interface Person {

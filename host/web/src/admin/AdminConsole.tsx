@@ -1,5 +1,5 @@
 // The admin console: organization settings, people, departments, partners, plugins, the
-// audit log, analytics and (platform admins) organizations. Routed under /admin; platform
+// audit log, analytics, compliance (retention, legal holds, export) and (platform admins) organizations. Routed under /admin; platform
 // admins pick which organization they manage.
 
 import type { ComponentChildren } from 'preact';
@@ -10,6 +10,7 @@ import { isOrgAdmin, isPlatformAdmin, me } from '../session';
 import { Empty, ErrorNote, Spinner } from '../ui/kit';
 import { AnalyticsPage } from './AnalyticsPage';
 import { AuditPage } from './AuditPage';
+import { CompliancePage } from './CompliancePage';
 import { DepartmentsPage } from './DepartmentsPage';
 import { OrgSettings, OrgsPage } from './OrgPages';
 import { PartnersPage } from './PartnersPage';
@@ -29,6 +30,7 @@ const t = strings({
   plugins: ['Plugins', '插件'],
   audit: ['Audit log', '审计日志'],
   analytics: ['Analytics', '数据分析'],
+  compliance: ['Compliance', '合规'],
   orgs: ['All organizations', '全部组织'],
   managing: ['Managing', '当前管理'],
   pickOrg: ['Organization to manage', '要管理的组织'],
@@ -48,6 +50,7 @@ const TABS: { section: Section; label: () => string; platformOnly?: boolean }[] 
   { section: 'plugins', label: () => t('plugins') },
   { section: 'audit', label: () => t('audit') },
   { section: 'analytics', label: () => t('analytics') },
+  { section: 'compliance', label: () => t('compliance') },
   { section: 'orgs', label: () => t('orgs'), platformOnly: true },
 ];
 
@@ -168,6 +171,8 @@ function SectionBody({ section, orgId, pluginId }: { section: Section; orgId: st
       return <AuditPage orgId={orgId} />;
     case 'analytics':
       return <AnalyticsPage orgId={orgId} />;
+    case 'compliance':
+      return <CompliancePage orgId={orgId} />;
     default:
       return null;
   }

@@ -76,8 +76,12 @@ const labels = strings({
   'person.password_reset': ['Reset a password', '重置密码'],
   'group.created': ['Created a group', '创建群组'],
   'group.updated': ['Updated a group', '修改群组'],
+  'group.legal_hold_placed': ['Placed a legal hold', '设置法律保留'],
+  'group.legal_hold_released': ['Released a legal hold', '解除法律保留'],
   'org.created': ['Created the organization', '创建组织'],
   'org.updated': ['Changed organization settings', '修改组织设置'],
+  'org.exported': ['Exported the organization’s data', '导出组织数据'],
+  'retention.applied': ['Deleted messages past retention', '按保留期限删除消息'],
   'partner.invited': ['Invited a partner organization', '邀请合作组织'],
   'partner.accepted': ['Accepted a partner invitation', '接受合作邀请'],
   'partner.declined': ['Declined a partner invitation', '拒绝合作邀请'],
@@ -97,6 +101,7 @@ const categories = strings<AuditCategory>({
   partners: ['Partners', '合作组织'],
   plugins: ['Plugins', '插件'],
   tokens: ['Access tokens', '访问令牌'],
+  retention: ['Retention', '消息保留'],
 });
 
 const everything = strings<AuditCategory>({
@@ -107,6 +112,7 @@ const everything = strings<AuditCategory>({
   partners: ['All partner activity', '全部合作组织活动'],
   plugins: ['All plugin changes', '全部插件变更'],
   tokens: ['All access token changes', '全部访问令牌变更'],
+  retention: ['All retention runs', '全部保留期限清理'],
 });
 
 /** Names of the detail's fields (`auditDetailParts`); others show as written. */
@@ -132,6 +138,13 @@ const FIELDS = {
   group_id: ['group', '群组'],
   org_id: ['organization', '组织'],
   host_org_id: ['inviting organization', '邀请方组织'],
+  message_retention_days: ['retention (days)', '保留天数'],
+  days: ['days', '天数'],
+  deleted: ['deleted', '已删除'],
+  tombstoned: ['kept as tombstones', '保留为占位'],
+  events_pruned: ['events removed', '已删除事件'],
+  file: ['file', '文件'],
+  cutoff: ['older than', '早于'],
 } as const;
 const fields = strings(FIELDS);
 

@@ -134,9 +134,9 @@ const entry = (id: string, at: number): AuditEntry => ({ id, actor_id: null, act
 
 describe('audit log', () => {
   it('knows every action by its kind, each kind a prefix', () => {
-    expect(AUDIT_ACTIONS).toHaveLength(21);
+    expect(AUDIT_ACTIONS).toHaveLength(25);
     for (const c of AUDIT_CATEGORIES) for (const a of c.actions) expect(auditCategory(a)).toBe(c.key);
-    expect(AUDIT_CATEGORIES.map((c) => c.prefix)).toEqual(['auth.', 'person.', 'group.', 'org.', 'partner.', 'plugin.', 'token.']);
+    expect(AUDIT_CATEGORIES.map((c) => c.prefix)).toEqual(['auth.', 'person.', 'group.', 'org.', 'partner.', 'plugin.', 'token.', 'retention.']);
     expect(auditCategory('weather.changed')).toBeNull();
     expect(isAuditAction('person.updated')).toBe(true);
     expect(isAuditAction('person.')).toBe(false);

@@ -6,7 +6,7 @@ import type { AuditEntry, SettingSpec } from './types';
 // ---------------------------------------------------------------------------------------
 // Routes
 
-export type Section = 'org' | 'people' | 'departments' | 'partners' | 'plugins' | 'audit' | 'analytics' | 'orgs';
+export type Section = 'org' | 'people' | 'departments' | 'partners' | 'plugins' | 'audit' | 'analytics' | 'compliance' | 'orgs';
 
 export interface AdminRoute {
   section: Section | null;
@@ -22,6 +22,7 @@ const SECTIONS: Record<string, Section> = {
   plugins: 'plugins',
   audit: 'audit',
   analytics: 'analytics',
+  compliance: 'compliance',
   orgs: 'orgs',
 };
 
@@ -179,14 +180,14 @@ export function buildSettings(
 // and pages with `until`; these build its queries, page through it and break an entry's
 // detail into parts the page puts into words.
 
-export type AuditCategory = 'signins' | 'people' | 'groups' | 'org' | 'partners' | 'plugins' | 'tokens';
+export type AuditCategory = 'signins' | 'people' | 'groups' | 'org' | 'partners' | 'plugins' | 'tokens' | 'retention';
 
 /** The kinds of entry, each a prefix of its actions, with the actions the host records. */
 export const AUDIT_CATEGORIES = [
   { key: 'signins', prefix: 'auth.', actions: ['auth.signed_in', 'auth.sign_in_failed', 'auth.password_changed'] },
   { key: 'people', prefix: 'person.', actions: ['person.created', 'person.updated', 'person.password_reset'] },
-  { key: 'groups', prefix: 'group.', actions: ['group.created', 'group.updated'] },
-  { key: 'org', prefix: 'org.', actions: ['org.created', 'org.updated'] },
+  { key: 'groups', prefix: 'group.', actions: ['group.created', 'group.updated', 'group.legal_hold_placed', 'group.legal_hold_released'] },
+  { key: 'org', prefix: 'org.', actions: ['org.created', 'org.updated', 'org.exported'] },
   { key: 'partners', prefix: 'partner.', actions: ['partner.invited', 'partner.accepted', 'partner.declined'] },
   {
     key: 'plugins',
@@ -194,6 +195,7 @@ export const AUDIT_CATEGORIES = [
     actions: ['plugin.installed', 'plugin.upgraded', 'plugin.grants_changed', 'plugin.uninstalled', 'plugin.enabled', 'plugin.disabled'],
   },
   { key: 'tokens', prefix: 'token.', actions: ['token.created', 'token.revoked'] },
+  { key: 'retention', prefix: 'retention.', actions: ['retention.applied'] },
 ] as const satisfies readonly { key: AuditCategory; prefix: string; actions: readonly string[] }[];
 
 /** An action the host records (and the console has words for). */
