@@ -40,6 +40,9 @@ pub struct Config {
     /// Seconds between runs of the message-retention job (organizations with a
     /// `message_retention_days`).
     pub retention_interval_secs: u64,
+    /// Let outgoing webhooks reach this machine and private networks (off: such targets
+    /// are refused, checked after DNS resolution).
+    pub webhooks_allow_private: bool,
     /// A directory of bundled plugin packages (`<id>/courtyard.toml` + `<id>/plugin.wasm`)
     /// offered to every organization.
     pub bundled_plugins_dir: Option<PathBuf>,
@@ -119,6 +122,7 @@ impl Default for Config {
             metrics_token: None,
             event_retention_hours: 24 * 30,
             retention_interval_secs: 3600,
+            webhooks_allow_private: false,
             bundled_plugins_dir: None,
             plugin_cache_dir: None,
             plugin_memory_mib: 64,

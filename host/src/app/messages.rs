@@ -209,6 +209,10 @@ impl Renderer {
                 .filter(|_| !deleted)
                 .and_then(|a| serde_json::from_str(a).ok())
                 .unwrap_or_default(),
+            bot: row
+                .bot
+                .as_deref()
+                .and_then(|b| serde_json::from_str(b).ok()),
         }
     }
 }
@@ -387,6 +391,7 @@ impl App {
             audience,
             attachments: (!attachments.is_empty())
                 .then(|| serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into())),
+            bot: None,
         };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
         let terms = search::terms_for(

@@ -16,6 +16,7 @@ pub mod realtime;
 pub mod retention;
 pub mod search;
 pub mod views;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct Inner {
     pub metrics: crate::metrics::Metrics,
     /// Organization exports running at once (one).
     pub export_slots: Arc<Semaphore>,
+    /// Outgoing webhooks per group (briefly cached) and the delivery worker's wake-up.
+    pub hook_cache: webhooks::HookCache,
 }
 
 impl std::ops::Deref for App {
@@ -120,12 +123,14 @@ impl App {
                 setup_token: parking_lot::Mutex::new(setup_token),
                 metrics: crate::metrics::Metrics::default(),
                 export_slots: Arc::new(Semaphore::new(1)),
+                hook_cache: Default::default(),
                 plugin_clock: Default::default(),
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
         tokio::spawn(search::backfill(app.clone()));
         tokio::spawn(retention::retention_job(app.clone()));
+        tokio::spawn(webhooks::delivery_worker(app.clone()));
         tokio::spawn(realtime::event_pruner(app.clone()));
         tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)
@@ -183,6 +188,8 @@ pub enum Refusal {
     UnsupportedType,
     /// The server is doing this already; try again later.
     Busy,
+    /// The caller's credentials (a token, a signature) do not hold.
+    Unauthorized,
 }
 
 impl AppError {

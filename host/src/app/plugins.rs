@@ -1112,6 +1112,9 @@ impl App {
         let actor = actor.cloned();
         let (org, group) = (org.clone(), group.clone());
         tokio::spawn(async move {
+            if let Err(e) = app.queue_deliveries(&org, &group, kind, &data).await {
+                tracing::warn!(error = %e, kind, "queueing webhook deliveries failed");
+            }
             let readies = match app.ready_in(org.as_str(), group.as_str()).await {
                 Ok(r) => r,
                 Err(e) => return tracing::warn!(error = %e, "loading plugins for an event failed"),

@@ -232,6 +232,16 @@ pub struct MessageView {
     /// (`GET /api/v1/files/{id}`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<AttachmentView>,
+    /// The incoming webhook that posted the message (it has no author then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<BotRef>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct BotRef {
+    /// The webhook's id.
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]

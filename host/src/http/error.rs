@@ -70,6 +70,7 @@ impl IntoResponse for AppError {
                     Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                     Refusal::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     Refusal::Busy => StatusCode::CONFLICT,
+                    Refusal::Unauthorized => StatusCode::UNAUTHORIZED,
                 };
                 let body = ErrorBody {
                     code: (*code).to_owned(),

@@ -40,6 +40,7 @@ use error::error_response;
         (name = "realtime", description = "The event stream"),
         (name = "files", description = "Uploaded files: upload, download, sharing, deletion"),
         (name = "plugins", description = "Plugins: catalog, installs, enablement, commands, card actions"),
+        (name = "webhooks", description = "Incoming and outgoing webhooks and their delivery log"),
         (name = "system", description = "Health and the API document"),
     )
 )]
@@ -75,6 +76,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::analytics::router())
         .merge(api::search::router())
         .merge(api::compliance::router())
+        .merge(api::webhooks::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }

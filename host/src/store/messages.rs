@@ -36,6 +36,8 @@ pub struct MessageRow {
     pub audience: Option<String>,
     /// Files the message carries, as a JSON array of `{id, name, content_type, size}`.
     pub attachments: Option<String>,
+    /// Set on messages an incoming webhook posted: `{"id", "name"}` (JSON).
+    pub bot: Option<String>,
 }
 
 impl MessageRow {
@@ -71,7 +73,7 @@ fn admits(n: u8) -> String {
 pub(crate) const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
     burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience, \
-    attachments";
+    attachments, bot";
 
 pub async fn get(pools: &Pools, id: &MessageId) -> Result<MessageRow> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");
@@ -152,7 +154,7 @@ pub async fn pinned(pools: &Pools, group: &GroupId, viewer: &PersonId) -> Result
 pub async fn insert(tx: &mut WriteTx, m: &MessageRow, terms: &str) -> Result<()> {
     let sql = format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
     );
     on_tx!(tx, c => sqlx::query(&sql)
         .bind(&m.id).bind(m.seq).bind(&m.group_id).bind(&m.kind).bind(&m.author_id)
@@ -160,7 +162,7 @@ pub async fn insert(tx: &mut WriteTx, m: &MessageRow, terms: &str) -> Result<()>
         .bind(&m.mentions).bind(m.mentions_all).bind(&m.txn_key).bind(m.reply_count)
         .bind(m.burn_after_secs).bind(m.burn_at).bind(&m.pinned_by).bind(m.pinned_at)
         .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at).bind(&m.plugin_id).bind(&m.card)
-        .bind(&m.audience).bind(&m.attachments)
+        .bind(&m.audience).bind(&m.attachments).bind(&m.bot)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if let Some(root) = &m.thread_root_id {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";

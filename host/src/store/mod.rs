@@ -20,6 +20,7 @@ pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod timers;
+pub mod webhooks;
 pub mod writer;
 
 use std::path::Path;

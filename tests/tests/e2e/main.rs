@@ -22,3 +22,4 @@ mod retention;
 mod search;
 mod smoke;
 mod web_client;
+mod webhooks;

@@ -695,6 +695,7 @@ impl App {
             card: card.map(|c| c.to_string()),
             audience,
             attachments: None,
+            bot: None,
         };
         let org = OrgId::from_trusted(scope.org_id.clone());
         let terms = crate::app::search::terms_for(&row.body, None, false);

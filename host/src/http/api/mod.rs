@@ -12,3 +12,4 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod search;
+pub mod webhooks;
