@@ -640,8 +640,7 @@ impl Harness {
                     name: name.to_owned(),
                     slug: None,
                     read_receipts_enabled: None,
-                    anonymous_posts_enabled: None,
-                    time_zone: None,
+                    ..CreateOrg::default()
                 },
             )
             .await

@@ -319,7 +319,7 @@ async fn search_phase(api: &Api, world: &World, n: usize) -> anyhow::Result<Valu
         // Every other query is two words; half of the words are drawn uniformly, so rare
         // words are searched as well as common ones.
         let pick = |rng: &mut text::Rng| {
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 text::VOCABULARY[rng.word()]
             } else {
                 text::VOCABULARY[(rng.next() % text::VOCABULARY.len() as u64) as usize]

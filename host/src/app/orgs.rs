@@ -10,7 +10,7 @@ use super::views::OrgView;
 use super::{App, AppError, OrNotFound, Result, check_name, parse_id};
 use crate::store::{now_millis, orgs};
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrg {
     pub name: String,

@@ -228,7 +228,9 @@ impl App {
 /// through the writer, so search works on old history soon after an upgrade and posting
 /// never waits long behind it. Progress is kept in `meta`, so a restart resumes.
 pub(crate) async fn backfill(app: App) {
-    message_search::warm_up();
+    // Loading the dictionary takes a moment of CPU: not on a runtime worker, and not in
+    // the way of the first post or search.
+    let _ = tokio::task::spawn_blocking(message_search::warm_up).await;
     loop {
         let upto = match app.store.meta_get("search_backfill_upto").await {
             Ok(Some(v)) => v.parse::<i64>().unwrap_or(0),

@@ -171,10 +171,13 @@ pub struct Signed<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
+/// A group's outgoing hooks and when they were read.
+type CachedHooks = (Instant, Arc<Vec<WebhookRow>>);
+
 /// Outgoing hooks per group, cached briefly for the event path.
 #[derive(Default)]
 pub struct HookCache {
-    groups: parking_lot::Mutex<HashMap<String, (Instant, Arc<Vec<WebhookRow>>)>>,
+    groups: parking_lot::Mutex<HashMap<String, CachedHooks>>,
     pub wake: tokio::sync::Notify,
 }
 
@@ -398,7 +401,7 @@ impl App {
             AppError::said(
                 Refusal::BadRequest,
                 "invalid_body",
-                &format!("the body must be JSON like {{\"text\": \"…\"}}: {e}"),
+                format!("the body must be JSON like {{\"text\": \"…\"}}: {e}"),
                 "请求体必须是形如 {\"text\": \"…\"} 的 JSON",
             )
         })?;

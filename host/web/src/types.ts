@@ -107,6 +107,8 @@ export interface Message {
   card: any | null;
   audience?: string[];
   attachments?: Attachment[];
+  /** The incoming webhook that posted it. */
+  bot?: { id: string; name: string };
 }
 
 export interface Attachment {

@@ -662,6 +662,103 @@ async fn responses_match_the_document(backend: Backend) {
         .await;
     assert_eq!(s, 204);
 
+    // Search, compliance and webhooks.
+    let (s, _) = c
+        .call(&wang, "get", "/api/v1/search/messages?q=hello", &[], None)
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c
+        .call(&wang, "get", "/api/v1/search/messages?q=", &[], None)
+        .await;
+    assert_eq!(s, 400);
+    let hold = "/api/v1/groups/{group_id}/legal-hold";
+    let (s, _) = c
+        .call(
+            admin,
+            "put",
+            hold,
+            &[team_id],
+            Some(json!({"reason": "Case 1"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c
+        .call(
+            admin,
+            "get",
+            "/api/v1/orgs/{org_id}/legal-holds",
+            &[org_id],
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c.call(admin, "delete", hold, &[team_id], None).await;
+    assert_eq!(s, 204);
+    let hooks = "/api/v1/groups/{group_id}/webhooks";
+    let (s, hook) = c
+        .call(
+            &wang,
+            "post",
+            hooks,
+            &[team_id],
+            Some(json!({"kind": "incoming", "name": "CI"})),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let hook_id = hook["id"].as_str().unwrap();
+    let token = hook["incoming_path"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    let (s, _) = c.call(&wang, "get", hooks, &[team_id], None).await;
+    assert_eq!(s, 200);
+    let incoming = "/api/v1/hooks/{webhook_id}/{token}";
+    let (s, _) = c
+        .call(
+            &anon,
+            "post",
+            incoming,
+            &[hook_id, token],
+            Some(json!({"text": "hi"})),
+        )
+        .await;
+    assert!(s == 201 || s == 403, "{s}");
+    let (s, _) = c
+        .call(
+            &anon,
+            "post",
+            incoming,
+            &[hook_id, "wrong"],
+            Some(json!({"text": "hi"})),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let one = "/api/v1/webhooks/{webhook_id}";
+    let (s, _) = c
+        .call(
+            &wang,
+            "patch",
+            one,
+            &[hook_id],
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c
+        .call(
+            &wang,
+            "get",
+            "/api/v1/webhooks/{webhook_id}/deliveries",
+            &[hook_id],
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c.call(&wang, "delete", one, &[hook_id], None).await;
+    assert_eq!(s, 204);
+
     // The walk touched a good share of the document.
     let operations: usize = c.doc["paths"]
         .as_object()

@@ -11,6 +11,7 @@ import { PersonPicker } from '../plugins/pickers';
 import { isGuest, me } from '../session';
 import type { Group, Member } from '../types';
 import { Avatar, Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
+import { WebhooksPanel } from './Webhooks';
 import { displayName, groups, loadGroups } from './store';
 
 const t = strings({
@@ -245,6 +246,7 @@ export function MembersDialog({ group, onClose }: { group: Group; onClose: () =>
               </div>
             </div>
           )}
+          {manages && !isGuest.value && <WebhooksPanel groupId={group.id} />}
           {manages && !isGuest.value && (
             <div class="row" style={{ alignItems: 'flex-start' }}>
               <div style={{ flex: 1 }}>

@@ -23,6 +23,7 @@ const t = strings({
   edited: ['(edited)', '（已编辑）'],
   deleted: ['This message was deleted.', '此消息已被删除。'],
   anonymous: ['Anonymous', '匿名'],
+  bot: ['Bot', '机器人'],
   replies: ['{n} replies', '{n} 条回复'],
   oneReply: ['1 reply', '1 条回复'],
   pinned: ['Pinned', '已置顶'],
@@ -113,7 +114,7 @@ export function MessageItem({
   const mine = !!m.author && m.author.id === me.value?.id;
   const author = m.anonymous
     ? t('anonymous')
-    : m.author?.display_name ?? (m.plugin_id ? pluginName(m.plugin_id) : m.deleted ? t('removed') : t('someone'));
+    : m.author?.display_name ?? m.bot?.name ?? (m.plugin_id ? pluginName(m.plugin_id) : m.deleted ? t('removed') : t('someone'));
 
   const react = async (emoji: string) => {
     setPicking(false);
@@ -153,7 +154,7 @@ export function MessageItem({
             <Avatar id={m.author.id} name={m.author.display_name} size={36} />
           </button>
         ) : (
-          <Avatar id={m.plugin_id ?? 'anon'} name={m.plugin_id ? '⚙' : '?'} size={36} />
+          <Avatar id={m.plugin_id ?? m.bot?.id ?? 'anon'} name={m.plugin_id ? '⚙' : m.bot ? m.bot.name : '?'} size={36} />
         )}
       </div>
       {continued && (
@@ -171,6 +172,7 @@ export function MessageItem({
             <span class="msg-author">{author}</span>
           )}
           {m.plugin_id && <span class="badge badge-info">{t('plugin')}</span>}
+          {m.bot && <span class="badge badge-info">{t('bot')}</span>}
           <time class="msg-time" dateTime={new Date(m.created_at).toISOString()} title={formatDateTime(m.created_at)}>
             {formatTime(m.created_at)}
           </time>
