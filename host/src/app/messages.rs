@@ -363,35 +363,22 @@ impl App {
         let audience = thread_root.as_ref().and_then(|r| r.audience.clone());
         let thread_root = thread_root.map(|r| r.id);
         let id = MessageId::generate().into_string();
+        let author_proof = input
+            .anonymous
+            .then(|| crypto::keyed_digest(&self.secret, &["author", me, &id]));
         let row = MessageRow {
             author_id: (!input.anonymous).then(|| me.to_owned()),
-            author_proof: input
-                .anonymous
-                .then(|| crypto::keyed_digest(&self.secret, &["author", me, &id])),
-            id,
-            seq: 0,
-            group_id: group.id.as_str().to_owned(),
+            author_proof,
             kind: kind.as_str().to_owned(),
             anonymous: input.anonymous,
             thread_root_id: thread_root,
-            body,
             mentions: serde_json::to_string(&parsed.mentions).unwrap_or_else(|_| "[]".into()),
             mentions_all: parsed.mentions_all,
-            txn_key,
-            reply_count: 0,
             burn_after_secs: input.burn_after_secs,
-            burn_at: None,
-            pinned_by: None,
-            pinned_at: None,
-            created_at: 0,
-            edited_at: None,
-            deleted_at: None,
-            plugin_id: None,
-            card: None,
             audience,
             attachments: (!attachments.is_empty())
                 .then(|| serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into())),
-            bot: None,
+            ..MessageRow::draft(id, group.id.as_str().to_owned(), body, txn_key)
         };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
         let terms = search::terms_for(

@@ -425,31 +425,14 @@ impl App {
         let terms = super::search::terms_for(&input.text, None, false);
         let bot = json!({"id": hook.id, "name": hook.name}).to_string();
         let row = messages::MessageRow {
-            id: MessageId::generate().into_string(),
-            seq: 0,
-            group_id: hook.group_id.clone(),
-            kind: "chat".to_owned(),
-            author_id: None,
-            author_proof: None,
-            anonymous: false,
-            thread_root_id: None,
-            body: input.text,
-            mentions: "[]".to_owned(),
             mentions_all: parsed.mentions_all,
-            txn_key,
-            reply_count: 0,
-            burn_after_secs: None,
-            burn_at: None,
-            pinned_by: None,
-            pinned_at: None,
-            created_at: 0,
-            edited_at: None,
-            deleted_at: None,
-            plugin_id: None,
-            card: None,
-            audience: None,
-            attachments: None,
             bot: Some(bot),
+            ..messages::MessageRow::draft(
+                MessageId::generate().into_string(),
+                hook.group_id.clone(),
+                input.text,
+                txn_key,
+            )
         };
         let org = OrgId::from_trusted(hook.org_id.clone());
         let gid = GroupId::from_trusted(hook.group_id.clone());

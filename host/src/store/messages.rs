@@ -41,6 +41,38 @@ pub struct MessageRow {
 }
 
 impl MessageRow {
+    /// A chat message with nothing but what every message needs; callers set the rest
+    /// (`..MessageRow::draft(…)`), the writer its `seq` and `created_at`.
+    pub fn draft(id: String, group_id: String, body: String, txn_key: String) -> Self {
+        MessageRow {
+            id,
+            seq: 0,
+            group_id,
+            kind: "chat".to_owned(),
+            author_id: None,
+            author_proof: None,
+            anonymous: false,
+            thread_root_id: None,
+            body,
+            mentions: "[]".to_owned(),
+            mentions_all: false,
+            txn_key,
+            reply_count: 0,
+            burn_after_secs: None,
+            burn_at: None,
+            pinned_by: None,
+            pinned_at: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+            plugin_id: None,
+            card: None,
+            audience: None,
+            attachments: None,
+            bot: None,
+        }
+    }
+
     /// The people the message is restricted to, if it is.
     pub fn audience_ids(&self) -> Option<Vec<String>> {
         self.audience.as_deref().map(audience_ids)

@@ -280,7 +280,7 @@ describe('admin console', () => {
     await page.getByTestId('retention-days').fill('90');
     await page.getByTestId('retention-save').click();
     await visible(page.getByTestId('confirm-dialog'));
-    await hasText(page.getByTestId('confirm-dialog'), '90 days');
+    await visible(page.getByText('Delete messages older than 90 days?'));
     await page.getByTestId('confirm-ok').click();
     await until(async () => (await env.li.get(`/api/v1/orgs/${env.org}`)).message_retention_days === 90, 'retention saved');
 

@@ -4,7 +4,7 @@
 //! organization's data export.
 
 use crate::common::{Backend, Client, TestServer};
-use courtyard_host::store::Db;
+use courtyard_host::on_tx;
 use serde_json::{Value, json};
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -24,22 +24,8 @@ async fn age(server: &TestServer, ids: &[&str], days: i64) {
                     const EVT: &str = "UPDATE events SET created_at = created_at - $1 \
                         WHERE seq = (SELECT seq FROM messages WHERE id = $2)";
                     for sql in [MSG, EVT] {
-                        match tx.conn_mut() {
-                            Db::Sqlite(c) => {
-                                sqlx::query(sql)
-                                    .bind(shift)
-                                    .bind(id)
-                                    .execute(&mut *c)
-                                    .await?;
-                            }
-                            Db::Postgres(c) => {
-                                sqlx::query(sql)
-                                    .bind(shift)
-                                    .bind(id)
-                                    .execute(&mut *c)
-                                    .await?;
-                            }
-                        }
+                        on_tx!(tx, c => sqlx::query(sql).bind(shift).bind(id)
+                            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
                     }
                 }
                 Ok(())

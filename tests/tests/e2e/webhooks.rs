@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::common::{Backend, Client, TestServer};
 use axum::http::{HeaderMap, StatusCode};
-use courtyard_host::store::Db;
+use courtyard_host::on_tx;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -102,32 +102,10 @@ async fn hurry(server: &TestServer, hook: &str, last_attempt: bool, failures: i6
                     attempts = CASE WHEN $2 > attempts THEN $2 ELSE attempts END \
                     WHERE webhook_id = $1 AND status = 'pending'";
                 const H: &str = "UPDATE webhooks SET failures = $2 WHERE id = $1";
-                match tx.conn_mut() {
-                    Db::Sqlite(c) => {
-                        sqlx::query(D)
-                            .bind(&hook)
-                            .bind(attempts)
-                            .execute(&mut *c)
-                            .await?;
-                        sqlx::query(H)
-                            .bind(&hook)
-                            .bind(failures)
-                            .execute(&mut *c)
-                            .await?;
-                    }
-                    Db::Postgres(c) => {
-                        sqlx::query(D)
-                            .bind(&hook)
-                            .bind(attempts)
-                            .execute(&mut *c)
-                            .await?;
-                        sqlx::query(H)
-                            .bind(&hook)
-                            .bind(failures)
-                            .execute(&mut *c)
-                            .await?;
-                    }
-                }
+                on_tx!(tx, c => sqlx::query(D).bind(&hook).bind(attempts)
+                    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+                on_tx!(tx, c => sqlx::query(H).bind(&hook).bind(failures)
+                    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
                 Ok(())
             })
         })

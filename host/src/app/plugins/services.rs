@@ -670,32 +670,13 @@ impl App {
     ) -> HostResult<MessageView> {
         let gid = GroupId::parse(group_id).ok_or(HostError::NotFound)?;
         let id = MessageId::generate().into_string();
+        let txn_key = crypto::keyed_digest(&self.secret, &["plugin", &scope.plugin_id, &id]);
         let row = MessageRow {
-            txn_key: crypto::keyed_digest(&self.secret, &["plugin", &scope.plugin_id, &id]),
-            id,
-            seq: 0,
-            group_id: gid.as_str().to_owned(),
-            kind: "chat".to_owned(),
-            author_id: None,
-            author_proof: None,
-            anonymous: false,
             thread_root_id: thread_root,
-            mentions: "[]".to_owned(),
-            mentions_all: false,
-            body,
-            reply_count: 0,
-            burn_after_secs: None,
-            burn_at: None,
-            pinned_by: None,
-            pinned_at: None,
-            created_at: 0,
-            edited_at: None,
-            deleted_at: None,
             plugin_id: Some(scope.plugin_id.clone()),
             card: card.map(|c| c.to_string()),
             audience,
-            attachments: None,
-            bot: None,
+            ..MessageRow::draft(id, gid.as_str().to_owned(), body, txn_key)
         };
         let org = OrgId::from_trusted(scope.org_id.clone());
         let terms = crate::app::search::terms_for(&row.body, None, false);
