@@ -25,8 +25,12 @@ describe('search', () => {
   });
 
   it(env, '报销 finds the longer word, marks it, narrows by group and opens the thread', async () => {
-    const { page } = await openAs(env.browser, env.server, 'han.mei@example.com', '/');
+    // From outside any conversation the shortcut searches everywhere (inside one, it
+    // starts in that conversation).
+    const { page } = await openAs(env.browser, env.server, 'han.mei@example.com', '/directory');
+    await visible(page.getByTestId('directory-search'));
     await page.keyboard.press('Control+Shift+F');
+    assert.equal(await page.getByTestId('search-scope').inputValue(), '');
     const box = page.getByTestId('message-search');
     await visible(box);
     await box.fill('报销');
