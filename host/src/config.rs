@@ -38,7 +38,7 @@ pub struct Config {
     /// offline for longer is told to refetch.
     pub event_retention_hours: i64,
     /// Seconds between runs of the message-retention job (organizations with a
-    /// `message_retention_days`).
+    /// `message_retention_days`); 0 turns the job off.
     pub retention_interval_secs: u64,
     /// Let outgoing webhooks reach this machine and private networks (off: such targets
     /// are refused, checked after DNS resolution).

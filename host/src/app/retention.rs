@@ -215,9 +215,13 @@ impl App {
     }
 }
 
-/// Runs retention every `retention_interval_secs` (and once shortly after start-up).
+/// Runs retention every `retention_interval_secs` (and once shortly after start-up); 0
+/// turns the job off (something else calls [`App::apply_retention`]).
 pub(crate) async fn retention_job(app: App) {
-    let every = Duration::from_secs(app.config.retention_interval_secs.max(1));
+    if app.config.retention_interval_secs == 0 {
+        return;
+    }
+    let every = Duration::from_secs(app.config.retention_interval_secs);
     tokio::time::sleep(Duration::from_secs(5).min(every)).await;
     loop {
         match app.apply_retention().await {
