@@ -45,6 +45,13 @@ pub async fn get(pools: &Pools, id: &GroupId, viewer: &PersonId) -> Result<Group
     .ok_or(StoreError::NotFound)
 }
 
+/// A group by id, as stored (no viewer: for callers acting for no person, like webhooks).
+pub async fn row(pools: &Pools, id: &GroupId) -> Result<GroupRow> {
+    let sql = format!("SELECT {COLUMNS} FROM groups WHERE id = $1");
+    on_db!(pools, p => sqlx::query_as(&sql).bind(id.as_str()).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
 /// Groups the person belongs to, plus (for staff) the discoverable groups of their
 /// organization; policy decides what is finally shown.
 pub async fn list_visible_candidates(
