@@ -70,11 +70,7 @@ pub async fn members(pools: &Pools, org: &OrgId, after: &str) -> Result<Vec<Memb
 
 /// Messages of the organization's groups, in the order they were posted.
 pub async fn messages(pools: &Pools, org: &OrgId, after_seq: i64) -> Result<Vec<MessageRow>> {
-    let columns = super::messages::COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = super::messages::columns_of("m");
     let sql = format!(
         "SELECT {columns} FROM messages m JOIN groups g ON g.id = m.group_id \
          WHERE g.org_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3"

@@ -102,10 +102,19 @@ fn admits(n: u8) -> String {
     format!("(audience IS NULL OR audience LIKE ${n})")
 }
 
-pub(crate) const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
+const COLUMNS: &str = "id, seq, group_id, kind, author_id, author_proof, anonymous, \
     thread_root_id, body, mentions, mentions_all, txn_key, reply_count, burn_after_secs, \
     burn_at, pinned_by, pinned_at, created_at, edited_at, deleted_at, plugin_id, card, audience, \
     attachments, bot";
+
+/// The message columns qualified by a table alias (`m.id, m.seq, …`), for joins.
+pub(crate) fn columns_of(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 pub async fn get(pools: &Pools, id: &MessageId) -> Result<MessageRow> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE id = $1");

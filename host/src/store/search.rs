@@ -82,11 +82,7 @@ pub struct Filter<'a> {
 
 /// Matching messages the reader may read, newest first.
 pub async fn search(pools: &Pools, query: &Query, f: Filter<'_>) -> Result<Vec<MessageRow>> {
-    let columns = super::messages::COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = super::messages::columns_of("m");
     // The reading rule, the same as history's; the burn filter keeps messages that will
     // vanish out of results even if an older index holds them.
     let rule = "m.group_id IN (SELECT group_id FROM group_members WHERE person_id = $2) \
