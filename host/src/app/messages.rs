@@ -380,12 +380,14 @@ impl App {
                 .then(|| serde_json::to_string(&attachments).unwrap_or_else(|_| "[]".into())),
             ..MessageRow::draft(id, group.id.as_str().to_owned(), body, txn_key)
         };
+        // The body was parsed above: index its segments rather than parse it again.
+        let terms = if row.burn_after_secs.is_some() {
+            String::new()
+        } else {
+            let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
+            search::terms_of(&parsed.segments, &names)
+        };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
-        let terms = search::terms_for(
-            &row.body,
-            row.attachments.as_deref(),
-            row.burn_after_secs.is_some(),
-        );
         let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
         let renderer = Renderer::single(
             author.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),

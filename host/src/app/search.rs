@@ -28,16 +28,13 @@ const DEFAULT_RESULTS: i64 = 20;
 /// Messages indexed per step of the start-up backfill.
 const BACKFILL_BATCH: i64 = 500;
 
-/// The index terms of a message: its words (mentions left out: they are ids) and the names
-/// of the files it carries. Burn-after-read messages get none, so they are never found.
+/// The index terms of a stored message: its words (mentions left out: they are ids) and
+/// the names of the files it carries (`attachments`, as stored). Burn-after-read messages
+/// get none, so they are never found.
 pub(crate) fn terms_for(body: &str, attachments: Option<&str>, burn: bool) -> String {
     if burn {
         return String::new();
     }
-    let mut text = match markup::parse(body) {
-        Ok(parsed) => words_of(&parsed.segments, &HashMap::new()),
-        Err(_) => body.to_owned(),
-    };
     #[derive(Deserialize)]
     struct Attached {
         name: String,
@@ -45,9 +42,24 @@ pub(crate) fn terms_for(body: &str, attachments: Option<&str>, burn: bool) -> St
     let files: Vec<Attached> = attachments
         .and_then(|a| serde_json::from_str(a).ok())
         .unwrap_or_default();
-    for file in files {
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    match markup::parse(body) {
+        Ok(parsed) => terms_of(&parsed.segments, &names),
+        Err(_) => terms_of(
+            &[Segment::Text {
+                text: body.to_owned(),
+            }],
+            &names,
+        ),
+    }
+}
+
+/// The index terms of an already parsed message body and the names of its files.
+pub(crate) fn terms_of(segments: &[Segment], file_names: &[&str]) -> String {
+    let mut text = words_of(segments, &HashMap::new());
+    for name in file_names {
         text.push('\n');
-        text.push_str(&file.name);
+        text.push_str(name);
     }
     message_search::index_terms(&text)
 }
