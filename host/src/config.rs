@@ -67,9 +67,8 @@ pub struct Config {
     pub files: FilesConfig,
 }
 
-/// The `[files]` section. Files are stored through the `object_store` crate; today in a
-/// local directory, later (with a `url` key) in an S3-compatible bucket, without changing
-/// anything else.
+/// The `[files]` section. Files are stored through the `object_store` crate: in a local
+/// directory, or (with an `[files.s3]` section) in an S3-compatible bucket.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FilesConfig {
@@ -80,6 +79,28 @@ pub struct FilesConfig {
     pub max_upload_bytes: u64,
     /// Bytes of files one organization may keep (default 10 GiB).
     pub org_quota_bytes: u64,
+    /// Keep files in an S3-compatible bucket instead of `dir` (what a cluster of hosts
+    /// needs: every node reads the same bucket).
+    pub s3: Option<S3Config>,
+}
+
+/// The `[files.s3]` section. Credentials and region not given here are taken from the
+/// usual `AWS_*` environment variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_REGION`, …).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// The bucket; it must exist.
+    pub bucket: String,
+    /// An S3-compatible service's URL (e.g. `http://127.0.0.1:9000` for MinIO); unset
+    /// means Amazon S3. Plain `http://` is accepted only when written here.
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    /// `https://bucket.endpoint/key` instead of `https://endpoint/bucket/key`.
+    #[serde(default)]
+    pub virtual_hosted_style: bool,
 }
 
 impl Default for FilesConfig {
@@ -88,6 +109,7 @@ impl Default for FilesConfig {
             dir: None,
             max_upload_bytes: 20 << 20,
             org_quota_bytes: 10 << 30,
+            s3: None,
         }
     }
 }
@@ -161,7 +183,8 @@ impl Config {
         }
         let config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("COURTYARD_").ignore(&["config"]))
+            // `COURTYARD_FILES__S3__BUCKET` sets `files.s3.bucket`.
+            .merge(Env::prefixed("COURTYARD_").ignore(&["config"]).split("__"))
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;

@@ -15,6 +15,8 @@ const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint |
                  (SQLite in ./data, http://127.0.0.1:8080); extra flags go to `courtyard serve`
   test           formatting, clippy, plugins, the web client's checks, the whole test suite
                  on SQLite and PostgreSQL, and the browser tests in Chromium
+  test-tools     install the third-party servers the tests run against (moto for S3,
+                 aiosmtpd for SMTP, an OpenID Connect provider) into target/test-tools
   lint           formatting and clippy only
   build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
   build-web      install the web client's npm packages and build it into host/web/dist
@@ -22,7 +24,9 @@ const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint |
 environment:
   COURTYARD_TEST_SKIP_POSTGRES=1   run without PostgreSQL (its tests are skipped, loudly)
   COURTYARD_TEST_DATABASE_URL      PostgreSQL for tests (default postgres://postgres@127.0.0.1:5432/test)
-  COURTYARD_TEST_SKIP_BROWSER=1    run without the browser tests (skipped, loudly)";
+  COURTYARD_TEST_SKIP_BROWSER=1    run without the browser tests (skipped, loudly)
+  COURTYARD_TEST_SKIP_EXTERNAL=1   run without the S3, SMTP and OpenID Connect servers (their
+                                   tests are skipped, loudly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
                 timed("the web client: types, unit tests, build", check_web).map(|()| dir)
             })
             .and_then(|dir| timed("formatting", format_check).map(|()| dir))
+            .and_then(|dir| timed("the test tools", test_tools).map(|()| dir))
             .and_then(|dir| timed("the test suite, linted as it builds", test).map(|()| dir))
             .and_then(|dir| timed("the browser tests", || browser_tests(&dir))),
         Some("build-web") => build_web(),
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
             build_plugins().map(|dir| eprintln!("xtask: bundled plugins in {}", dir.display()))
         }
         Some("lint") => lint(),
+        Some("test-tools") => test_tools(),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -172,10 +178,10 @@ fn npm(args: &[&str]) -> Command {
 /// changed) and builds it into host/web/dist, which the host serves.
 fn build_web() -> Result<()> {
     let dir = web_dir();
-    let lock = dir.join("package-lock.json");
-    let installed = dir.join("node_modules/.package-lock.json");
-    let fresh = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
-    if fresh(&installed).is_none() || fresh(&installed) < fresh(&lock) {
+    if stale(
+        &dir.join("node_modules/.package-lock.json"),
+        &dir.join("package-lock.json"),
+    ) {
         status(&mut npm(&["ci", "--no-audit", "--no-fund"]))
             .context("installing the web client's packages (needs npm and the npm registry)")?;
     }
@@ -216,9 +222,7 @@ fn browser_tests(bundled: &Path) -> Result<()> {
     // The test phase built the server binary (the host's own integration tests run it), with
     // the workspace's feature set; building it again alone would compile the dependencies
     // a second time with another feature set.
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root().join("target"));
+    let target = target_dir();
     let bin = target.join("debug/courtyard");
     if !bin.is_file() {
         bail!("{} is missing: the test phase builds it", bin.display());
@@ -230,6 +234,64 @@ fn browser_tests(bundled: &Path) -> Result<()> {
             .env("COURTYARD_SCREENSHOTS", target.join("browser-screenshots"))
             .env("CHROMIUM", chromium),
     )
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("target"))
+}
+
+/// Whether `made` is missing or older than `source` (install again only when a lock or
+/// requirements file changed).
+fn stale(made: &Path, source: &Path) -> bool {
+    let modified = |p: &Path| p.metadata().and_then(|m| m.modified()).ok();
+    modified(made).is_none() || modified(made) < modified(source)
+}
+
+/// Installs the third-party servers the integration tests talk to: moto (S3) and aiosmtpd
+/// (SMTP) from PyPI into a virtual environment in target/test-tools, and the npm
+/// `oidc-provider` in tests/oidc-provider. Pinned versions; nothing is installed twice.
+fn test_tools() -> Result<()> {
+    if std::env::var("COURTYARD_TEST_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
+        eprintln!(
+            "xtask: COURTYARD_TEST_SKIP_EXTERNAL=1 — the S3, SMTP and OpenID Connect tests will be SKIPPED"
+        );
+        return Ok(());
+    }
+    let tools = target_dir().join("test-tools");
+    let venv = tools.join("venv");
+    let requirements = root().join("tests/tools/requirements.txt");
+    let installed = venv.join("installed.txt");
+    if stale(&installed, &requirements) {
+        let make_venv = || status(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+        if make_venv().is_err() {
+            // Debian splits venv out of its Python.
+            status(Command::new("apt-get").args(["install", "-y", "python3-venv"]))
+                .context("installing python3-venv")?;
+            make_venv()?;
+        }
+        status(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                .arg(&requirements),
+        )
+        .context("installing the test tools from PyPI")?;
+        std::fs::copy(&requirements, &installed)?;
+    }
+    let oidc = root().join("tests/oidc-provider");
+    if stale(
+        &oidc.join("node_modules/.package-lock.json"),
+        &oidc.join("package-lock.json"),
+    ) {
+        status(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&oidc),
+        )
+        .context("installing the OpenID Connect provider from npm")?;
+    }
+    Ok(())
 }
 
 /// Runs one phase and says how long it took, so a slow suite shows where the time goes.

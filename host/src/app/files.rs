@@ -14,6 +14,7 @@
 //! a file is either complete (object and row) or absent.
 
 pub mod detect;
+mod s3;
 
 use std::sync::Arc;
 
@@ -51,19 +52,25 @@ pub struct FileStore {
 }
 
 impl FileStore {
-    /// Opens the store the configuration names: the local directory `files.dir` (default
-    /// `files` in the data directory). Writes are fsynced before an upload is answered, like
-    /// database commits.
-    pub fn open(config: &Config) -> anyhow::Result<Self> {
+    /// Opens the store the configuration names: an S3-compatible bucket (`[files.s3]`), or
+    /// the local directory `files.dir` (default `files` in the data directory), where
+    /// writes are fsynced before an upload is answered, like database commits.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
         use anyhow::Context;
-        let dir = config.files.local_dir(&config.data_dir);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("creating the file directory {}", dir.display()))?;
-        let local = LocalFileSystem::new_with_prefix(&dir)?
-            .with_fsync(true)
-            .with_automatic_cleanup(true);
+        let objects: Arc<dyn ObjectStore> = match &config.files.s3 {
+            Some(s3) => s3::open(s3).await?,
+            None => {
+                let dir = config.files.local_dir(&config.data_dir);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("creating the file directory {}", dir.display()))?;
+                let local = LocalFileSystem::new_with_prefix(&dir)?
+                    .with_fsync(true)
+                    .with_automatic_cleanup(true);
+                Arc::new(local)
+            }
+        };
         Ok(Self {
-            objects: Arc::new(local),
+            objects,
             max_upload_bytes: config.files.max_upload_bytes,
             org_quota_bytes: config.files.org_quota_bytes,
         })

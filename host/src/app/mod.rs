@@ -90,7 +90,9 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
-        let files = files::FileStore::open(&config).context("opening the file store")?;
+        let files = files::FileStore::open(&config)
+            .await
+            .context("opening the file store")?;
         let mut plugins = plugins::Plugins::new(&config).context("starting the plugin runtime")?;
         if let Some(dir) = &config.bundled_plugins_dir {
             let bundled = plugins::Plugins::bundled_from(dir)?;

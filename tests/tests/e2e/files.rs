@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::external::S3Server;
 use crate::common::{Backend, Client, TestServer, command, target_dir};
 use base64::Engine as _;
+use courtyard_host::Config;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -116,30 +118,88 @@ fn assert_refused(answer: &(u16, Value), status: u16, code: &str) {
     );
 }
 
-fn files_dir(server: &TestServer) -> PathBuf {
-    let config = &server.app.config;
-    config.files.local_dir(&config.data_dir)
+/// Where a test's server keeps files: its local directory, or a bucket of a moto S3 server.
+#[derive(Clone, Copy, Debug)]
+enum On {
+    Local(Backend),
+    S3(Backend),
 }
 
-/// Every file under the store's directory (objects and anything half-written).
-fn stored(server: &TestServer) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else {
-                out.push(path);
-            }
+/// The object store of a test server, seen from outside.
+struct Objects {
+    s3: Option<(S3Server, String)>,
+}
+
+/// Starts a server on `on`, with `configure` adjusting the rest of its configuration.
+async fn start_with(
+    on: On,
+    configure: impl Fn(&mut Config) + Send + Sync + 'static,
+) -> (TestServer, Objects) {
+    match on {
+        On::Local(backend) => (
+            TestServer::start_with(backend, configure).await,
+            Objects { s3: None },
+        ),
+        On::S3(backend) => {
+            let s3 = S3Server::start().await;
+            let bucket = s3.bucket("courtyard-files").await;
+            let section = s3.config(&bucket);
+            let server = TestServer::start_with(backend, move |c| {
+                c.files.s3 = Some(section.clone());
+                configure(c);
+            })
+            .await;
+            (
+                server,
+                Objects {
+                    s3: Some((s3, bucket)),
+                },
+            )
         }
     }
-    let mut out = Vec::new();
-    walk(&files_dir(server), &mut out);
-    out
 }
 
-async fn round_trip(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn start(on: On) -> (TestServer, Objects) {
+    start_with(on, |_| {}).await
+}
+
+impl Objects {
+    /// Every key in the store (objects and anything half-written), as `org/file`.
+    async fn stored(&self, server: &TestServer) -> Vec<String> {
+        if let Some((s3, bucket)) = &self.s3 {
+            let mut keys = s3.keys(bucket).await;
+            keys.sort();
+            return keys;
+        }
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let config = &server.app.config;
+        let dir = config.files.local_dir(&config.data_dir);
+        let mut found = Vec::new();
+        walk(&dir, &mut found);
+        let mut keys: Vec<String> = found
+            .iter()
+            .map(|p| {
+                let relative = p.strip_prefix(&dir).expect("under the directory");
+                let parts: Vec<_> = relative.iter().map(|c| c.to_string_lossy()).collect();
+                parts.join("/")
+            })
+            .collect();
+        keys.sort();
+        keys
+    }
+}
+
+async fn round_trip(on: On) {
+    let (server, _objects) = start(on).await;
     let org = server.org("Files Co").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
 
@@ -222,8 +282,8 @@ async fn round_trip(backend: Backend) {
     assert_eq!(res.bytes().await.unwrap().as_ref(), text.as_slice());
 }
 
-async fn type_by_content(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn type_by_content(on: On) {
+    let (server, objects) = start(on).await;
     let org = server.org("Types Co").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
 
@@ -253,7 +313,7 @@ async fn type_by_content(backend: Backend) {
     assert_eq!(status, 201);
     assert_eq!(late["content_type"], "application/octet-stream");
 
-    let before = stored(&server);
+    let before = objects.stored(&server).await;
     // Programs, scripts and active documents are refused, and nothing is stored.
     for (name, body) in [
         ("manual.pdf", elf()),
@@ -276,7 +336,7 @@ async fn type_by_content(backend: Backend) {
         assert_refused(&answer, 415, "unsupported_file_type");
     }
     assert_eq!(
-        stored(&server),
+        objects.stored(&server).await,
         before,
         "a refused upload leaves nothing behind"
     );
@@ -322,8 +382,8 @@ async fn chunked_upload(
     (status, body)
 }
 
-async fn limits_and_quota(backend: Backend) {
-    let server = TestServer::start_with(backend, |c| {
+async fn limits_and_quota(on: On) {
+    let (server, objects) = start_with(on, |c| {
         c.files.max_upload_bytes = 64 << 10;
         c.files.org_quota_bytes = 100 << 10;
     })
@@ -354,9 +414,9 @@ async fn limits_and_quota(backend: Backend) {
         "empty_file",
     );
     assert!(
-        stored(&server).is_empty(),
+        objects.stored(&server).await.is_empty(),
         "nothing stored: {:?}",
-        stored(&server)
+        objects.stored(&server).await
     );
 
     // Exactly the limit is fine; a chunked upload under the limit too.
@@ -366,7 +426,7 @@ async fn limits_and_quota(backend: Backend) {
         chunked_upload(&server, bob.token.as_deref().unwrap(), 4, &noise(4 << 10)).await;
     assert_eq!(status, 201, "{second}");
     assert_eq!(second["size"], 16 << 10);
-    assert_eq!(stored(&server).len(), 2);
+    assert_eq!(objects.stored(&server).await.len(), 2);
 
     // 80 KiB of 100 KiB used: another 30 KiB is over the organization's quota, whoever
     // uploads it; another organization has its own.
@@ -379,7 +439,7 @@ async fn limits_and_quota(backend: Backend) {
         413,
         "quota_exceeded",
     );
-    assert_eq!(stored(&server).len(), 3);
+    assert_eq!(objects.stored(&server).await.len(), 3);
     let (status, _) = upload(&carol, Some("c.bin"), noise(30 << 10)).await;
     assert_eq!(status, 201);
 
@@ -392,8 +452,8 @@ async fn limits_and_quota(backend: Backend) {
     assert_eq!(status, 201);
 }
 
-async fn privacy_and_sharing(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn privacy_and_sharing(on: On) {
+    let (server, _objects) = start(on).await;
     let org = server.org("Private Co").await;
     let other_org = server.org("Elsewhere").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
@@ -462,8 +522,8 @@ async fn privacy_and_sharing(backend: Backend) {
     assert_eq!(carol.get(&info).await.0, 404);
 }
 
-async fn deletion(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn deletion(on: On) {
+    let (server, objects) = start(on).await;
     let org = server.org("Delete Co").await;
     let other_org = server.org("Other").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
@@ -484,7 +544,7 @@ async fn deletion(backend: Backend) {
         )
         .await;
     assert_eq!(status, 204);
-    assert_eq!(stored(&server).len(), 2);
+    assert_eq!(objects.stored(&server).await.len(), 2);
 
     // The uploader deletes: row, grants and bytes go.
     let (status, body) = alice.delete(&format!("/api/v1/files/{first}")).await;
@@ -495,7 +555,7 @@ async fn deletion(backend: Backend) {
     );
     assert_eq!(download(&alice, &first, None).await.status(), 404);
     assert_eq!(alice.delete(&format!("/api/v1/files/{first}")).await.0, 404);
-    assert_eq!(stored(&server).len(), 1);
+    assert_eq!(objects.stored(&server).await.len(), 1);
 
     // An admin of another organization cannot; the organization's admin can.
     assert_eq!(
@@ -511,11 +571,11 @@ async fn deletion(backend: Backend) {
         alice.get(&format!("/api/v1/files/{second}/info")).await.0,
         404
     );
-    assert!(stored(&server).is_empty());
+    assert!(objects.stored(&server).await.is_empty());
 }
 
-async fn hostile_names(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn hostile_names(on: On) {
+    let (server, objects) = start(on).await;
     let org = server.org("Names Co").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
 
@@ -560,13 +620,11 @@ async fn hostile_names(backend: Backend) {
         );
     }
     // However it was named, every object is stored under the server's own key.
-    let dir = files_dir(&server);
-    for path in stored(&server) {
-        let key = path.strip_prefix(&dir).unwrap();
-        let parts: Vec<_> = key.iter().map(|p| p.to_str().unwrap().to_owned()).collect();
+    for key in objects.stored(&server).await {
+        let parts: Vec<_> = key.split('/').collect();
         assert_eq!(parts.len(), 2, "{key:?}");
         assert_eq!(parts[0], org);
-        assert!(uuid::Uuid::parse_str(&parts[1]).is_ok(), "{key:?}");
+        assert!(uuid::Uuid::parse_str(parts[1]).is_ok(), "{key:?}");
     }
 }
 
@@ -601,8 +659,8 @@ async fn install_probe(admin: &Client, member: &Client, org: &str, group: &str) 
 
 /// Plugins read files of their organization and share them (`files.get`, `files.share`);
 /// a form's file field takes only files the submitter uploaded or was given.
-async fn plugins_and_forms(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn plugins_and_forms(on: On) {
+    let (server, _objects) = start(on).await;
     let org = server.org("Plugin Files Co").await;
     let other_org = server.org("Elsewhere").await;
     let (_, admin) = server.person(&org, "Org Admin", "org_admin").await;
@@ -705,8 +763,8 @@ async fn plugins_and_forms(backend: Backend) {
 
 /// A file attached to a message is readable by whoever may read the message — the
 /// messages' own policy — and by no one else; deleting the message ends that.
-async fn attached_to_messages(backend: Backend) {
-    let server = TestServer::start(backend).await;
+async fn attached_to_messages(on: On) {
+    let (server, _objects) = start(on).await;
     let org = server.org("Acme").await;
     let (_, alice) = server.person(&org, "Alice", "member").await;
     let (bob_id, bob) = server.person(&org, "Bob", "member").await;
@@ -808,7 +866,35 @@ async fn attached_to_messages(backend: Backend) {
     );
 }
 
-both_backends!(
+/// Each test on SQLite and PostgreSQL with local files, and on PostgreSQL with files in
+/// S3 (the cluster configuration).
+macro_rules! every_store {
+    ($($name:ident),+ $(,)?) => {$(
+        mod $name {
+            use crate::common::{Backend, external::skip_external, skip_postgres};
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(super::On::Local(Backend::Sqlite)).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if skip_postgres() {
+                    return;
+                }
+                super::$name(super::On::Local(Backend::Postgres)).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_s3() {
+                if skip_postgres() || skip_external("an S3 server (moto)") {
+                    return;
+                }
+                super::$name(super::On::S3(Backend::Postgres)).await;
+            }
+        }
+    )+};
+}
+
+every_store!(
     attached_to_messages,
     round_trip,
     type_by_content,
