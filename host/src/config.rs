@@ -13,6 +13,10 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: SocketAddr,
+    /// The address people reach this host at (`https://chat.example.com`), used where the
+    /// host must name itself to others: single sign-on's redirect URI. Default:
+    /// `http://` + `listen`.
+    pub public_url: Option<String>,
     /// Where the SQLite database, uploaded files and the plugin cache live (by default).
     pub data_dir: PathBuf,
     /// `postgres://…` selects PostgreSQL; unset means SQLite in `data_dir`.
@@ -132,6 +136,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".parse().expect("valid address"),
+            public_url: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
             session_ttl_hours: 24 * 14,
@@ -189,6 +194,14 @@ impl Config {
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
         config.absolute()
+    }
+
+    /// Where people reach this host, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
     }
 
     /// Resolves relative directories against the working directory once, at start: the

@@ -166,7 +166,12 @@ impl App {
 
     /// Records a failed sign-in of a known account. Written in the background: a wrong
     /// password for a real account must take as long to answer as one for no account.
-    fn audit_sign_in_failure(&self, person: &PersonRow, ip: Option<IpAddr>, reason: &str) {
+    pub(crate) fn audit_sign_in_failure(
+        &self,
+        person: &PersonRow,
+        ip: Option<IpAddr>,
+        reason: &str,
+    ) {
         let mut row = self.audit_row(
             None,
             &person.org_id,
@@ -243,16 +248,34 @@ impl App {
             return Err(AppError::Unauthenticated);
         }
         self.login_limiter.clear_account(&email);
+        // Checked only once the password held: it tells nothing to someone without it.
+        if person.role != Role::PlatformAdmin.as_str()
+            && crate::store::sso::sso_only(&self.store.read, &person.org_id).await?
+        {
+            self.audit_sign_in_failure(&person, ip, "sso_required");
+            return Err(AppError::said(
+                super::Refusal::Forbidden,
+                "sso_required",
+                "your organization signs in with single sign-on only",
+                "你的组织仅允许通过单点登录（SSO）登录",
+            ));
+        }
+        self.open_session(person, ip, serde_json::json!({"method": "password"}))
+            .await
+    }
+
+    /// Starts a browser or API session for someone who just proved who they are, and
+    /// audits the sign-in with `detail` (how they proved it).
+    pub(crate) async fn open_session(
+        &self,
+        person: PersonRow,
+        ip: Option<IpAddr>,
+        detail: serde_json::Value,
+    ) -> Result<SessionView> {
         let ttl = self.config.session_ttl_hours * 3600 * 1000;
         let (token, row) = new_session(&person.id, "session", "", Some(ttl));
         let stored = row.clone();
-        let mut audit = self.audit_row(
-            None,
-            &person.org_id,
-            "auth.signed_in",
-            &person.id,
-            serde_json::json!({"method": "password"}),
-        );
+        let mut audit = self.audit_row(None, &person.org_id, "auth.signed_in", &person.id, detail);
         audit.actor_id = Some(person.id.clone());
         audit.ip = ip.map(|ip| ip.to_string());
         self.writer

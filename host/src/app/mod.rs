@@ -15,6 +15,7 @@ pub mod plugins;
 pub mod realtime;
 pub mod retention;
 pub mod search;
+pub mod sso;
 pub mod views;
 pub mod webhooks;
 

@@ -77,6 +77,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::search::router())
         .merge(api::compliance::router())
         .merge(api::webhooks::router())
+        .merge(api::sso::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }

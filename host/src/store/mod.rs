@@ -19,6 +19,7 @@ pub mod records;
 pub mod retention;
 pub mod search;
 pub mod sessions;
+pub mod sso;
 pub mod timers;
 pub mod webhooks;
 pub mod writer;

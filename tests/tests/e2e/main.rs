@@ -21,5 +21,6 @@ mod reindex;
 mod retention;
 mod search;
 mod smoke;
+mod sso;
 mod web_client;
 mod webhooks;

@@ -12,4 +12,5 @@ pub mod orgs;
 pub mod people;
 pub mod plugins;
 pub mod search;
+pub mod sso;
 pub mod webhooks;
