@@ -759,6 +759,55 @@ async fn responses_match_the_document(backend: Backend) {
     let (s, _) = c.call(&wang, "delete", one, &[hook_id], None).await;
     assert_eq!(s, 204);
 
+    // Single sign-on, without a provider: every refusal as documented.
+    let sso = "/api/v1/orgs/{org_id}/sso";
+    let (s, _) = c.call(admin, "get", sso, &[org_id], None).await;
+    assert_eq!(s, 404);
+    let (s, _) = c
+        .call(
+            admin,
+            "put",
+            sso,
+            &[org_id],
+            Some(
+                json!({"issuer": "http://sso.example.com", "client_id": "x", "client_secret": "y"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = c.call(admin, "delete", sso, &[org_id], None).await;
+    assert_eq!(s, 404);
+    let (s, _) = c
+        .call(
+            &anon,
+            "post",
+            "/api/v1/auth/sso/discover",
+            &[],
+            Some(json!({"email": "someone@nowhere.example"})),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = c
+        .call(
+            &anon,
+            "get",
+            "/api/v1/auth/sso/{org_id}/start",
+            &[org_id],
+            None,
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = c
+        .call(
+            &anon,
+            "get",
+            "/api/v1/auth/sso/callback?state=forged&code=x",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(s, 400);
+
     // The walk touched a good share of the document.
     let operations: usize = c.doc["paths"]
         .as_object()
