@@ -12,9 +12,14 @@
 //! and the organization's quota is checked when the row is written. The object is written
 //! first and the row second, and the object is removed again if the row cannot be written:
 //! a file is either complete (object and row) or absent.
+//!
+//! Pictures (JPEG, PNG, GIF, WebP) have thumbnails ([`thumbnail`]), made on the first
+//! request, a few at a time on blocking threads, and kept beside the original under
+//! `<org_id>/<file_id>.thumb`; deleting the file removes both.
 
 pub mod detect;
 mod s3;
+pub mod thumbnail;
 
 use std::sync::Arc;
 
@@ -29,6 +34,7 @@ use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use super::auth::Auth;
@@ -43,12 +49,17 @@ const PART_BYTES: usize = 5 << 20;
 const MAX_ATTACHMENTS: usize = 10;
 /// People one request may share a file with.
 pub(crate) const MAX_SHARE: usize = 100;
+/// Thumbnails made at the same time on one host: each holds an original and its decoded
+/// pixels (at most [`thumbnail::MAX_ALLOC`]) and a CPU while it works.
+const THUMBNAILS_AT_ONCE: usize = 2;
 
 /// Where files' bytes are kept, and the limits on what is accepted.
 pub struct FileStore {
     objects: Arc<dyn ObjectStore>,
     pub max_upload_bytes: u64,
     pub org_quota_bytes: u64,
+    /// Permits to make a thumbnail, held until the work is done.
+    thumbnails: Arc<Semaphore>,
 }
 
 impl FileStore {
@@ -73,11 +84,17 @@ impl FileStore {
             objects,
             max_upload_bytes: config.files.max_upload_bytes,
             org_quota_bytes: config.files.org_quota_bytes,
+            thumbnails: Arc::new(Semaphore::new(THUMBNAILS_AT_ONCE)),
         })
     }
 
     fn key(org: &str, id: &str) -> ObjectPath {
         ObjectPath::from_iter([org, id])
+    }
+
+    /// Where a file's thumbnail is kept, once made: beside the file.
+    fn thumb_key(org: &str, id: &str) -> ObjectPath {
+        ObjectPath::from_iter([org, &format!("{id}.thumb")])
     }
 
     /// Removes an object; a missing one is already removed. Failures are logged: the row is
@@ -131,6 +148,30 @@ pub struct ShareFile {
 pub struct Download {
     pub file: FileView,
     key: ObjectPath,
+}
+
+/// A picture someone may see the thumbnail of; the thumbnail comes from
+/// [`App::thumbnail_bytes`].
+pub struct ThumbnailOf {
+    pub file: FileView,
+    key: ObjectPath,
+    thumb_key: ObjectPath,
+}
+
+/// An encoded thumbnail.
+pub struct ThumbnailBytes {
+    pub bytes: Bytes,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: &'static str,
+}
+
+fn no_thumbnail() -> AppError {
+    AppError::said(
+        Refusal::Invalid,
+        "no_thumbnail",
+        "this file has no thumbnail: only JPEG, PNG, GIF and WebP pictures that can be decoded have one",
+        "此文件没有缩略图：只有可以解码的 JPEG、PNG、GIF 和 WebP 图片才有",
+    )
 }
 
 fn not_found() -> AppError {
@@ -469,6 +510,99 @@ impl App {
         }
     }
 
+    /// A picture the caller may see the thumbnail of: the same rules as downloading it, and
+    /// only JPEG, PNG, GIF and WebP pictures have one.
+    pub async fn file_thumbnail(&self, auth: &Auth, id: &str) -> Result<ThumbnailOf> {
+        let row = self.readable_file(auth, id).await?;
+        if thumbnail::format_of(&row.content_type).is_none() {
+            return Err(no_thumbnail());
+        }
+        Ok(ThumbnailOf {
+            key: FileStore::key(&row.org_id, &row.id),
+            thumb_key: FileStore::thumb_key(&row.org_id, &row.id),
+            file: row.into(),
+        })
+    }
+
+    /// A picture's thumbnail: the one kept, or made now (and kept) on the first request.
+    /// A picture that cannot be decoded within the limits has none, and nothing is kept,
+    /// so it costs one bounded attempt per request.
+    pub async fn thumbnail_bytes(&self, of: &ThumbnailOf) -> Result<ThumbnailBytes> {
+        if let Some(kept) = self.kept_thumbnail(of).await? {
+            return Ok(kept);
+        }
+        // The permit travels with the work: a client that hangs up does not free it
+        // before the blocking thread is done.
+        let permit = self
+            .files
+            .thumbnails
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(internal)?;
+        // Another request may have made it while this one waited.
+        if let Some(kept) = self.kept_thumbnail(of).await? {
+            return Ok(kept);
+        }
+        let original = match self.files.objects.get(&of.key).await {
+            Ok(got) => got.bytes().await.map_err(internal)?,
+            Err(object_store::Error::NotFound { .. }) => {
+                tracing::error!(file = %of.file.id, "a file's object is missing");
+                return Err(not_found());
+            }
+            Err(e) => return Err(internal(e)),
+        };
+        let content_type = of.file.content_type.clone();
+        let rendered = tokio::task::spawn_blocking(move || {
+            let rendered = thumbnail::render(&original, &content_type);
+            drop(permit);
+            rendered
+        })
+        .await
+        .map_err(internal)?;
+        let made = match rendered {
+            Ok(made) => made,
+            Err(why) => {
+                tracing::info!(file = %of.file.id, reason = %why, "no thumbnail for a picture");
+                return Err(no_thumbnail());
+            }
+        };
+        let bytes = Bytes::from(made.bytes);
+        self.files
+            .objects
+            .put(&of.thumb_key, bytes.clone().into())
+            .await
+            .map_err(internal)?;
+        // A deletion that ran meanwhile removed the row before looking for a thumbnail to
+        // remove; this one would then be left behind.
+        if matches!(
+            files::get(&self.store.read, &of.file.id).await,
+            Err(crate::store::StoreError::NotFound)
+        ) {
+            self.files.remove(&of.thumb_key).await;
+            return Err(not_found());
+        }
+        Ok(ThumbnailBytes {
+            bytes,
+            content_type: made.content_type,
+        })
+    }
+
+    async fn kept_thumbnail(&self, of: &ThumbnailOf) -> Result<Option<ThumbnailBytes>> {
+        let bytes = match self.files.objects.get(&of.thumb_key).await {
+            Ok(got) => got.bytes().await.map_err(internal)?,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(internal(e)),
+        };
+        // Made by this module: a PNG or a JPEG. Anything else is made again.
+        Ok(
+            thumbnail::content_type_of(&bytes).map(|content_type| ThumbnailBytes {
+                bytes,
+                content_type,
+            }),
+        )
+    }
+
     /// Shares a file with people the uploader can see. Only the uploader shares.
     pub async fn share_file(&self, auth: &Auth, id: &str, input: ShareFile) -> Result<()> {
         let row = self.readable_file(auth, id).await?;
@@ -514,8 +648,8 @@ impl App {
     }
 
     /// Deletes a file: its uploader, or an admin of its organization. The row (with its
-    /// grants) goes first, then the object, so a failure in between leaves an unreachable
-    /// object, never a row without its bytes.
+    /// grants) goes first, then the object and its thumbnail, so a failure in between
+    /// leaves an unreachable object, never a row without its bytes.
     pub async fn delete_file(&self, auth: &Auth, raw_id: &str) -> Result<()> {
         let id = FileId::parse(raw_id).ok_or_else(not_found)?;
         let row = match files::get(&self.store.read, id.as_str()).await {
@@ -555,6 +689,9 @@ impl App {
         }
         self.files
             .remove(&FileStore::key(&row.org_id, &row.id))
+            .await;
+        self.files
+            .remove(&FileStore::thumb_key(&row.org_id, &row.id))
             .await;
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Files end to end: uploads (raw and multipart) with names in Chinese, type detection by
 //! content, refused programs and documents, the upload limit and the organization quota
 //! (nothing stored when refused), privacy (everyone else gets 404), sharing, deletion and
-//! hostile names — on SQLite and PostgreSQL.
+//! hostile names, pictures' thumbnails — on SQLite and PostgreSQL.
 
 use std::path::{Path, PathBuf};
 
@@ -94,6 +94,89 @@ async fn download(c: &Client, id: &str, if_none_match: Option<&str>) -> reqwest:
         req = req.header("if-none-match", tag);
     }
     req.send().await.expect("download")
+}
+
+async fn thumbnail(c: &Client, id: &str, if_none_match: Option<&str>) -> reqwest::Response {
+    let mut req = c
+        .http
+        .get(format!("{}/api/v1/files/{id}/thumbnail", c.base));
+    if let Some(t) = &c.token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(tag) = if_none_match {
+        req = req.header("if-none-match", tag);
+    }
+    req.send().await.expect("thumbnail")
+}
+
+/// An error answer's status and body.
+async fn refusal(res: reqwest::Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// A photo-like picture (gradients) encoded as JPEG.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let photo = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x / 8) as u8, (y / 6) as u8, ((x + y) / 12) as u8])
+    });
+    let mut out = Vec::new();
+    photo
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 85,
+        ))
+        .unwrap();
+    out
+}
+
+/// A PNG with transparency.
+fn translucent_png(width: u32, height: u32) -> Vec<u8> {
+    let picture = image::RgbaImage::from_fn(width, height, |x, _| {
+        image::Rgba([30, 140, 60, (x % 256) as u8])
+    });
+    let mut out = Vec::new();
+    picture
+        .write_with_encoder(image::codecs::png::PngEncoder::new(&mut out))
+        .unwrap();
+    out
+}
+
+/// A PNG of a few dozen bytes whose header declares `width`×`height` pixels (correct
+/// checksums): a decompression bomb as far as its header goes.
+fn declared_png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = u32::MAX;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let start = out.len();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        let crc = crc32(&out[start..]);
+        out.extend_from_slice(&crc.to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let ihdr = [
+        &width.to_be_bytes()[..],
+        &height.to_be_bytes(),
+        &[8, 6, 0, 0, 0],
+    ]
+    .concat();
+    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, b"IDAT", b"\x78\x9c\x03\x00\x00\x00\x00\x01");
+    chunk(&mut out, b"IEND", b"");
+    out
 }
 
 fn header<'a>(res: &'a reqwest::Response, name: &str) -> &'a str {
@@ -628,6 +711,157 @@ async fn hostile_names(on: On) {
     }
 }
 
+/// Pictures have thumbnails, made once and kept beside the file, under the download's rules;
+/// other files and undecodable pictures have none; deleting the file removes both objects.
+async fn thumbnails(on: On) {
+    let (server, objects) = start(on).await;
+    let org = server.org("Pictures Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, bob) = server.person(&org, "Bob", "member").await;
+    let (_, carol) = server.person(&org, "Carol", "member").await;
+
+    let photo = jpeg(1600, 1200);
+    let (status, file) = upload(&alice, Some("现场照片.jpg"), photo.clone()).await;
+    assert_eq!(status, 201, "{file}");
+    assert_eq!(file["content_type"], "image/jpeg");
+    let id = file["id"].as_str().unwrap().to_owned();
+    let thumb_key = format!("{org}/{id}.thumb");
+    assert!(!objects.stored(&server).await.contains(&thumb_key));
+
+    // Made on the first request: a JPEG fitting 320×320, sandboxed like a download.
+    let res = thumbnail(&alice, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "image/jpeg");
+    assert_eq!(header(&res, "x-content-type-options"), "nosniff");
+    assert!(header(&res, "content-security-policy").starts_with("sandbox"));
+    assert_eq!(header(&res, "cache-control"), "private, max-age=86400");
+    assert!(header(&res, "content-disposition").starts_with("inline"));
+    let etag = format!("\"{}-thumb\"", sha256(&photo));
+    assert_eq!(header(&res, "etag"), etag);
+    let first = res.bytes().await.unwrap();
+    let small = image::load_from_memory_with_format(&first, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 240));
+    assert!(first.len() < photo.len() / 4, "{} bytes", first.len());
+
+    // Kept beside the file, and served from there.
+    let stored = objects.stored(&server).await;
+    assert_eq!(stored, vec![format!("{org}/{id}"), thumb_key.clone()]);
+    let res = thumbnail(&alice, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap(), first);
+    assert_eq!(objects.stored(&server).await, stored);
+    // The ETag revalidates; the download's does not stand for the thumbnail.
+    let res = thumbnail(&alice, &id, Some(&etag)).await;
+    assert_eq!(res.status(), 304);
+    assert!(res.bytes().await.unwrap().is_empty());
+    let download_tag = format!("\"{}\"", sha256(&photo));
+    assert_eq!(
+        thumbnail(&alice, &id, Some(&download_tag)).await.status(),
+        200
+    );
+
+    // The download's rules: anyone else gets 404 until it is shared, strangers always,
+    // and signing in comes first.
+    assert_refused(
+        &refusal(thumbnail(&bob, &id, None).await).await,
+        404,
+        "not_found",
+    );
+    assert_eq!(thumbnail(&bob, &id, Some(&etag)).await.status(), 404);
+    let (status, _) = alice
+        .post(
+            &format!("/api/v1/files/{id}/grants"),
+            json!({"people": [bob_id]}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let res = thumbnail(&bob, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap(), first);
+    assert_eq!(thumbnail(&carol, &id, None).await.status(), 404);
+    assert_eq!(thumbnail(&server.client(), &id, None).await.status(), 401);
+    assert_eq!(
+        thumbnail(&alice, "0190a0a0-0000-7000-8000-000000000000", None)
+            .await
+            .status(),
+        404
+    );
+
+    // Transparency stays: a PNG.
+    let (_, png) = upload(&alice, Some("logo.png"), translucent_png(900, 300)).await;
+    let png = png["id"].as_str().unwrap().to_owned();
+    let res = thumbnail(&alice, &png, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-type"), "image/png");
+    let small =
+        image::load_from_memory_with_format(&res.bytes().await.unwrap(), image::ImageFormat::Png)
+            .unwrap();
+    assert_eq!((small.width(), small.height()), (320, 107));
+    assert!(small.color().has_alpha());
+    // A picture smaller than the box keeps its size.
+    let (_, tiny) = upload(&alice, Some("dot.png"), PNG.to_vec()).await;
+    let tiny = tiny["id"].as_str().unwrap().to_owned();
+    let res = thumbnail(&alice, &tiny, None).await;
+    assert_eq!(res.status(), 200);
+    let small = image::load_from_memory(&res.bytes().await.unwrap()).unwrap();
+    assert_eq!((small.width(), small.height()), (1, 1));
+
+    // Not a picture: none, and nothing kept.
+    let (_, text) = upload(&alice, Some("notes.txt"), b"just words".to_vec()).await;
+    let text = text["id"].as_str().unwrap().to_owned();
+    assert_refused(
+        &refusal(thumbnail(&alice, &text, None).await).await,
+        422,
+        "no_thumbnail",
+    );
+
+    // A bomb: a few dozen bytes declaring 100 000 × 100 000 pixels. It is a PNG as far as
+    // uploads go, it has no thumbnail, and the server goes on answering.
+    let bomb = declared_png(100_000, 100_000);
+    let (status, bomb) = upload(&alice, Some("bomb.png"), bomb).await;
+    assert_eq!(status, 201, "{bomb}");
+    assert_eq!(bomb["content_type"], "image/png");
+    let bomb = bomb["id"].as_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_refused(
+            &refusal(thumbnail(&alice, &bomb, None).await).await,
+            422,
+            "no_thumbnail",
+        );
+    }
+    let res = thumbnail(&alice, &id, None).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap(), first);
+    let kept: Vec<String> = objects
+        .stored(&server)
+        .await
+        .into_iter()
+        .filter(|k| k.ends_with(".thumb"))
+        .collect();
+    let mut expected = vec![
+        format!("{org}/{id}.thumb"),
+        format!("{org}/{png}.thumb"),
+        format!("{org}/{tiny}.thumb"),
+    ];
+    expected.sort();
+    assert_eq!(
+        kept, expected,
+        "only pictures that have one keep a thumbnail"
+    );
+
+    // Deleting a file removes its thumbnail too.
+    for file in [&id, &png, &tiny, &text, &bomb] {
+        let (status, body) = alice.delete(&format!("/api/v1/files/{file}")).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    assert_eq!(thumbnail(&alice, &id, None).await.status(), 404);
+    assert!(
+        objects.stored(&server).await.is_empty(),
+        "{:?}",
+        objects.stored(&server).await
+    );
+}
+
 /// Installs the `probe` test plugin in an organization and enables it in a group.
 async fn install_probe(admin: &Client, member: &Client, org: &str, group: &str) {
     let wasm_path = target_dir().join("wasm32-wasip2/release/courtyard_plugin_probe.wasm");
@@ -903,4 +1137,5 @@ every_store!(
     deletion,
     hostile_names,
     plugins_and_forms,
+    thumbnails,
 );

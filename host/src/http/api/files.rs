@@ -1,5 +1,6 @@
 //! `/api/v1/files`: uploads (the raw bytes, or one `file` part of a multipart form),
-//! downloads served so that no file can run in the host's origin, sharing and deletion.
+//! downloads served so that no file can run in the host's origin, pictures' thumbnails,
+//! sharing and deletion.
 
 use axum::Json;
 use axum::body::Body;
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<App> {
         .merge(uploads)
         .routes(routes!(download, delete_file))
         .routes(routes!(file_info))
+        .routes(routes!(thumbnail))
         .routes(routes!(share))
 }
 
@@ -155,14 +157,7 @@ async fn download(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(SANDBOX),
     );
-    let unchanged = request_headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == etag || t == "*");
-    if unchanged {
+    if unchanged(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
     let bytes = app.file_bytes(&download).await?;
@@ -181,6 +176,73 @@ async fn download(
         )),
     );
     Ok((headers, Body::from_stream(bytes)).into_response())
+}
+
+/// Whether `If-None-Match` names `etag` (or `*`).
+fn unchanged(request_headers: &HeaderMap, etag: &str) -> bool {
+    request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+/// A picture's thumbnail, at most 320×320 pixels, upright: the same rules as downloading
+/// it. JPEG, PNG, GIF and WebP pictures have one (a JPEG, or a PNG when the picture has
+/// transparency), made on the first request and kept; other files, and pictures that cannot
+/// be decoded within the limits, answer 422 `no_thumbnail`. The `ETag` is the content's
+/// SHA-256 with `-thumb`, so `If-None-Match` answers 304.
+#[utoipa::path(get, path = "/api/v1/files/{file_id}/thumbnail", tag = "files", params(("file_id" = String, Path)),
+    responses(
+        (status = 200, description = "The thumbnail",
+            content(("image/jpeg"), ("image/png")),
+            headers(
+                ("ETag" = String, description = "The quoted SHA-256 of the file, then `-thumb`"),
+                ("Cache-Control" = String, description = "`private, max-age=86400`"),
+                ("Content-Security-Policy" = String, description = "A sandbox"),
+                ("X-Content-Type-Options" = String, description = "`nosniff`"))),
+        (status = 304, description = "Unchanged (`If-None-Match`)"),
+        (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 422, description = "Not a JPEG, PNG, GIF or WebP picture, or one that cannot be decoded within the limits (`no_thumbnail`)", body = ErrorBody)))]
+async fn thumbnail(
+    State(app): State<App>,
+    Authed(auth): Authed,
+    Path(id): Path<String>,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let of = app.file_thumbnail(&auth, &id).await?;
+    let etag = format!("\"{}-thumb\"", of.file.sha256);
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, header_value(&etag));
+    // A file's content never changes under its id, nor does its thumbnail.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=86400"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SANDBOX),
+    );
+    if unchanged(&request_headers, &etag) {
+        return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
+    }
+    let thumb = app.thumbnail_bytes(&of).await?;
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(thumb.content_type),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("inline"),
+    );
+    Ok((headers, thumb.bytes).into_response())
 }
 
 /// Header values built from stored text, which is free of control characters; anything

@@ -273,15 +273,27 @@ export function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Images show inline (the host serves them sandboxed); anything else is a download. */
+/** The picture types the host makes thumbnails of. */
+const THUMBNAILED = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+
+/** A picture's thumbnail, or the picture itself when it has none (or it fails to load). */
+function Picture({ file, url }: { file: Attachment; url: string }) {
+  const thumbnailed = THUMBNAILED.has(file.content_type);
+  const [failed, setFailed] = useState(false);
+  const src = thumbnailed && !failed ? `${url}/thumbnail` : url;
+  return <img src={src} alt={file.name} loading="lazy" onError={thumbnailed && !failed ? () => setFailed(true) : undefined} />;
+}
+
+/** Images show inline as thumbnails, opening in full in a new tab (the host serves them
+ *  sandboxed); anything else is a download. */
 function Attachments({ files }: { files: Attachment[] }) {
   return (
     <div class="attachments" data-testid="attachments">
       {files.map((f) => {
         const url = `/api/v1/files/${f.id}`;
         return f.content_type.startsWith('image/') && f.content_type !== 'image/svg+xml' ? (
-          <a key={f.id} href={url} target="_blank" rel="noopener" class="attachment-image">
-            <img src={url} alt={f.name} loading="lazy" />
+          <a key={f.id} href={url} target="_blank" rel="noopener noreferrer" class="attachment-image">
+            <Picture file={f} url={url} />
           </a>
         ) : (
           <a key={f.id} href={url} download={f.name} class="attachment-file">
