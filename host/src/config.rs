@@ -69,6 +69,49 @@ pub struct Config {
     /// Uploaded files: where they are kept and how much is accepted.
     #[serde(default)]
     pub files: FilesConfig,
+    /// The mail server that sends people digests of what they missed; unset: no email.
+    pub smtp: Option<SmtpConfig>,
+}
+
+/// The `[smtp]` section.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default: 465 for `tls`, 587 for `starttls`, 25 for `none`.
+    pub port: Option<u16>,
+    /// `starttls` (default), `tls` (implicit TLS), or `none` (plain: only for a relay on
+    /// this machine or a test sink).
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `Courtyard <courtyard@example.com>`.
+    pub from: String,
+    /// How long a mention or direct message stays unread before it is emailed, in minutes
+    /// (default 10).
+    #[serde(default = "default_digest_delay")]
+    pub digest_delay_minutes: u64,
+    /// How often the digest job looks for people to email, in seconds (default 60).
+    #[serde(default = "default_digest_interval")]
+    pub digest_interval_secs: u64,
+}
+
+fn default_digest_delay() -> u64 {
+    10
+}
+
+fn default_digest_interval() -> u64 {
+    60
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    #[default]
+    Starttls,
+    Tls,
+    None,
 }
 
 /// The `[files]` section. Files are stored through the `object_store` crate: in a local
@@ -159,6 +202,7 @@ impl Default for Config {
             plugin_records_mib: 100,
             plugin_timers_max: 10_000,
             files: FilesConfig::default(),
+            smtp: None,
         }
     }
 }

@@ -23,7 +23,7 @@ use crate::crypto;
 use crate::store::events::{self, EventDraft};
 use crate::store::messages::{self, MessageRow};
 use crate::store::writer::WriteTx;
-use crate::store::{StoreError, files, groups, now_millis, orgs, people};
+use crate::store::{StoreError, files, groups, notifications, now_millis, orgs, people};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -395,6 +395,9 @@ impl App {
         );
         let org = group.org.clone();
         let gid = group.id.clone();
+        // Direct messages and mentions may need telling someone who is away.
+        let direct = group.kind == GroupKind::Direct;
+        let notify = direct || !parsed.mentions.is_empty();
         let (stored, created) = self
             .writer
             .write(move |tx| {
@@ -407,6 +410,9 @@ impl App {
                     row.created_at = tx.now();
                     messages::insert(tx, &row, &terms).await?;
                     files::attach(tx, &row.id, &attached).await?;
+                    if notify {
+                        notifications::enqueue(tx, &row, direct).await?;
+                    }
                     let view = renderer.view(row.clone());
                     let draft = EventDraft {
                         org_id: org,

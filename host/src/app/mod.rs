@@ -9,6 +9,7 @@ pub mod export;
 pub mod files;
 pub mod groups;
 pub mod messages;
+pub mod notify;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
@@ -58,6 +59,8 @@ pub struct Inner {
     pub export_slots: Arc<Semaphore>,
     /// Outgoing webhooks per group (briefly cached) and the delivery worker's wake-up.
     pub hook_cache: webhooks::HookCache,
+    /// Sends email digests, when an SMTP server is configured.
+    pub mailer: Option<notify::Mailer>,
 }
 
 impl std::ops::Deref for App {
@@ -91,6 +94,12 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
+        let mailer = config
+            .smtp
+            .as_ref()
+            .map(notify::Mailer::new)
+            .transpose()
+            .context("configuring the SMTP server")?;
         let files = files::FileStore::open(&config)
             .await
             .context("opening the file store")?;
@@ -128,12 +137,14 @@ impl App {
                 export_slots: Arc::new(Semaphore::new(1)),
                 hook_cache: Default::default(),
                 plugin_clock: Default::default(),
+                mailer,
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
         tokio::spawn(search::backfill(app.clone()));
         tokio::spawn(retention::retention_job(app.clone()));
         tokio::spawn(webhooks::delivery_worker(app.clone()));
+        tokio::spawn(notify::digest_job(app.clone()));
         tokio::spawn(realtime::event_pruner(app.clone()));
         tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)

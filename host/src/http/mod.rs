@@ -78,6 +78,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::compliance::router())
         .merge(api::webhooks::router())
         .merge(api::sso::router())
+        .merge(api::notifications::router())
         .routes(utoipa_axum::routes!(healthz))
         .split_for_parts()
 }

@@ -12,6 +12,7 @@ pub mod export;
 pub mod files;
 pub mod groups;
 pub mod messages;
+pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod plugins;

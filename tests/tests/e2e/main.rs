@@ -12,6 +12,7 @@ mod directory;
 mod feed;
 mod files;
 mod messaging;
+mod notifications;
 mod openapi;
 mod permissions;
 mod plugin_surfaces;

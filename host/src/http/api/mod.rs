@@ -8,6 +8,7 @@ pub mod events;
 pub mod files;
 pub mod groups;
 pub mod messages;
+pub mod notifications;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
