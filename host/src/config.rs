@@ -47,6 +47,9 @@ pub struct Config {
     /// Let outgoing webhooks reach this machine and private networks (off: such targets
     /// are refused, checked after DNS resolution).
     pub webhooks_allow_private: bool,
+    /// Let Web Push reach push services on this machine and private networks (off:
+    /// browsers' push endpoints must be public HTTPS addresses, checked after DNS).
+    pub push_allow_private: bool,
     /// A directory of bundled plugin packages (`<id>/courtyard.toml` + `<id>/plugin.wasm`)
     /// offered to every organization.
     pub bundled_plugins_dir: Option<PathBuf>,
@@ -193,6 +196,7 @@ impl Default for Config {
             event_retention_hours: 24 * 30,
             retention_interval_secs: 3600,
             webhooks_allow_private: false,
+            push_allow_private: false,
             bundled_plugins_dir: None,
             plugin_cache_dir: None,
             plugin_memory_mib: 64,

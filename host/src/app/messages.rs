@@ -434,6 +434,12 @@ impl App {
             let r = Renderer::load(self, std::slice::from_ref(&stored)).await?;
             r.view(stored)
         };
+        if created && notify {
+            self.push_message(
+                message.id.clone(),
+                push_note(&group, &auth.person.display_name, &message, &parsed),
+            );
+        }
         if created {
             self.metrics.message_posted();
             let actor = (!message.anonymous).then_some(auth);
@@ -855,4 +861,49 @@ async fn burn(app: &App, row: MessageRow) -> Result<()> {
         })
         .await?;
     Ok(())
+}
+
+/// What a browser shows for a direct message or a mention: who and where, the text (a
+/// burn-after-read message's only inside the app).
+fn push_note(
+    group: &super::groups::Seen,
+    author: &str,
+    message: &MessageView,
+    parsed: &markup::Parsed,
+) -> super::push::PushNote {
+    let author = if message.anonymous {
+        "匿名 · Anonymous"
+    } else {
+        author
+    };
+    let title = if group.kind == GroupKind::Direct {
+        author.to_owned()
+    } else {
+        format!("{author} · {}", group.row.group.name)
+    };
+    let body = if message.burn_after_secs.is_some() {
+        "🔥 阅后即焚消息 · A message that disappears after reading".to_owned()
+    } else {
+        let text = markup::plain_text(&parsed.segments);
+        let mut short: String = text.chars().take(200).collect();
+        if text.chars().count() > 200 {
+            short.push('…');
+        }
+        short
+    };
+    let url = match &message.thread_root_id {
+        Some(root) => format!("/g/{}/t/{root}", group.id.as_str()),
+        None => format!("/g/{}", group.id.as_str()),
+    };
+    super::push::PushNote {
+        title,
+        body,
+        url,
+        tag: group.id.as_str().to_owned(),
+        mentions: parsed
+            .mentions
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
+    }
 }

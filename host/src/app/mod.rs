@@ -13,6 +13,7 @@ pub mod notify;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
+pub mod push;
 pub mod realtime;
 pub mod retention;
 pub mod search;
@@ -61,6 +62,8 @@ pub struct Inner {
     pub hook_cache: webhooks::HookCache,
     /// Sends email digests, when an SMTP server is configured.
     pub mailer: Option<notify::Mailer>,
+    /// Signs Web Push messages (the cluster's one key pair).
+    pub vapid: push::Vapid,
 }
 
 impl std::ops::Deref for App {
@@ -94,6 +97,7 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
+        let vapid = push::Vapid::load(&store).await?;
         let mailer = config
             .smtp
             .as_ref()
@@ -138,6 +142,7 @@ impl App {
                 hook_cache: Default::default(),
                 plugin_clock: Default::default(),
                 mailer,
+                vapid,
             }),
         };
         tokio::spawn(messages::burn_sweeper(app.clone()));
@@ -202,6 +207,8 @@ pub enum Refusal {
     UnsupportedType,
     /// The server is doing this already; try again later.
     Busy,
+    /// It clashes with something that exists (a name or domain someone else has).
+    Conflict,
     /// The caller's credentials (a token, a signature) do not hold.
     Unauthorized,
 }

@@ -94,6 +94,11 @@ pub struct NotificationSettingsView {
     pub email_available: bool,
     /// The time zone quiet hours are in (the organization's).
     pub time_zone: String,
+    /// The host's VAPID public key (base64url): the browser's `applicationServerKey`
+    /// when it subscribes to Web Push.
+    pub push_public_key: String,
+    /// Browsers of the caller subscribed to Web Push.
+    pub push_subscriptions: i64,
 }
 
 fn parse_clock(field: &str, raw: &str) -> Result<i64> {
@@ -146,7 +151,35 @@ fn settings_of(row: Option<SettingsRow>) -> NotificationSettings {
     }
 }
 
+/// Whether `now` is inside the person's quiet hours, in their organization's zone.
+fn quiet_at(settings: &NotificationSettings, tz: chrono_tz::Tz, now: i64) -> bool {
+    let Some(q) = &settings.quiet_hours else {
+        return false;
+    };
+    let (Ok(start), Ok(end)) = (parse_clock("start", &q.start), parse_clock("end", &q.end)) else {
+        return false;
+    };
+    let offset = courtyard_runtime::schedule::utc_offset_minutes(tz, now) as i64;
+    in_quiet_hours((now / 60_000 + offset).rem_euclid(24 * 60), start, end)
+}
+
 impl App {
+    /// Whether a person is in their quiet hours right now (no email, no push).
+    pub(crate) async fn is_quiet(&self, person_id: &str) -> Result<bool> {
+        let settings = settings_of(notifications::settings(&self.store.read, person_id).await?);
+        if settings.quiet_hours.is_none() {
+            return Ok(false);
+        }
+        let person = people::get(
+            &self.store.read,
+            &PersonId::from_trusted(person_id.to_owned()),
+        )
+        .await?;
+        let org = orgs::get(&self.store.read, &OrgId::from_trusted(person.org_id)).await?;
+        let tz = courtyard_runtime::schedule::time_zone_or_utc(&org.time_zone);
+        Ok(quiet_at(&settings, tz, now_millis()))
+    }
+
     pub async fn notification_settings(&self, auth: &Auth) -> Result<NotificationSettingsView> {
         let row = notifications::settings(&self.store.read, auth.actor.person_id.as_str()).await?;
         let org = orgs::get(&self.store.read, &auth.actor.org_id).await?;
@@ -154,6 +187,12 @@ impl App {
             settings: settings_of(row),
             email_available: self.mailer.is_some(),
             time_zone: org.time_zone,
+            push_public_key: self.vapid.public_key.clone(),
+            push_subscriptions: notifications::subscription_count(
+                &self.store.read,
+                auth.actor.person_id.as_str(),
+            )
+            .await?,
         })
     }
 
@@ -240,16 +279,8 @@ impl App {
         )
         .await?;
         let tz = courtyard_runtime::schedule::time_zone_or_utc(&org.time_zone);
-        if wanted && let Some(q) = &settings.quiet_hours {
-            let offset = courtyard_runtime::schedule::utc_offset_minutes(tz, now) as i64;
-            let local = (now / 60_000 + offset).rem_euclid(24 * 60);
-            if in_quiet_hours(
-                local,
-                parse_clock("start", &q.start)?,
-                parse_clock("end", &q.end)?,
-            ) {
-                return Ok(false);
-            }
+        if wanted && quiet_at(&settings, tz, now) {
+            return Ok(false);
         }
         let items = if wanted {
             notifications::pending(&self.store.read, person_id, until, MAX_ITEMS + 1).await?

@@ -259,9 +259,11 @@ impl App {
         let issuer = check_issuer(&input.issuer)?;
         let client_id = input.client_id.trim().to_owned();
         if client_id.is_empty() || client_id.len() > 500 {
-            return Err(AppError::invalid(
+            return Err(AppError::said(
+                Refusal::Invalid,
                 "invalid_field",
                 "client_id must be 1 to 500 characters",
+                "client_id 必须为 1 到 500 个字符",
             ));
         }
         let stored = sso::config(&self.store.read, org.as_str()).await?;
@@ -269,16 +271,20 @@ impl App {
             (Some(s), _) if !s.is_empty() && s.len() <= 1000 => s,
             (None, Some(old)) => old.client_secret,
             _ => {
-                return Err(AppError::invalid(
+                return Err(AppError::said(
+                    Refusal::Invalid,
                     "invalid_field",
                     "client_secret is required (at most 1000 characters)",
+                    "必须填写 client_secret（最多 1000 个字符）",
                 ));
             }
         };
         if input.domains.len() > MAX_DOMAINS {
-            return Err(AppError::invalid(
+            return Err(AppError::said(
+                Refusal::Invalid,
                 "invalid_field",
                 format!("at most {MAX_DOMAINS} domains"),
+                format!("最多 {MAX_DOMAINS} 个域名"),
             ));
         }
         let mut domains = input
@@ -288,6 +294,21 @@ impl App {
             .collect::<Result<Vec<_>>>()?;
         domains.sort();
         domains.dedup();
+        for domain in &domains {
+            if sso::domain_owner(&self.store.read, domain)
+                .await?
+                .is_some_and(|owner| owner != org.as_str())
+            {
+                return Err(AppError::said(
+                    Refusal::Conflict,
+                    "domain_taken",
+                    format!(
+                        "the email domain {domain} already signs in with another organization's provider"
+                    ),
+                    format!("邮箱域名 {domain} 已用于另一个组织的单点登录"),
+                ));
+            }
+        }
         discover(issuer.clone()).await?;
         let row = SsoConfigRow {
             org_id: org.as_str().to_owned(),
@@ -576,7 +597,15 @@ impl App {
             .await;
             return Ok(person);
         }
-        if !config.auto_provision {
+        // Only addresses of the organization's own domains become its people: a shared
+        // provider (a public one, or a group's) vouches for everyone it knows.
+        let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        if !config.auto_provision
+            || !sso::domains(&self.store.read, &config.org_id)
+                .await?
+                .iter()
+                .any(|d| d == domain)
+        {
             return Err(no_account());
         }
         let name = identity

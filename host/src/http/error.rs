@@ -69,7 +69,7 @@ impl IntoResponse for AppError {
                     Refusal::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
                     Refusal::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
                     Refusal::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    Refusal::Busy => StatusCode::CONFLICT,
+                    Refusal::Busy | Refusal::Conflict => StatusCode::CONFLICT,
                     Refusal::Unauthorized => StatusCode::UNAUTHORIZED,
                 };
                 let body = ErrorBody {

@@ -110,3 +110,57 @@ pub async fn prune(tx: &mut WriteTx, before: i64) -> Result<u64> {
         on_tx!(tx, c => sqlx::query(SQL).bind(before).execute(&mut *c).await.map(|r| r.rows_affected()))?,
     )
 }
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PushSubscriptionRow {
+    pub endpoint: String,
+    pub person_id: String,
+    pub p256dh: String,
+    pub auth: String,
+    pub created_at: i64,
+}
+
+/// Saves a browser's subscription for `person` (a browser signed in as someone else
+/// before now belongs to `person`), keeping at most `keep` per person, newest first.
+pub async fn subscribe(tx: &mut WriteTx, row: &PushSubscriptionRow, keep: i64) -> Result<()> {
+    const UPSERT: &str = "INSERT INTO push_subscriptions \
+        (endpoint, person_id, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5) \
+        ON CONFLICT (endpoint) DO UPDATE SET person_id = excluded.person_id, \
+        p256dh = excluded.p256dh, auth = excluded.auth, created_at = excluded.created_at";
+    on_tx!(tx, c => sqlx::query(UPSERT)
+        .bind(&row.endpoint).bind(&row.person_id).bind(&row.p256dh).bind(&row.auth)
+        .bind(row.created_at)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    const TRIM: &str = "DELETE FROM push_subscriptions WHERE person_id = $1 AND endpoint NOT IN \
+        (SELECT endpoint FROM push_subscriptions WHERE person_id = $1 \
+         ORDER BY created_at DESC, endpoint LIMIT $2)";
+    on_tx!(tx, c => sqlx::query(TRIM).bind(&row.person_id).bind(keep)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Removes a subscription; `person` limits it to theirs (`None`: whoever's, when the push
+/// service said it is gone).
+pub async fn unsubscribe(tx: &mut WriteTx, endpoint: &str, person: Option<&str>) -> Result<bool> {
+    const SQL: &str =
+        "DELETE FROM push_subscriptions WHERE endpoint = $1 AND ($2 IS NULL OR person_id = $2)";
+    let n = on_tx!(tx, c => sqlx::query(SQL).bind(endpoint).bind(person)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n > 0)
+}
+
+pub async fn subscription_count(pools: &Pools, person: &str) -> Result<i64> {
+    const SQL: &str = "SELECT COUNT(*) FROM push_subscriptions WHERE person_id = $1";
+    Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(person).fetch_one(p).await)?)
+}
+
+/// The subscriptions of everyone a message was queued for.
+pub async fn subscriptions_for_message(
+    pools: &Pools,
+    message_id: &str,
+) -> Result<Vec<PushSubscriptionRow>> {
+    const SQL: &str = "SELECT s.endpoint, s.person_id, s.p256dh, s.auth, s.created_at \
+        FROM notification_queue q JOIN push_subscriptions s ON s.person_id = q.person_id \
+        WHERE q.message_id = $1";
+    Ok(on_db!(pools, p => sqlx::query_as(SQL).bind(message_id).fetch_all(p).await)?)
+}

@@ -36,6 +36,12 @@ pub async fn org_for_domain(pools: &Pools, domain: &str) -> Result<Option<String
     Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(domain).fetch_optional(p).await)?)
 }
 
+/// The organization that claims an email domain, configured or not.
+pub async fn domain_owner(pools: &Pools, domain: &str) -> Result<Option<String>> {
+    const SQL: &str = "SELECT org_id FROM sso_domains WHERE domain = $1";
+    Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(domain).fetch_optional(p).await)?)
+}
+
 /// Whether password sign-in is closed for an organization's people.
 pub async fn sso_only(pools: &Pools, org: &str) -> Result<bool> {
     const SQL: &str = "SELECT EXISTS (SELECT 1 FROM sso_configs WHERE org_id = $1 AND sso_only)";

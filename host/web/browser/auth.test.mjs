@@ -35,12 +35,12 @@ describe('sign-in', () => {
 
     await form.getByLabel('Email').fill('mei@example.com');
     await form.getByLabel('Password').fill('not the password');
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await form.getByRole('button', { name: 'Sign in', exact: true }).click();
     await hasText(form.getByRole('alert'), 'Email or password is wrong.');
     await screenshot(page, 'sign-in-error');
 
     await form.getByLabel('Password').fill(PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await form.getByRole('button', { name: 'Sign in', exact: true }).click();
     const list = page.getByTestId('group-list');
     await visible(list);
     await gone(page.getByTestId('sign-in'));
@@ -84,7 +84,7 @@ describe('sign-in', () => {
     const form = page.getByTestId('sign-in');
     await form.getByLabel('Email').fill('admin@example.com');
     await form.getByLabel('Password').fill(ADMIN_PASSWORD);
-    await form.getByRole('button', { name: 'Sign in' }).click();
+    await form.getByRole('button', { name: 'Sign in', exact: true }).click();
     await visible(page.getByTestId('admin-link'));
     await context.close();
   });

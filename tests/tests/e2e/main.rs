@@ -17,6 +17,7 @@ mod openapi;
 mod permissions;
 mod plugin_surfaces;
 mod plugins;
+mod push;
 mod realtime;
 mod reindex;
 mod retention;

@@ -154,6 +154,7 @@ async fn single_sign_on(backend: Backend) {
             {"sub": "u-bob", "email": "bob@acme.test", "email_verified": true, "name": "鲍勃"},
             {"sub": "u-eve", "email": "eve@acme.test", "email_verified": false, "name": "Eve"},
             {"sub": "u-mallory", "email": "mallory@partner.test", "email_verified": true, "name": "Mallory"},
+            {"sub": "u-dave", "email": "dave@elsewhere.test", "email_verified": true, "name": "Dave"},
         ]),
     )
     .await;
@@ -217,10 +218,15 @@ async fn single_sign_on(backend: Backend) {
         "the secret is never shown"
     );
     // One organization per domain.
-    let (status, _) = admin
+    let (status, taken) = admin
         .put_json(&format!("/api/v1/orgs/{partner}/sso"), config.clone())
         .await;
-    assert_eq!(status, 409);
+    assert_eq!(
+        (status, taken["code"].as_str()),
+        (409, Some("domain_taken")),
+        "{taken}"
+    );
+    assert!(taken["message"].as_str().unwrap().contains("acme.test"));
     // Only the organization's admins see or change it.
     let (_, member) = server.person(&org, "Member", "member").await;
     assert_eq!(member.get(&settings).await.0, 403);
@@ -284,6 +290,11 @@ async fn single_sign_on(backend: Backend) {
     assert_eq!(bob["email"], "bob@acme.test");
     assert_eq!(bob["org_id"], org);
     assert_eq!(bob["role"], "member");
+
+    // Provisioning is for the organization's own domains only: a provider vouching for
+    // someone elsewhere does not make them a member.
+    let (_, res) = sign_in(&base, &provider, &org, "dave@elsewhere.test").await;
+    assert_eq!(error_of(res).await, (403, "sso_no_account".into()));
 
     // An unverified email links nothing and creates nobody.
     let (_, res) = sign_in(&base, &provider, &org, "eve@acme.test").await;
@@ -429,6 +440,13 @@ async fn single_sign_on(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_of(res).await, (404, "sso_not_configured".into()));
+    let res = browser()
+        .get(format!("{base}/api/v1/auth/sso/{org}/start"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(location(&res), "/login?sso_error=sso_not_configured");
 }
 
 both_backends!(single_sign_on);

@@ -58,7 +58,8 @@ struct StartQuery {
 
 /// Starts signing in at the organization's identity provider: redirects the browser there
 /// (authorization code flow with PKCE) and sets a short-lived cookie binding the sign-in
-/// to this browser.
+/// to this browser. When it cannot start, a browser (`Accept: text/html`) is sent to
+/// `/login?sso_error=<code>`; other clients get the JSON error.
 #[utoipa::path(get, path = "/api/v1/auth/sso/{org_id}/start", tag = "auth",
     params(("org_id" = String, Path), StartQuery),
     responses((status = 303, description = "To the identity provider",
@@ -66,10 +67,15 @@ struct StartQuery {
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start(
     State(app): State<App>,
+    headers: HeaderMap,
     Path(org): Path<String>,
     Q(query): Q<StartQuery>,
 ) -> Result<Response, AppError> {
-    let started = app.start_sso(&org, query.return_to.as_deref()).await?;
+    let started = match app.start_sso(&org, query.return_to.as_deref()).await {
+        Ok(started) => started,
+        Err(e) if wants_html(&headers) => return Ok(back_to_sign_in(&e)),
+        Err(e) => return Err(e),
+    };
     let cookie = format!(
         "{STATE_COOKIE}={}; Path={STATE_COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age=600{}",
         started.state,
@@ -149,23 +155,8 @@ async fn callback(
             response
         }
         Err(e) => {
-            let browser = headers
-                .get(header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"));
-            let mut response = if browser {
-                let code = match &e {
-                    AppError::Said { code, .. } => *code,
-                    _ => "sso_failed",
-                };
-                if let AppError::Internal(inner) = &e {
-                    tracing::error!(error = ?inner, "single sign-on failed");
-                }
-                (
-                    StatusCode::SEE_OTHER,
-                    [(header::LOCATION, format!("/login?sso_error={code}"))],
-                )
-                    .into_response()
+            let mut response = if wants_html(&headers) {
+                back_to_sign_in(&e)
             } else {
                 e.into_response()
             };
@@ -175,6 +166,30 @@ async fn callback(
             response
         }
     }
+}
+
+/// Whether the request is a browser's navigation (an error becomes a page, not JSON).
+fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
+}
+
+/// Sends a browser back to the sign-in page, which shows the error's code in its language.
+fn back_to_sign_in(e: &AppError) -> Response {
+    let code = match e {
+        AppError::Said { code, .. } => *code,
+        _ => "sso_failed",
+    };
+    if let AppError::Internal(inner) = e {
+        tracing::error!(error = ?inner, "single sign-on failed");
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("/login?sso_error={code}"))],
+    )
+        .into_response()
 }
 
 fn secure(app: &App) -> &'static str {

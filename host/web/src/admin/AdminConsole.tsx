@@ -1,6 +1,7 @@
 // The admin console: organization settings, people, departments, partners, plugins, the
-// audit log, analytics, compliance (retention, legal holds, export) and (platform admins) organizations. Routed under /admin; platform
-// admins pick which organization they manage.
+// audit log, analytics, compliance (retention, legal holds, export), single sign-on and
+// (platform admins) organizations. Routed under /admin; platform admins pick which
+// organization they manage.
 
 import type { ComponentChildren } from 'preact';
 import { useEffect } from 'preact/hooks';
@@ -16,6 +17,7 @@ import { OrgSettings, OrgsPage } from './OrgPages';
 import { PartnersPage } from './PartnersPage';
 import { PeoplePage } from './PeoplePage';
 import { PluginDetail, PluginsPage } from './PluginsPage';
+import { SsoPage } from './SsoPage';
 import { parseAdminPath, sectionPath, type Section } from './logic';
 import { ConfirmHost, chooseOrg, loadOrgs, managedOrg, managedOrgId, orgs, orgsError } from './shared';
 
@@ -31,6 +33,8 @@ const t = strings({
   audit: ['Audit log', '审计日志'],
   analytics: ['Analytics', '数据分析'],
   compliance: ['Compliance', '合规'],
+  // Short in English: ten tabs fit a 1280-pixel window only so.
+  sso: ['SSO', '单点登录'],
   orgs: ['All organizations', '全部组织'],
   managing: ['Managing', '当前管理'],
   pickOrg: ['Organization to manage', '要管理的组织'],
@@ -51,6 +55,7 @@ const TABS: { section: Section; label: () => string; platformOnly?: boolean }[] 
   { section: 'audit', label: () => t('audit') },
   { section: 'analytics', label: () => t('analytics') },
   { section: 'compliance', label: () => t('compliance') },
+  { section: 'sso', label: () => t('sso') },
   { section: 'orgs', label: () => t('orgs'), platformOnly: true },
 ];
 
@@ -173,6 +178,8 @@ function SectionBody({ section, orgId, pluginId }: { section: Section; orgId: st
       return <AnalyticsPage orgId={orgId} />;
     case 'compliance':
       return <CompliancePage orgId={orgId} />;
+    case 'sso':
+      return <SsoPage orgId={orgId} />;
     default:
       return null;
   }

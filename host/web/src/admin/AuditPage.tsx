@@ -61,6 +61,8 @@ const t = strings({
   wrongPassword: ['wrong password', '密码错误'],
   accountDisabled: ['account disabled', '账号已停用'],
   password: ['password', '密码'],
+  sso: ['single sign-on', '单点登录'],
+  ssoRequired: ['single sign-on required', '须使用单点登录'],
   never: ['never', '永不'],
 });
 
@@ -81,6 +83,9 @@ const labels = strings({
   'org.created': ['Created the organization', '创建组织'],
   'org.updated': ['Changed organization settings', '修改组织设置'],
   'org.exported': ['Exported the organization’s data', '导出组织数据'],
+  'sso.configured': ['Set up single sign-on', '配置单点登录'],
+  'sso.removed': ['Removed single sign-on', '移除单点登录'],
+  'sso.linked': ['Linked an account to the identity provider', '将账号关联到身份提供方'],
   'retention.applied': ['Deleted messages past retention', '按保留期限删除消息'],
   'partner.invited': ['Invited a partner organization', '邀请合作组织'],
   'partner.accepted': ['Accepted a partner invitation', '接受合作邀请'],
@@ -98,6 +103,7 @@ const categories = strings<AuditCategory>({
   people: ['People', '人员'],
   groups: ['Groups and departments', '群组和部门'],
   org: ['Organization', '组织'],
+  sso: ['Single sign-on', '单点登录'],
   partners: ['Partners', '合作组织'],
   plugins: ['Plugins', '插件'],
   tokens: ['Access tokens', '访问令牌'],
@@ -109,6 +115,7 @@ const everything = strings<AuditCategory>({
   people: ['All changes to people', '全部人员变更'],
   groups: ['All changes to groups and departments', '全部群组和部门变更'],
   org: ['All organization changes', '全部组织变更'],
+  sso: ['All single sign-on changes', '全部单点登录变更'],
   partners: ['All partner activity', '全部合作组织活动'],
   plugins: ['All plugin changes', '全部插件变更'],
   tokens: ['All access token changes', '全部访问令牌变更'],
@@ -145,6 +152,12 @@ const FIELDS = {
   events_pruned: ['events removed', '已删除事件'],
   file: ['file', '文件'],
   cutoff: ['older than', '早于'],
+  via: ['via', '来源'],
+  issuer: ['issuer', '签发者'],
+  client_id: ['client ID', '客户端 ID'],
+  domains: ['domains', '域名'],
+  auto_provision: ['create accounts on first sign-in', '首次登录时创建账号'],
+  sso_only: ['single sign-on only', '仅限单点登录'],
 } as const;
 const fields = strings(FIELDS);
 
@@ -230,7 +243,7 @@ export function AuditPage({ orgId }: { orgId: string }) {
   const groups = useOrgGroups(orgId);
 
   const entries = log.rows ?? [];
-  const personTarget = (e: AuditEntry) => e.action.startsWith('person.') || e.action.startsWith('auth.');
+  const personTarget = (e: AuditEntry) => e.action.startsWith('person.') || e.action.startsWith('auth.') || e.action === 'sso.linked';
   usePeople([
     ...entries.map((e) => e.actor_id),
     ...entries.filter(personTarget).map((e) => e.target),
@@ -250,9 +263,10 @@ export function AuditPage({ orgId }: { orgId: string }) {
       case 'kind':
         return kindLabel(s);
       case 'reason':
-        return s === 'wrong_password' ? t('wrongPassword') : s === 'disabled' ? t('accountDisabled') : s;
+        return s === 'wrong_password' ? t('wrongPassword') : s === 'disabled' ? t('accountDisabled') : s === 'sso_required' ? t('ssoRequired') : s;
       case 'method':
-        return s === 'password' ? t('password') : s;
+      case 'via':
+        return s === 'password' ? t('password') : s === 'sso' ? t('sso') : s;
       case 'department_id':
       case 'parent_id':
       case 'group_id':
@@ -293,6 +307,8 @@ export function AuditPage({ orgId }: { orgId: string }) {
         return typeof e.detail?.group_name === 'string' ? e.detail.group_name : groupName(e.target);
       case 'org':
         return orgName(e.target);
+      case 'sso':
+        return e.action === 'sso.linked' ? (knownPerson(e.target)?.display_name ?? shortId(e.target)) : orgName(e.target);
       default:
         return e.target;
     }
@@ -302,7 +318,7 @@ export function AuditPage({ orgId }: { orgId: string }) {
     const category = auditCategory(e.action);
     // A sign-in's target is whoever signed in: the person already named.
     if (category === 'signins' && e.target === e.actor_id) return <span class="muted">—</span>;
-    if (category === 'people' || category === 'signins') return <PersonChip id={e.target} />;
+    if (category === 'people' || category === 'signins' || e.action === 'sso.linked') return <PersonChip id={e.target} />;
     if (category === 'plugins' || category === null) return <code>{e.target}</code>;
     if (category === 'tokens') return <code title={e.target}>{shortId(e.target)}</code>;
     return <span title={e.target}>{targetText(e)}</span>;

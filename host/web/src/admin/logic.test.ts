@@ -9,7 +9,9 @@ import {
   auditSummary,
   auditTone,
   buildSettings,
+  checkDomains,
   checkEmail,
+  checkIssuer,
   checkName,
   checkPassword,
   checkSlug,
@@ -17,11 +19,14 @@ import {
   flattenTree,
   initialSettingValues,
   isAuditAction,
+  isEmailDomain,
   nextAuditCursor,
   orgGroups,
   parseAdminPath,
+  parseDomains,
   previewManifest,
   replaceRow,
+  sameDomains,
   searchAudit,
   sectionPath,
   subtreeIds,
@@ -38,6 +43,7 @@ describe('admin routes', () => {
     expect(parseAdminPath('/admin/people?q=li')).toEqual({ section: 'people' });
     expect(parseAdminPath('/admin/analytics')).toEqual({ section: 'analytics' });
     expect(parseAdminPath('/admin/orgs')).toEqual({ section: 'orgs' });
+    expect(parseAdminPath('/admin/sso')).toEqual({ section: 'sso' });
     expect(parseAdminPath('/admin/plugins')).toEqual({ section: 'plugins' });
     expect(parseAdminPath('/admin/plugins/dice')).toEqual({ section: 'plugins', pluginId: 'dice' });
     expect(parseAdminPath('/admin/plugins/a%2Fb')).toEqual({ section: 'plugins', pluginId: 'a/b' });
@@ -49,6 +55,7 @@ describe('admin routes', () => {
   it('builds paths back', () => {
     expect(sectionPath('org')).toBe('/admin');
     expect(sectionPath('audit')).toBe('/admin/audit');
+    expect(sectionPath('sso')).toBe('/admin/sso');
   });
 });
 
@@ -97,6 +104,33 @@ const SPECS: SettingSpec[] = [
   { name: 'loud', label: { en: 'Loud', 'zh-CN': '大声' }, type: 'bool' },
 ];
 
+describe('single sign-on settings', () => {
+  it('issuers: https, or http on this machine; no query or fragment', () => {
+    expect(checkIssuer('')).toBe('required');
+    expect(checkIssuer('  ')).toBe('required');
+    expect(checkIssuer('https://login.example.com/realms/acme')).toBeNull();
+    expect(checkIssuer('https://login.example.com/')).toBeNull();
+    expect(checkIssuer('http://127.0.0.1:9000')).toBeNull();
+    expect(checkIssuer('http://localhost:9000')).toBeNull();
+    expect(checkIssuer('http://[::1]:9000')).toBeNull();
+    for (const bad of ['http://login.example.com', 'ftp://x.example', 'https://x.example/?a=b', 'https://x.example/#top', 'not a url', `https://x.example/${'a'.repeat(500)}`]) {
+      expect(checkIssuer(bad), bad).toBe('invalid_issuer');
+    }
+  });
+
+  it('domains: split on commas, spaces and lines; normalised; checked like the host', () => {
+    expect(parseDomains('')).toEqual([]);
+    expect(parseDomains(' Acme.COM, @acme.cn;\nacme.com  sub.acme.com\t')).toEqual(['acme.com', 'acme.cn', 'sub.acme.com']);
+    expect(['acme.com', 'a-b.example.cn', 'x1.io'].every(isEmailDomain)).toBe(true);
+    for (const bad of ['acme', '-x.com', 'x-.com', 'a..com', 'ex_ample.com', 'é.com', `${'a'.repeat(64)}.com`]) expect(isEmailDomain(bad), bad).toBe(false);
+    expect(checkDomains(['acme.com', 'acme', 'b'])).toEqual({ problem: 'invalid_domain', domain: 'acme' });
+    expect(checkDomains(Array.from({ length: 51 }, (_, i) => `d${i}.com`))).toEqual({ problem: 'too_many_domains' });
+    expect(checkDomains(['acme.com'])).toBeNull();
+    expect(sameDomains(['b.com', 'a.com'], ['a.com', 'b.com'])).toBe(true);
+    expect(sameDomains(['a.com'], ['a.com', 'b.com'])).toBe(false);
+  });
+});
+
 describe('plugin settings forms', () => {
   it('start from the group settings, else the defaults', () => {
     expect(initialSettingValues(SPECS)).toEqual({ max_sides: '100', creators: 'members', secret: '', loud: false });
@@ -134,9 +168,9 @@ const entry = (id: string, at: number): AuditEntry => ({ id, actor_id: null, act
 
 describe('audit log', () => {
   it('knows every action by its kind, each kind a prefix', () => {
-    expect(AUDIT_ACTIONS).toHaveLength(25);
+    expect(AUDIT_ACTIONS).toHaveLength(28);
     for (const c of AUDIT_CATEGORIES) for (const a of c.actions) expect(auditCategory(a)).toBe(c.key);
-    expect(AUDIT_CATEGORIES.map((c) => c.prefix)).toEqual(['auth.', 'person.', 'group.', 'org.', 'partner.', 'plugin.', 'token.', 'retention.']);
+    expect(AUDIT_CATEGORIES.map((c) => c.prefix)).toEqual(['auth.', 'person.', 'group.', 'org.', 'sso.', 'partner.', 'plugin.', 'token.', 'retention.']);
     expect(auditCategory('weather.changed')).toBeNull();
     expect(isAuditAction('person.updated')).toBe(true);
     expect(isAuditAction('person.')).toBe(false);
@@ -144,7 +178,7 @@ describe('audit log', () => {
 
   it('tones failures and removals apart from additions', () => {
     expect(['auth.sign_in_failed', 'plugin.uninstalled', 'plugin.disabled', 'token.revoked', 'partner.declined'].map(auditTone)).toEqual(Array(5).fill('danger'));
-    expect(['auth.signed_in', 'person.created', 'plugin.installed', 'plugin.enabled', 'partner.accepted'].map(auditTone)).toEqual(Array(5).fill('success'));
+    expect(['auth.signed_in', 'person.created', 'plugin.installed', 'plugin.enabled', 'partner.accepted', 'sso.linked'].map(auditTone)).toEqual(Array(6).fill('success'));
     expect(['person.updated', 'plugin.upgraded', 'auth.password_changed', 'something.else'].map(auditTone)).toEqual(Array(4).fill('info'));
   });
 
@@ -218,6 +252,21 @@ describe('audit log', () => {
     expect(auditDetailParts('weather.changed', { sky: 'grey', wind: 4, extra: { a: 1 } })).toEqual([
       { mode: 'is', field: 'sky', value: 'grey' },
       { mode: 'is', field: 'wind', value: 4 },
+    ]);
+    // Single sign-on: its domains as one value; accounts made by it say so.
+    expect(auditDetailParts('sso.configured', { issuer: 'https://id.acme.test', client_id: 'courtyard', domains: ['acme.test', 'acme.cn'], auto_provision: false, sso_only: true })).toEqual([
+      { mode: 'set', field: 'issuer', value: 'https://id.acme.test' },
+      { mode: 'set', field: 'client_id', value: 'courtyard' },
+      { mode: 'set', field: 'domains', value: 'acme.test, acme.cn' },
+      { mode: 'set', field: 'auto_provision', value: false },
+      { mode: 'set', field: 'sso_only', value: true },
+    ]);
+    expect(auditDetailParts('sso.configured', { issuer: 'https://id.acme.test', domains: [] })).toEqual([{ mode: 'set', field: 'issuer', value: 'https://id.acme.test' }]);
+    expect(auditDetailParts('sso.removed', {})).toEqual([]);
+    expect(auditDetailParts('person.created', { email: 'a@acme.test', role: 'member', via: 'sso' })).toEqual([
+      { mode: 'is', field: 'email', value: 'a@acme.test' },
+      { mode: 'is', field: 'role', value: 'member' },
+      { mode: 'is', field: 'via', value: 'sso' },
     ]);
     expect(auditDetailParts('person.updated', null)).toEqual([]);
     expect(auditDetailParts('person.updated', ['role'])).toEqual([]);

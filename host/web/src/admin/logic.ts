@@ -1,12 +1,13 @@
 // The admin console's pure logic: routes, checks mirroring the host's, plugin settings
-// forms, audit queries and CSV. No DOM, no i18n: callers turn the codes into words.
+// forms, single sign-on settings, audit queries and CSV. No DOM, no i18n: callers turn the
+// codes into words.
 
 import type { AuditEntry, SettingSpec } from './types';
 
 // ---------------------------------------------------------------------------------------
 // Routes
 
-export type Section = 'org' | 'people' | 'departments' | 'partners' | 'plugins' | 'audit' | 'analytics' | 'compliance' | 'orgs';
+export type Section = 'org' | 'people' | 'departments' | 'partners' | 'plugins' | 'audit' | 'analytics' | 'compliance' | 'sso' | 'orgs';
 
 export interface AdminRoute {
   section: Section | null;
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, Section> = {
   audit: 'audit',
   analytics: 'analytics',
   compliance: 'compliance',
+  sso: 'sso',
   orgs: 'orgs',
 };
 
@@ -113,6 +115,64 @@ export function compareVersions(a: string, b: string): number | null {
 }
 
 // ---------------------------------------------------------------------------------------
+// Single sign-on settings (host/src/app/sso.rs: `check_issuer`, `check_domain`)
+
+export const MAX_SSO_DOMAINS = 50;
+
+export type SsoProblem = 'required' | 'invalid_issuer' | 'invalid_domain' | 'too_many_domains' | 'too_long';
+
+/** An issuer the host will talk to: https://, or http:// on this machine; no query or fragment. */
+export function checkIssuer(raw: string): SsoProblem | null {
+  const issuer = raw.trim().replace(/\/+$/, '');
+  if (!issuer) return 'required';
+  if (issuer.length > 500 || issuer.includes('?') || issuer.includes('#')) return 'invalid_issuer';
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return 'invalid_issuer';
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && loopback) ? null : 'invalid_issuer';
+}
+
+/**
+ * Email domains as typed: separated by commas, semicolons, spaces or new lines, a leading
+ * `@` dropped, lower case, each once, in the order typed.
+ */
+export function parseDomains(text: string): string[] {
+  const out: string[] = [];
+  for (const part of text.split(/[\s,;]+/)) {
+    const d = part.replace(/^@+/, '').toLowerCase();
+    if (d && !out.includes(d)) out.push(d);
+  }
+  return out;
+}
+
+/** Whether the host takes `domain` (already lower case) as an email domain such as example.com. */
+export function isEmailDomain(domain: string): boolean {
+  return (
+    domain.length <= 253 &&
+    domain.includes('.') &&
+    domain.split('.').every((label) => label.length > 0 && label.length <= 63 && !label.startsWith('-') && !label.endsWith('-') && /^[a-z0-9-]+$/.test(label))
+  );
+}
+
+/** What is wrong with a list of domains: the first the host would refuse, or too many. */
+export function checkDomains(domains: string[]): { problem: SsoProblem; domain?: string } | null {
+  const bad = domains.find((d) => !isEmailDomain(d));
+  if (bad !== undefined) return { problem: 'invalid_domain', domain: bad };
+  return domains.length > MAX_SSO_DOMAINS ? { problem: 'too_many_domains' } : null;
+}
+
+/** Whether two lists hold the same domains (the host keeps them sorted). */
+export function sameDomains(a: string[], b: string[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((d, i) => d === y[i]);
+}
+
+// ---------------------------------------------------------------------------------------
 // Plugin settings, generated from the manifest's schema (host/runtime/src/manifest.rs,
 // `validate_settings`): text (≤ 2000 characters), number, bool, select (one of options).
 
@@ -180,7 +240,7 @@ export function buildSettings(
 // and pages with `until`; these build its queries, page through it and break an entry's
 // detail into parts the page puts into words.
 
-export type AuditCategory = 'signins' | 'people' | 'groups' | 'org' | 'partners' | 'plugins' | 'tokens' | 'retention';
+export type AuditCategory = 'signins' | 'people' | 'groups' | 'org' | 'sso' | 'partners' | 'plugins' | 'tokens' | 'retention';
 
 /** The kinds of entry, each a prefix of its actions, with the actions the host records. */
 export const AUDIT_CATEGORIES = [
@@ -188,6 +248,7 @@ export const AUDIT_CATEGORIES = [
   { key: 'people', prefix: 'person.', actions: ['person.created', 'person.updated', 'person.password_reset'] },
   { key: 'groups', prefix: 'group.', actions: ['group.created', 'group.updated', 'group.legal_hold_placed', 'group.legal_hold_released'] },
   { key: 'org', prefix: 'org.', actions: ['org.created', 'org.updated', 'org.exported'] },
+  { key: 'sso', prefix: 'sso.', actions: ['sso.configured', 'sso.removed', 'sso.linked'] },
   { key: 'partners', prefix: 'partner.', actions: ['partner.invited', 'partner.accepted', 'partner.declined'] },
   {
     key: 'plugins',
@@ -214,7 +275,7 @@ export function auditCategory(action: string): AuditCategory | null {
 /** How an entry's badge looks: failures and removals `danger`, additions `success`. */
 export function auditTone(action: string): 'danger' | 'success' | 'info' {
   if (/\.(sign_in_failed|uninstalled|disabled|revoked|declined)$/.test(action)) return 'danger';
-  if (/\.(signed_in|created|installed|enabled|accepted)$/.test(action)) return 'success';
+  if (/\.(signed_in|created|installed|enabled|accepted|linked)$/.test(action)) return 'success';
   return 'info';
 }
 
@@ -328,13 +389,16 @@ const DETAIL_FIELDS: Record<string, { mode: 'set' | 'is'; fields: string[] }> = 
   'auth.signed_in': { mode: 'is', fields: ['method'] },
   'auth.sign_in_failed': { mode: 'is', fields: ['reason'] },
   'token.created': { mode: 'is', fields: ['name', 'expires_at'] },
-  'person.created': { mode: 'is', fields: ['email', 'role', 'status'] },
+  'person.created': { mode: 'is', fields: ['email', 'role', 'status', 'via'] },
   // The person as they are after the change.
   'person.updated': { mode: 'set', fields: ['role', 'status', 'department_id', 'title', 'company'] },
   'group.created': { mode: 'is', fields: ['name', 'kind'] },
   'group.updated': { mode: 'set', fields: ['name', 'archived', 'parent_id', 'head_id'] },
   'org.created': { mode: 'is', fields: ['name'] },
   'org.updated': { mode: 'set', fields: ['name', 'time_zone', 'read_receipts_enabled', 'anonymous_posts_enabled'] },
+  'sso.configured': { mode: 'set', fields: ['issuer', 'client_id', 'domains', 'auto_provision', 'sso_only'] },
+  'sso.removed': { mode: 'is', fields: [] },
+  'sso.linked': { mode: 'is', fields: ['email', 'issuer'] },
   'partner.invited': { mode: 'is', fields: ['group_name', 'org_id'] },
   'partner.accepted': { mode: 'is', fields: ['group_name', 'host_org_id'] },
   'partner.declined': { mode: 'is', fields: ['group_name', 'host_org_id'] },
@@ -344,8 +408,8 @@ const isScalar = (v: unknown): v is string | number | boolean => (typeof v === '
 
 /**
  * The parts of an entry's detail for its summary, in order; empty and missing values left
- * out. Plugin entries name their group and summarise the rest; an action not known here
- * shows its detail's plain values.
+ * out, lists of text joined. Plugin entries name their group and summarise the rest; an
+ * action not known here shows its detail's plain values.
  */
 export function auditDetailParts(action: string, detail: any): AuditDetailPart[] {
   if (!detail || typeof detail !== 'object' || Array.isArray(detail)) return [];
@@ -357,7 +421,14 @@ export function auditDetailParts(action: string, detail: any): AuditDetailPart[]
     return parts;
   }
   const spec = DETAIL_FIELDS[action] ?? { mode: 'is' as const, fields: Object.keys(detail) };
-  return spec.fields.filter((f) => isScalar(detail[f])).map((f) => ({ mode: spec.mode, field: f, value: detail[f] }));
+  const parts: AuditDetailPart[] = [];
+  for (const f of spec.fields) {
+    const v = detail[f];
+    // A list of names (an organization's email domains) reads as one value.
+    const value = isScalar(v) ? v : Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string') ? v.join(', ') : null;
+    if (value !== null) parts.push({ mode: spec.mode, field: f, value });
+  }
+  return parts;
 }
 
 // ---------------------------------------------------------------------------------------

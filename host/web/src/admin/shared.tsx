@@ -368,11 +368,14 @@ export function Toggle({ label, hint, checked, onChange, disabled, testid }: { l
   );
 }
 
-export function CopyId({ value }: { value: string }) {
+/** A value with a copy button: ids shortened, or (`full`) the whole value, such as an address. */
+export function CopyId({ value, full, testid }: { value: string; full?: boolean; testid?: string }) {
   const [done, setDone] = useState(false);
   return (
-    <span class="admin-id">
-      <code title={value}>{value.length > 14 ? `${value.slice(0, 8)}…${value.slice(-4)}` : value}</code>
+    <span class={full ? 'admin-id admin-id-full' : 'admin-id'}>
+      <code title={value} data-testid={testid}>
+        {full || value.length <= 14 ? value : `${value.slice(0, 8)}…${value.slice(-4)}`}
+      </code>
       <button
         type="button"
         class="icon-btn admin-copy"

@@ -1,7 +1,8 @@
 // Wire types the admin console reads, as the host serialises them:
 // host/src/app/views.rs (PartnerView), host/src/app/plugins.rs (PackageView, InstallView,
 // EnablementView, LogLine, TimerView), host/src/app/audit.rs (AuditEntry),
-// host/runtime/src/manifest.rs (Setting) and host/src/app/analytics.rs (AnalyticsView).
+// host/runtime/src/manifest.rs (Setting), host/src/app/analytics.rs (AnalyticsView) and
+// host/src/app/sso.rs (SsoConfigView).
 
 import type { Localized } from '../types';
 
@@ -137,4 +138,17 @@ export interface Analytics {
   direct_messages: number;
   groups: GroupFigures[];
   plugins: PluginFigures[];
+}
+
+/** An organization's single sign-on settings (`GET /api/v1/orgs/{org}/sso`); never the secret. */
+export interface SsoConfig {
+  issuer: string;
+  client_id: string;
+  has_client_secret: boolean;
+  domains: string[];
+  auto_provision: boolean;
+  sso_only: boolean;
+  /** What to register at the provider as the redirect URI. */
+  redirect_uri: string;
+  updated_at: number;
 }
