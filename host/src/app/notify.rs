@@ -88,8 +88,8 @@ pub struct NotificationSettings {
 /// What `GET /api/v1/me/notifications` shows.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct NotificationSettingsView {
-    #[serde(flatten)]
-    pub settings: NotificationSettings,
+    pub email_digest: bool,
+    pub quiet_hours: Option<QuietHours>,
     /// Whether this server can send email at all (an SMTP server is configured).
     pub email_available: bool,
     /// The time zone quiet hours are in (the organization's).
@@ -183,8 +183,10 @@ impl App {
     pub async fn notification_settings(&self, auth: &Auth) -> Result<NotificationSettingsView> {
         let row = notifications::settings(&self.store.read, auth.actor.person_id.as_str()).await?;
         let org = orgs::get(&self.store.read, &auth.actor.org_id).await?;
+        let settings = settings_of(row);
         Ok(NotificationSettingsView {
-            settings: settings_of(row),
+            email_digest: settings.email_digest,
+            quiet_hours: settings.quiet_hours,
             email_available: self.mailer.is_some(),
             time_zone: org.time_zone,
             push_public_key: self.vapid.public_key.clone(),

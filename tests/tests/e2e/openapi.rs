@@ -640,6 +640,16 @@ async fn responses_match_the_document(backend: Backend) {
     let (s, _) = c
         .call(
             &wang,
+            "get",
+            "/api/v1/files/{file_id}/thumbnail",
+            &[file_id],
+            None,
+        )
+        .await;
+    assert_eq!(s, 422, "a text file has no thumbnail");
+    let (s, _) = c
+        .call(
+            &wang,
             "post",
             "/api/v1/files/{file_id}/grants",
             &[file_id],
@@ -758,6 +768,53 @@ async fn responses_match_the_document(backend: Backend) {
     assert_eq!(s, 200);
     let (s, _) = c.call(&wang, "delete", one, &[hook_id], None).await;
     assert_eq!(s, 204);
+
+    // Notification settings and Web Push subscriptions.
+    let (s, settings) = c
+        .call(&wang, "get", "/api/v1/me/notifications", &[], None)
+        .await;
+    assert_eq!(s, 200);
+    assert!(settings["push_public_key"].is_string());
+    let (s, _) = c
+        .call(
+            &wang,
+            "put",
+            "/api/v1/me/notifications",
+            &[],
+            Some(json!({"email_digest": false, "quiet_hours": {"start": "22:00", "end": "07:00"}})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, _) = c
+        .call(
+            &wang,
+            "put",
+            "/api/v1/me/notifications",
+            &[],
+            Some(json!({"email_digest": true, "quiet_hours": {"start": "9", "end": "07:00"}})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = c
+        .call(
+            &wang,
+            "post",
+            "/api/v1/me/push-subscriptions",
+            &[],
+            Some(json!({"endpoint": "https://127.0.0.1/x", "keys": {"p256dh": "x", "auth": "y"}})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = c
+        .call(
+            &wang,
+            "delete",
+            "/api/v1/me/push-subscriptions",
+            &[],
+            Some(json!({"endpoint": "https://push.example.com/none"})),
+        )
+        .await;
+    assert_eq!(s, 404);
 
     // Single sign-on, without a provider: every refusal as documented.
     let sso = "/api/v1/orgs/{org_id}/sso";
