@@ -348,6 +348,25 @@ async fn single_sign_on(backend: Backend) {
         .unwrap();
     assert_eq!(error_of(res).await, (401, "sso_failed".into()));
 
+    // An ID token for another sign-in: its nonce does not match this one's.
+    let browser_g = browser();
+    let authorize = start(&browser_g, &base, &org, "/").await;
+    let callback = at_provider(&browser_g, &provider.issuer, &authorize, "alice@acme.test").await;
+    server
+        .tamper("UPDATE sso_logins SET nonce = 'a-nonce-of-another-sign-in'")
+        .await;
+    let res = browser_g.get(&callback).send().await.unwrap();
+    let (status, body) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("sso_failed")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("nonce"),
+        "{body}"
+    );
+
     // The provider refusing.
     let browser_f = browser();
     let authorize = start(&browser_f, &base, &org, "/").await;

@@ -192,6 +192,27 @@ impl TestServer {
         self.app.store.close().await;
     }
 
+    /// Runs one SQL statement against the server's database behind its back: for tests
+    /// that play an attacker or a fault the API cannot produce.
+    pub async fn tamper(&self, sql: &str) {
+        use sqlx::Connection;
+        let config = &self.app.config;
+        match &config.database_url {
+            Some(url) => {
+                let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+                sqlx::query(sql).execute(&mut conn).await.expect("tamper");
+            }
+            None => {
+                let path = config.data_dir.join("courtyard.db");
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+                        .await
+                        .expect("connect");
+                sqlx::query(sql).execute(&mut conn).await.expect("tamper");
+            }
+        }
+    }
+
     pub fn client(&self) -> Client {
         Client {
             base: self.base.clone(),
