@@ -109,6 +109,26 @@ async fn upload(
     Ok((StatusCode::CREATED, Json(file)).into_response())
 }
 
+/// What every served file or thumbnail carries: its validator, how long it may be
+/// cached, and the headers that keep it from running in the host's origin.
+fn served_headers(etag: &str, cache_control: &'static str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::ETAG, header_value(etag));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(SANDBOX),
+    );
+    headers
+}
+
 fn no_file_part() -> AppError {
     AppError::said(
         Refusal::BadRequest,
@@ -143,20 +163,7 @@ async fn download(
     let download = app.file_download(&auth, &id).await?;
     let file = &download.file;
     let etag = format!("\"{}\"", file.sha256);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, header_value(&etag));
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-cache"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(SANDBOX),
-    );
+    let mut headers = served_headers(&etag, "private, no-cache");
     if unchanged(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
@@ -215,21 +222,8 @@ async fn thumbnail(
 ) -> Result<Response, AppError> {
     let of = app.file_thumbnail(&auth, &id).await?;
     let etag = format!("\"{}-thumb\"", of.file.sha256);
-    let mut headers = HeaderMap::new();
-    headers.insert(header::ETAG, header_value(&etag));
     // A file's content never changes under its id, nor does its thumbnail.
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=86400"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(SANDBOX),
-    );
+    let mut headers = served_headers(&etag, "private, max-age=86400");
     if unchanged(&request_headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
