@@ -30,6 +30,8 @@ const MAX_ITEMS: i64 = 20;
 const QUEUE_MAX_AGE_MILLIS: i64 = 3 * 24 * 3600 * 1000;
 /// People emailed per run of the job.
 const PEOPLE_PER_RUN: i64 = 500;
+/// Emails in flight at once (SMTP connections the pool may open).
+const SENDS_AT_ONCE: usize = 8;
 
 /// The SMTP connection pool and the sender.
 pub struct Mailer {
@@ -111,8 +113,12 @@ fn parse_clock(field: &str, raw: &str) -> Result<i64> {
         )
     };
     let (h, m) = raw.trim().split_once(':').ok_or_else(bad)?;
+    let two_digits = |part: &str| part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit());
+    if !two_digits(h) || !two_digits(m) {
+        return Err(bad());
+    }
     let (h, m): (i64, i64) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
-    if !(0..24).contains(&h) || !(0..60).contains(&m) || raw.trim().len() != 5 {
+    if !(0..24).contains(&h) || !(0..60).contains(&m) {
         return Err(bad());
     }
     Ok(h * 60 + m)
@@ -248,15 +254,24 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { notifications::prune(tx, stale).await }))
             .await?;
-        let mut sent = 0;
-        for person in notifications::due_people(&self.store.read, until, PEOPLE_PER_RUN).await? {
-            match self.digest_for(mailer, &person, now, until).await {
-                Ok(true) => sent += 1,
-                Ok(false) => {}
-                // The rows stay: the next run tries again.
-                Err(e) => tracing::warn!(error = %e, person, "sending an email digest failed"),
-            }
-        }
+        // A few at a time: each email waits on the mail server's answer.
+        use futures_util::StreamExt;
+        let due = notifications::due_people(&self.store.read, until, PEOPLE_PER_RUN).await?;
+        let sent = futures_util::stream::iter(due)
+            .map(|person| async move {
+                match self.digest_for(mailer, &person, now, until).await {
+                    Ok(sent) => sent,
+                    // The rows stay: the next run tries again.
+                    Err(e) => {
+                        tracing::warn!(error = %e, person, "sending an email digest failed");
+                        false
+                    }
+                }
+            })
+            .buffer_unordered(SENDS_AT_ONCE)
+            .filter(|sent| std::future::ready(*sent))
+            .count()
+            .await;
         Ok(sent)
     }
 
@@ -490,7 +505,9 @@ mod tests {
     fn clock_times_parse_strictly() {
         assert_eq!(parse_clock("start", "22:30").unwrap(), 22 * 60 + 30);
         assert_eq!(parse_clock("start", "00:00").unwrap(), 0);
-        for bad in ["24:00", "7:00", "12:60", "noon", "12-00", "", "12:00:00"] {
+        for bad in [
+            "24:00", "7:00", "12:60", "noon", "12-00", "", "12:00:00", "+1:00", "2:000", "-1:00",
+        ] {
             assert!(parse_clock("start", bad).is_err(), "{bad}");
         }
         assert_eq!(clock(22 * 60 + 5), "22:05");

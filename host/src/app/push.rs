@@ -25,6 +25,8 @@ use crate::store::{Store, now_millis};
 
 /// Browsers one person may have subscribed at once (the oldest goes).
 const MAX_SUBSCRIPTIONS: i64 = 20;
+/// Pushes in flight at once for one message.
+const PUSHES_AT_ONCE: usize = 16;
 /// How long a push service may keep an undelivered message.
 const PUSH_TTL: Duration = Duration::from_secs(24 * 3600);
 
@@ -212,23 +214,29 @@ impl App {
             }
         }
         let payload = serde_json::to_vec(&note)?;
-        for s in subscriptions {
-            if self.is_quiet(&s.person_id).await.unwrap_or(false) {
-                continue;
-            }
-            match self.deliver_push(&s, &payload).await {
-                Ok(()) => {}
-                Err(Gone) => {
-                    let endpoint = s.endpoint.clone();
-                    self.writer
-                        .write(move |tx| {
-                            Box::pin(async move {
-                                notifications::unsubscribe(tx, &endpoint, None).await
-                            })
-                        })
-                        .await?;
+        // Several at once: each waits on a push service across the internet.
+        use futures_util::StreamExt;
+        let payload = &payload;
+        let gone: Vec<String> = futures_util::stream::iter(subscriptions)
+            .map(|s| async move {
+                if self.is_quiet(&s.person_id).await.unwrap_or(false) {
+                    return None;
                 }
-            }
+                match self.deliver_push(&s, payload).await {
+                    Ok(()) => None,
+                    Err(Gone) => Some(s.endpoint),
+                }
+            })
+            .buffer_unordered(PUSHES_AT_ONCE)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        for endpoint in gone {
+            self.writer
+                .write(move |tx| {
+                    Box::pin(async move { notifications::unsubscribe(tx, &endpoint, None).await })
+                })
+                .await?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 // The host serves the web client from host/web/dist: run `npx vite build` first.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -85,10 +85,12 @@ process.on('exit', () => {
 /**
  * Starts `courtyard serve` on a free port with a fresh data directory. With `bootstrap`
  * (the default) the platform admin exists first (admin@example.com in org "Acme").
+ * `config` is TOML for the data directory's `courtyard.toml` (e.g. an `[smtp]` section).
  */
-export async function startServer({ bootstrap = true } = {}) {
+export async function startServer({ bootstrap = true, config } = {}) {
   if (!existsSync(BIN)) throw new Error(`no host binary at ${BIN} (set COURTYARD_BIN)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'courtyard-browser-'));
+  if (config) writeFileSync(join(dataDir, 'courtyard.toml'), config);
   if (bootstrap) {
     try {
       await run(BIN, ['admin', 'bootstrap', '--email', ADMIN_EMAIL, '--name', 'Platform Admin', '--org-name', 'Acme', '--data-dir', dataDir], {
@@ -446,13 +448,14 @@ export async function count(locator, n, timeout = WAIT) {
 /**
  * Registers before/after hooks that start a server (and Chromium) for this file and stop
  * them at the end. Returns an object whose `server`, `browser` and `admin` (the platform
- * admin's API client) are filled in before the first test. `seed(env)` runs after start.
+ * admin's API client) are filled in before the first test. `seed(env)` runs after start;
+ * `config` is passed to `startServer`.
  */
-export function useServer({ bootstrap = true, seed } = {}) {
+export function useServer({ bootstrap = true, seed, config } = {}) {
   const env = { server: null, browser: null, admin: null, failed: false };
   before(async () => {
     try {
-      env.server = await startServer({ bootstrap });
+      env.server = await startServer({ bootstrap, config });
       env.browser = await launchBrowser();
       if (bootstrap) env.admin = await adminApi(env.server);
       if (seed) await seed(env);

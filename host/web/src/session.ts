@@ -2,6 +2,7 @@
 // the CSRF token it must echo comes from the sign-in answer or `GET /api/v1/auth/session`.
 
 import { computed, signal } from '@preact/signals';
+import { forgetPush } from './account/push';
 import { api, setCsrf, whenSignedOut } from './api';
 import type { Person, Session } from './types';
 
@@ -33,6 +34,9 @@ export async function signIn(email: string, password: string): Promise<void> {
 
 export async function signOut(): Promise<void> {
   try {
+    // While still signed in (the host forgets the subscription for this person only):
+    // the next person at this browser must not get the last one's messages.
+    await forgetPush();
     await api.post('/api/v1/auth/logout');
   } finally {
     setCsrf(null);

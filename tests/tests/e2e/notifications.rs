@@ -235,3 +235,58 @@ async fn email_of(server: &TestServer, person: &str) -> String {
 }
 
 crate::both_backends!(email_digests);
+
+/// Figures for `docs/benchmarks.md`: one digest run emailing `PEOPLE` people through
+/// aiosmtpd. Run with `cargo test -p courtyard-tests --test e2e notifications::digest_figures -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn digest_figures() {
+    const PEOPLE: usize = 200;
+    let sink = SmtpSink::start().await;
+    let port = sink.port;
+    let server = TestServer::start_with(Backend::Sqlite, move |c| {
+        c.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Courtyard <courtyard@example.com>".into(),
+            digest_delay_minutes: 0,
+            digest_interval_secs: 0,
+        });
+    })
+    .await;
+    let org = server.org("Figures Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let mut people = Vec::new();
+    for i in 0..PEOPLE {
+        people.push(server.person(&org, &format!("P{i}"), "member").await.0);
+    }
+    let (_, team) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "All", "member_ids": people}),
+        )
+        .await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    for chunk in people.chunks(20) {
+        let body: String = chunk.iter().map(|p| format!("<@{p}> ")).collect();
+        say(&alice, &team, &format!("{body}please check the waybill")).await;
+    }
+    let posting = started.elapsed();
+    let started = std::time::Instant::now();
+    let sent = digests(&server).await;
+    let run = started.elapsed();
+    assert_eq!(sent, PEOPLE);
+    println!(
+        "digest run: {sent} emails in {:.2} s ({:.1} ms per email, {:.0} emails/s); \
+         posting the {} mention messages took {:.1} ms",
+        run.as_secs_f64(),
+        run.as_secs_f64() * 1000.0 / sent as f64,
+        sent as f64 / run.as_secs_f64(),
+        PEOPLE / 20,
+        posting.as_secs_f64() * 1000.0
+    );
+}

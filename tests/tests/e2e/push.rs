@@ -325,3 +325,49 @@ async fn web_push(backend: Backend) {
 }
 
 crate::both_backends!(web_push);
+
+/// Figures for `docs/benchmarks.md`: one message mentioning `PEOPLE` people, each with a
+/// subscribed browser; time from the post's answer until every push arrived. Run with
+/// `cargo test -p courtyard-tests --test e2e push::push_figures -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn push_figures() {
+    const PEOPLE: usize = 50;
+    let (service, service_base) = start_push_service().await;
+    let server = TestServer::start_with(Backend::Sqlite, |c| c.push_allow_private = true).await;
+    let org = server.org("Figures Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let mut people = Vec::new();
+    for i in 0..PEOPLE {
+        let (id, client) = server.person(&org, &format!("P{i}"), "member").await;
+        let browser = Browser::new(&format!("p{i}"));
+        let (status, _) = client
+            .post(
+                "/api/v1/me/push-subscriptions",
+                browser.subscription(&format!("{service_base}/push/p{i}")),
+            )
+            .await;
+        assert_eq!(status, 204);
+        people.push(id);
+    }
+    let (_, team) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "All", "member_ids": people}),
+        )
+        .await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    let body: String = people.iter().map(|p| format!("<@{p}> ")).collect();
+    let started = std::time::Instant::now();
+    say(&alice, &team, &format!("{body}stand-up in five")).await;
+    let posted = started.elapsed();
+    wait_for(&service, PEOPLE).await;
+    let all = started.elapsed();
+    println!(
+        "push fan-out: post answered in {:.1} ms; {PEOPLE} encrypted, signed pushes delivered \
+         {:.1} ms after the post ({:.2} ms per push)",
+        posted.as_secs_f64() * 1000.0,
+        all.as_secs_f64() * 1000.0,
+        all.as_secs_f64() * 1000.0 / PEOPLE as f64
+    );
+}

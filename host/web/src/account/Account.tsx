@@ -1,5 +1,6 @@
-// The signed-in person's own settings: profile, language, password, personal access
-// tokens for scripts, and desktop notifications.
+// The signed-in person's own settings: profile, language, desktop notifications, email
+// digests, quiet hours and push (Notifications.tsx), password, and personal access tokens
+// for scripts.
 
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
@@ -8,6 +9,8 @@ import { me, updateMe } from '../session';
 import type { Person } from '../types';
 import { Avatar, Badge, Button, describeError, Empty, ErrorNote, Field, MenuButton, Spinner, toast } from '../ui/kit';
 import { notificationsWanted, setNotificationsWanted } from '../chat/notify';
+import { Notifications } from './Notifications';
+import { pushOn } from './push';
 
 const t = strings({
   title: ['My account', '我的账号'],
@@ -41,6 +44,7 @@ const t = strings({
   never: ['Never', '永不'],
   notifications: ['Desktop notifications', '桌面通知'],
   notificationsHint: ['When this tab is in the background, show a notification for direct messages and mentions.', '当此标签页在后台时，收到私信和 @ 提及时弹出通知。'],
+  pushCovers: ['Push is on in this browser, so direct messages and mentions of you arrive through it; this setting still covers @all.', '此浏览器已开启推送，私信和 @ 你的消息将通过推送到达；此设置仍用于 @所有人。'],
   blocked: ['The browser blocks notifications for this site; allow them in its site settings.', '浏览器已阻止本站的通知，请在网站设置中允许。'],
   on: ['On', '开'],
   off: ['Off', '关'],
@@ -67,6 +71,7 @@ export function Account({ onMenu }: { onMenu: () => void }) {
           <div class="page stack" style={{ maxWidth: '720px', gap: '20px' }}>
             <Profile />
             <Preferences />
+            <Notifications />
             <Password />
             <Tokens />
           </div>
@@ -143,6 +148,7 @@ function Preferences() {
         <div style={{ flex: 1 }}>
           <div class="field-label">{t('notifications')}</div>
           <div class="field-hint">{permission === 'denied' ? t('blocked') : t('notificationsHint')}</div>
+          {pushOn.value && permission !== 'denied' && <div class="field-hint">{t('pushCovers')}</div>}
         </div>
         <Button small variant={notificationsWanted.value ? 'primary' : 'secondary'} onClick={toggle} disabled={permission === 'denied'} aria-pressed={notificationsWanted.value}>
           {notificationsWanted.value ? t('on') : t('off')}

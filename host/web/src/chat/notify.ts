@@ -1,9 +1,13 @@
 // Desktop notifications for direct messages and mentions while the tab is in the
-// background — the browser's own Notification API; nothing leaves the page.
+// background — the browser's own Notification API; nothing leaves the page. With Web Push
+// on in this browser (account/push.ts) the service worker shows those instead, whenever
+// no Courtyard window is in front, so they are left to it here.
 
 import { signal } from '@preact/signals';
 import { strings } from '../i18n';
 import { navigate } from '../router';
+import { pageNotifies } from '../account/logic';
+import { followServiceWorker, pushOn, syncPush } from '../account/push';
 import { me } from '../session';
 import type { Message, ServerEvent } from '../types';
 import { onEvent } from './realtime';
@@ -61,7 +65,10 @@ export function plainText(m: Message): string {
 
 /** Starts listening; returns the function that stops. */
 export function startNotifications(): () => void {
-  return onEvent((e: ServerEvent) => {
+  const person = me.value?.id;
+  if (person) void syncPush(person);
+  const stopFollowing = followServiceWorker();
+  const stopListening = onEvent((e: ServerEvent) => {
     if (e.type !== 'message.created' || !notificationsWanted.value) return;
     if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
     if (!document.hidden) return;
@@ -70,15 +77,23 @@ export function startNotifications(): () => void {
     if (!m || !mine || m.author?.id === mine) return;
     const group = groupById(m.group_id);
     if (!group) return;
-    const mentioned = m.mentions_all || m.mentions.includes(mine);
-    if (group.kind !== 'direct' && !mentioned) return;
+    const seen = { direct: group.kind === 'direct', mentionedByName: m.mentions.includes(mine), mentionsAll: m.mentions_all };
+    if (!pageNotifies(seen, pushOn.value)) return;
     const who = m.author?.display_name ?? t('someone');
     const title = group.kind === 'direct' ? t('direct', { who }) : t('mentioned', { who, group: displayName(group) });
-    const n = new Notification(title, { body: plainText(m), tag: m.id });
+    // Tagged by conversation like the service worker's pushes: one notification per
+    // conversation, the newest message replacing the one before (and still heard).
+    // (`renotify` is missing from TypeScript's DOM types, not from browsers.)
+    const options = { body: plainText(m), tag: m.group_id, renotify: true };
+    const n = new Notification(title, options);
     n.onclick = () => {
       window.focus();
       navigate(`/g/${m.group_id}`);
       n.close();
     };
   });
+  return () => {
+    stopListening();
+    stopFollowing();
+  };
 }
