@@ -722,7 +722,9 @@ fn check_signature(secret: &str, signed: &Signed<'_>, body: &[u8], now_secs: i64
 }
 
 /// The addresses `url` resolves to, if all of them are public.
-pub(crate) async fn resolve_public(url: &reqwest::Url) -> std::result::Result<Vec<SocketAddr>, String> {
+pub(crate) async fn resolve_public(
+    url: &reqwest::Url,
+) -> std::result::Result<Vec<SocketAddr>, String> {
     let host = url
         .host_str()
         .unwrap_or_default()
