@@ -296,6 +296,38 @@ pub(crate) fn check_text(field: &'static str, value: &str, max: usize) -> Result
 }
 
 /// Resolves an id from the wire, reporting a malformed one as not found.
+impl App {
+    /// Runs `job` if this node can take the cluster-wide lease called `name` (for `ttl`,
+    /// which must outlast the job), then lets go; `None` when another node holds it. On one
+    /// node the lease is always free, so this costs one small write.
+    pub(crate) async fn with_lease<T>(
+        &self,
+        name: &'static str,
+        ttl: std::time::Duration,
+        job: impl std::future::Future<Output = T>,
+    ) -> Result<Option<T>> {
+        use crate::store::leases;
+        let node = self.plugins.node.clone();
+        let now = crate::store::now_millis();
+        let until = now + ttl.as_millis() as i64;
+        let holder = node.clone();
+        let taken = self
+            .writer
+            .write(move |tx| {
+                Box::pin(async move { leases::acquire(tx, name, &holder, now, until).await })
+            })
+            .await?;
+        if !taken {
+            return Ok(None);
+        }
+        let out = job.await;
+        self.writer
+            .write(move |tx| Box::pin(async move { leases::release(tx, name, &node).await }))
+            .await?;
+        Ok(Some(out))
+    }
+}
+
 pub(crate) fn parse_id<T>(
     what: &'static str,
     raw: &str,

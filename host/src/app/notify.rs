@@ -30,6 +30,9 @@ const MAX_ITEMS: i64 = 20;
 const QUEUE_MAX_AGE_MILLIS: i64 = 3 * 24 * 3600 * 1000;
 /// People emailed per run of the job.
 const PEOPLE_PER_RUN: i64 = 500;
+/// How long one node may hold the digest job (a run takes seconds; the lease outlasts
+/// any run, and frees itself if the node dies).
+const DIGEST_LEASE: Duration = Duration::from_secs(15 * 60);
 /// Emails in flight at once (SMTP connections the pool may open).
 const SENDS_AT_ONCE: usize = 8;
 
@@ -238,8 +241,14 @@ impl App {
     }
 
     /// One run of the digest job: emails everyone whose queued messages are due. Returns
-    /// how many emails went out.
+    /// how many emails went out. In a cluster one node at a time runs it (a lease), so no
+    /// digest goes out twice.
     pub async fn send_digests(&self) -> Result<usize> {
+        let run = self.with_lease("email-digests", DIGEST_LEASE, self.send_digests_now());
+        Ok(run.await?.transpose()?.unwrap_or(0))
+    }
+
+    async fn send_digests_now(&self) -> Result<usize> {
         let Some(mailer) = &self.mailer else {
             return Ok(0);
         };

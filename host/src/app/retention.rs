@@ -224,8 +224,19 @@ pub(crate) async fn retention_job(app: App) {
     let every = Duration::from_secs(app.config.retention_interval_secs);
     tokio::time::sleep(Duration::from_secs(5).min(every)).await;
     loop {
-        match app.apply_retention().await {
-            Ok(report) => {
+        // One node of a cluster at a time.
+        let run = app.with_lease(
+            "retention",
+            Duration::from_secs(3600),
+            app.apply_retention(),
+        );
+        match run.await {
+            // Another node holds it.
+            Ok(None) => {}
+            Ok(Some(Err(e))) | Err(e) => {
+                tracing::warn!(error = %e, "applying message retention failed")
+            }
+            Ok(Some(Ok(report))) => {
                 for (org, o) in report.iter().filter(|(_, o)| o.deleted + o.tombstoned > 0) {
                     tracing::info!(
                         org,
@@ -236,7 +247,6 @@ pub(crate) async fn retention_job(app: App) {
                     );
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "applying message retention failed"),
         }
         tokio::time::sleep(every).await;
     }

@@ -771,6 +771,10 @@ fn is_public(ip: IpAddr) -> bool {
 }
 
 /// Delivers due webhook events, retrying failed ones with backoff.
+/// How long one node may hold the delivery worker for one batch (64 deliveries, eight at
+/// a time, each at most `DELIVERY_TIMEOUT`).
+const DELIVERY_LEASE: Duration = Duration::from_secs(10 * 60);
+
 pub(crate) async fn delivery_worker(app: App) {
     const CONCURRENT: usize = 8;
     loop {
@@ -793,20 +797,34 @@ pub(crate) async fn delivery_worker(app: App) {
             }
             continue;
         }
-        let mut running = tokio::task::JoinSet::new();
-        for d in due {
-            while running.len() >= CONCURRENT {
-                running.join_next().await;
-            }
-            let app = app.clone();
-            running.spawn(async move {
-                let id = d.id.clone();
-                if let Err(e) = app.deliver_webhook(d).await {
-                    tracing::warn!(delivery = id, error = %e, "recording a webhook delivery failed");
+        // One node of a cluster delivers at a time, so no delivery is attempted twice.
+        let batch = async {
+            let mut running = tokio::task::JoinSet::new();
+            for d in due {
+                while running.len() >= CONCURRENT {
+                    running.join_next().await;
                 }
-            });
+                let app = app.clone();
+                running.spawn(async move {
+                    let id = d.id.clone();
+                    if let Err(e) = app.deliver_webhook(d).await {
+                        tracing::warn!(delivery = id, error = %e, "recording a webhook delivery failed");
+                    }
+                });
+            }
+            while running.join_next().await.is_some() {}
+        };
+        match app
+            .with_lease("webhook-deliveries", DELIVERY_LEASE, batch)
+            .await
+        {
+            Ok(Some(())) => {}
+            Ok(None) => tokio::time::sleep(Duration::from_secs(1)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "taking the webhook delivery lease failed");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
         }
-        while running.join_next().await.is_some() {}
     }
 }
 

@@ -11,6 +11,7 @@ pub mod events;
 pub mod export;
 pub mod files;
 pub mod groups;
+pub mod leases;
 pub mod messages;
 pub mod notifications;
 pub mod orgs;

@@ -290,3 +290,47 @@ async fn digest_figures() {
         posting.as_secs_f64() * 1000.0
     );
 }
+
+/// Two host processes on one PostgreSQL database running the digest job at the same
+/// moment: every digest goes out once (the job's cluster-wide lease).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_digest_per_cluster() {
+    if crate::common::skip_postgres() || skip_external("an SMTP server (aiosmtpd)") {
+        return;
+    }
+    const PEOPLE: usize = 12;
+    let sink = SmtpSink::start().await;
+    let port = sink.port;
+    let server = TestServer::start_with(Backend::Postgres, move |c| {
+        c.smtp = Some(SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: Some(port),
+            security: SmtpSecurity::None,
+            username: None,
+            password: None,
+            from: "Courtyard <courtyard@example.com>".into(),
+            digest_delay_minutes: 0,
+            digest_interval_secs: 0,
+        });
+    })
+    .await;
+    let second = courtyard_host::App::start(server.app.config.clone())
+        .await
+        .expect("a second node starts on the same database");
+    let org = server.org("Cluster Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    for round in 0..3 {
+        for i in 0..PEOPLE {
+            let (id, _) = server
+                .person(&org, &format!("R{round}P{i}"), "member")
+                .await;
+            let (_, dm) = alice
+                .post("/api/v1/direct", json!({"person_ids": [id]}))
+                .await;
+            say(&alice, dm["id"].as_str().unwrap(), "the contract is ready").await;
+        }
+        let (a, b) = tokio::join!(server.app.send_digests(), second.send_digests());
+        assert_eq!(a.unwrap() + b.unwrap(), PEOPLE, "round {round}");
+    }
+    assert_eq!(sink.messages().len(), 3 * PEOPLE, "each digest once");
+}
