@@ -21,6 +21,11 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `postgres://…` selects PostgreSQL; unset means SQLite in `data_dir`.
     pub database_url: Option<String>,
+    /// `nats://host:4222`: run as one node of a cluster of hosts sharing the PostgreSQL
+    /// database, told of each other's commits over NATS. Unset: a single host.
+    pub nats_url: Option<String>,
+    /// The NATS subject prefix of this cluster (several clusters may share a NATS).
+    pub nats_subject: String,
     /// How long a browser or API sign-in lasts, in hours.
     pub session_ttl_hours: i64,
     /// Mark the session cookie `Secure` (set when served over HTTPS).
@@ -185,6 +190,8 @@ impl Default for Config {
             public_url: None,
             data_dir: PathBuf::from("./data"),
             database_url: None,
+            nats_url: None,
+            nats_subject: "courtyard".into(),
             session_ttl_hours: 24 * 14,
             cookie_secure: false,
             log_format: LogFormat::Text,

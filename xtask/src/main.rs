@@ -25,6 +25,8 @@ environment:
   COURTYARD_TEST_SKIP_POSTGRES=1   run without PostgreSQL (its tests are skipped, loudly)
   COURTYARD_TEST_DATABASE_URL      PostgreSQL for tests (default postgres://postgres@127.0.0.1:5432/test)
   COURTYARD_TEST_SKIP_BROWSER=1    run without the browser tests (skipped, loudly)
+  COURTYARD_TEST_SKIP_NATS=1       run without NATS (the cluster tests are skipped, loudly)
+  COURTYARD_TEST_NATS_URL          NATS for tests (default nats://127.0.0.1:4222)
   COURTYARD_TEST_SKIP_EXTERNAL=1   run without the S3, SMTP and OpenID Connect servers (their
                                    tests are skipped, loudly)";
 
@@ -332,6 +334,11 @@ fn test() -> Result<()> {
             "127.0.0.1:5432",
             "COURTYARD_TEST_SKIP_POSTGRES=1",
         )?;
+    }
+    if std::env::var("COURTYARD_TEST_SKIP_NATS").is_ok_and(|v| v == "1") {
+        eprintln!("xtask: COURTYARD_TEST_SKIP_NATS=1 — the cluster tests will be SKIPPED");
+    } else {
+        require_service("NATS", "127.0.0.1:4222", "COURTYARD_TEST_SKIP_NATS=1")?;
     }
     // Clippy runs as the compiler of the workspace's own crates while the tests build, with
     // warnings denied, exactly as `cargo clippy -- -D warnings` would. A separate `cargo

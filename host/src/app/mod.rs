@@ -87,10 +87,32 @@ impl App {
         let secret = hex::decode(secret).context("server secret is not hex")?;
         let hub = Arc::new(Hub::new());
         let publisher = hub.clone();
-        let writer = Writer::start(
-            store.write.clone(),
-            Box::new(move |events| publisher.publish(&events)),
-        );
+        let publish: crate::store::writer::Publish = match &config.nats_url {
+            None => Box::new(move |events| publisher.publish(&events)),
+            Some(url) => {
+                if !matches!(store.read, crate::store::Db::Postgres(_)) {
+                    anyhow::bail!(
+                        "nats_url needs a PostgreSQL database_url: a cluster shares one database"
+                    );
+                }
+                // Read before this node writes anything: where its live delivery starts.
+                let head = crate::store::events::head(&store.read).await?;
+                let node = courtyard_domain::MessageId::generate().into_string();
+                let cluster = crate::cluster::start(
+                    url,
+                    &config.nats_subject,
+                    node,
+                    store.read.clone(),
+                    publisher,
+                    head,
+                )
+                .await?;
+                Box::new(move |events| {
+                    let _ = cluster.send(crate::cluster::Input::Local(events));
+                })
+            }
+        };
+        let writer = Writer::start(store.write.clone(), publish);
         let setup_token = if crate::store::people::any_platform_admin(&store.read).await? {
             None
         } else {

@@ -123,6 +123,65 @@ pub async fn since(
         .collect())
 }
 
+/// Events with positions in `(after, upto]`, oldest first, at most `limit`, as live
+/// delivery needs them: how another host process learns what its peers committed.
+pub async fn range(pools: &Pools, after: i64, upto: i64, limit: i64) -> Result<Vec<Event>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        seq: i64,
+        kind: String,
+        group_id: Option<String>,
+        person_id: Option<String>,
+        payload: String,
+        created_at: i64,
+        audience: Option<String>,
+    }
+    const SQL: &str = "SELECT seq, kind, group_id, person_id, payload, created_at, audience \
+        FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3";
+    let rows: Vec<Row> = on_db!(pools, p => sqlx::query_as(SQL)
+        .bind(after).bind(upto).bind(limit).fetch_all(p).await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let frame = frame(
+                r.seq,
+                &r.kind,
+                r.group_id.as_deref(),
+                r.created_at,
+                &r.payload,
+            );
+            let person_id = r.person_id.map(PersonId::from_trusted);
+            // Membership events are the only ones that change who hears a group; their
+            // kind and person say which way.
+            let membership = match (r.kind.as_str(), &person_id) {
+                ("member.joined", Some(p)) => Some(Membership {
+                    person_id: p.clone(),
+                    joined: true,
+                }),
+                ("member.left", Some(p)) => Some(Membership {
+                    person_id: p.clone(),
+                    joined: false,
+                }),
+                _ => None,
+            };
+            let audience = r.audience.as_deref().map(|list| {
+                super::messages::audience_ids(list)
+                    .into_iter()
+                    .map(PersonId::from_trusted)
+                    .collect()
+            });
+            Event {
+                seq: r.seq,
+                group_id: r.group_id.map(GroupId::from_trusted),
+                person_id,
+                membership,
+                audience,
+                frame,
+            }
+        })
+        .collect())
+}
+
 /// The newest position written so far (0 for an empty log).
 pub async fn head(pools: &Pools) -> Result<i64> {
     const SQL: &str = "SELECT COALESCE(MAX(seq), 0) FROM events";

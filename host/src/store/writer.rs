@@ -21,6 +21,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// the first caller in the batch; 512 keeps a batch's commit well under a few milliseconds.
 const MAX_BATCH: usize = 512;
 
+/// The PostgreSQL advisory lock every write transaction holds (see `run_batch`).
+const POSITION_LOCK: i64 = 0x436f_7572_7479_6172; // "Courtyar"
+
 /// An open write transaction, handed to each job.
 pub struct WriteTx {
     conn: Db<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>,
@@ -171,13 +174,27 @@ async fn run_batch(
         Db::Sqlite(p) => p.begin().await.map(Db::Sqlite),
         Db::Postgres(p) => p.begin().await.map(Db::Postgres),
     };
-    let conn = match begun {
+    let mut conn = match begun {
         Ok(conn) => conn,
         Err(e) => {
             tracing::error!(error = %e, "writer could not begin a transaction");
             return fail_all(jobs, StoreError::Database(e)).await;
         }
     };
+    // Several host processes may write one PostgreSQL database. Taking one lock for the
+    // whole transaction makes positions follow commit order across all of them: a batch
+    // draws its positions only after every earlier batch has committed or rolled back,
+    // so once a position is visible, every smaller one is final (there, or never). Live
+    // delivery across nodes and catch-up rely on that (`crate::cluster`).
+    if let Db::Postgres(t) = &mut conn
+        && let Err(e) = sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(POSITION_LOCK)
+            .execute(&mut **t)
+            .await
+    {
+        tracing::error!(error = %e, "writer could not take the position lock");
+        return fail_all(jobs, StoreError::Database(e)).await;
+    }
     let mut tx = WriteTx {
         conn,
         emitted: Vec::new(),

@@ -7,6 +7,7 @@ mod common;
 
 mod analytics;
 mod bad_input;
+mod cluster;
 mod compliance;
 mod directory;
 mod feed;

@@ -192,6 +192,32 @@ impl TestServer {
         self.app.store.close().await;
     }
 
+    /// Starts another host process's worth of server (its own `App`, writer, hub and
+    /// socket) on this server's database and configuration: a second node of a cluster.
+    pub async fn another_node(&self) -> Node {
+        let mut config = self.app.config.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        config.listen = listener.local_addr().expect("address");
+        let app = App::start(config).await.expect("the second node starts");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = app.clone();
+        let task = tokio::spawn(async move {
+            courtyard_host::http::serve(serving, listener, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Node {
+            base: format!("http://{}", app.config.listen),
+            app,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
     /// Runs one SQL statement against the server's database behind its back: for tests
     /// that play an attacker or a fault the API cannot produce.
     pub async fn tamper(&self, sql: &str) {
@@ -245,6 +271,44 @@ impl TestServer {
         assert_eq!(status, 201, "{p}");
         let client = Client::login(&self.base, &email, PASSWORD).await;
         (p["id"].as_str().unwrap().to_owned(), client)
+    }
+}
+
+/// A further node of a test cluster (see [`TestServer::another_node`]).
+pub struct Node {
+    pub app: App,
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Node {
+    /// A client of this node signed in with `token` (sessions live in the database, so a
+    /// token from any node works on every node).
+    pub fn client(&self, token: Option<String>) -> Client {
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::new(),
+            token,
+        }
+    }
+
+    /// Stops serving (in-flight requests finish) — a node leaving the cluster.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
     }
 }
 
