@@ -126,3 +126,48 @@ async fn two_nodes_deliver_everything_in_order() {
     assert!(caught_up[0].0 > last);
     assert_eq!(caught_up[4].1, "while B was down 4");
 }
+
+/// Figures for `docs/benchmarks.md`: a message posted on node A, received over WebSocket
+/// by someone connected to node B — the NATS doorbell and the log read included. Run with
+/// `cargo test -p courtyard-tests --test e2e cluster::cross_node_figures -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn cross_node_figures() {
+    const N: usize = 200;
+    let nats = nats_url();
+    let subject = format!("cy-test-{}", uuid::Uuid::new_v4().simple());
+    let a = TestServer::start_with(Backend::Postgres, move |c| {
+        c.nats_url = Some(nats.clone());
+        c.nats_subject = subject.clone();
+    })
+    .await;
+    let b = a.another_node().await;
+    let org = a.org("Figures Co").await;
+    let (_, alice) = a.person(&org, "Alice", "member").await;
+    let (bob_id, bob_a) = a.person(&org, "Bob", "member").await;
+    let (_, group) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
+        )
+        .await;
+    let group = group["id"].as_str().unwrap().to_owned();
+    let mut bob_ws = b.client(bob_a.token.clone()).websocket(None).await;
+    let mut latencies = Vec::with_capacity(N);
+    for i in 0..N {
+        let started = std::time::Instant::now();
+        alice.say(&group, &format!("ping {i}")).await;
+        messages(&mut bob_ws, 1).await;
+        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| latencies[((N as f64 - 1.0) * q) as usize];
+    println!(
+        "post on A → delivered on B ({N} messages, one at a time): p50 {:.2} ms, p95 {:.2} ms, \
+         p99 {:.2} ms, max {:.2} ms",
+        at(0.5),
+        at(0.95),
+        at(0.99),
+        latencies[N - 1]
+    );
+}
