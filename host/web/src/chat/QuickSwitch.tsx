@@ -51,17 +51,22 @@ export function QuickSwitch() {
     return () => document.removeEventListener('keydown', onKey);
   }, []);
 
+  // Cleared on closing, not on opening: an effect runs after the box is on screen, and
+  // clearing then would wipe what a fast typist already typed into it.
   useEffect(() => {
-    if (open) {
+    if (!open) {
       setQ('');
       setSelected(0);
     }
   }, [open]);
   if (!open) return null;
-  const needle = q.trim().toLowerCase();
-  const found = mine()
-    .filter((g) => !needle || displayName(g).toLowerCase().includes(needle))
-    .slice(0, 12);
+  const matching = (text: string) => {
+    const needle = text.trim().toLowerCase();
+    return mine()
+      .filter((g) => !needle || displayName(g).toLowerCase().includes(needle))
+      .slice(0, 12);
+  };
+  const found = matching(q);
   const go = (g: Group | undefined) => {
     if (!g) return;
     setOpen(false);
@@ -81,7 +86,13 @@ export function QuickSwitch() {
         onKeyDown={(e) => {
           if (e.key === 'ArrowDown') (e.preventDefault(), setSelected(Math.min(selected + 1, found.length - 1)));
           else if (e.key === 'ArrowUp') (e.preventDefault(), setSelected(Math.max(selected - 1, 0)));
-          else if (e.key === 'Enter') (e.preventDefault(), go(found[selected]));
+          else if (e.key === 'Enter') {
+            e.preventDefault();
+            // Someone typing fast presses Enter before the list re-renders: match what
+            // is in the box now, not the list on screen.
+            const typed = (e.target as HTMLInputElement).value;
+            go(typed === q ? found[selected] : matching(typed)[0]);
+          }
         }}
         data-testid="quick-switch"
       />
