@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::common::{Backend, Client, TestServer, Ws, skip_postgres};
+use crate::common::{Backend, Client, Node, TestServer, Ws, skip_postgres};
 
 fn nats_url() -> String {
     std::env::var("COURTYARD_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
@@ -20,6 +20,19 @@ fn skip_nats() -> bool {
         eprintln!("COURTYARD_TEST_SKIP_NATS=1: skipping the cluster test (opted out)");
     }
     skip
+}
+
+/// Two nodes on a fresh PostgreSQL database, on a NATS subject of their own.
+async fn two_nodes() -> (TestServer, Node) {
+    let nats = nats_url();
+    let subject = format!("cy-test-{}", uuid::Uuid::new_v4().simple());
+    let a = TestServer::start_with(Backend::Postgres, move |c| {
+        c.nats_url = Some(nats.clone());
+        c.nats_subject = subject.clone();
+    })
+    .await;
+    let b = a.another_node().await;
+    (a, b)
 }
 
 /// Message frames (`message.created`) until `n` arrived; their positions and bodies.
@@ -50,14 +63,7 @@ async fn two_nodes_deliver_everything_in_order() {
     if skip_postgres() || skip_nats() {
         return;
     }
-    let nats = nats_url();
-    let subject = format!("cy-test-{}", uuid::Uuid::new_v4().simple());
-    let a = TestServer::start_with(Backend::Postgres, move |c| {
-        c.nats_url = Some(nats.clone());
-        c.nats_subject = subject.clone();
-    })
-    .await;
-    let b = a.another_node().await;
+    let (a, b) = two_nodes().await;
     let org = a.org("Cluster Co").await;
     let (_, alice_a) = a.person(&org, "Alice", "member").await;
     let (bob_id, bob_a) = a.person(&org, "Bob", "member").await;
@@ -134,14 +140,7 @@ async fn two_nodes_deliver_everything_in_order() {
 #[ignore]
 async fn cross_node_figures() {
     const N: usize = 200;
-    let nats = nats_url();
-    let subject = format!("cy-test-{}", uuid::Uuid::new_v4().simple());
-    let a = TestServer::start_with(Backend::Postgres, move |c| {
-        c.nats_url = Some(nats.clone());
-        c.nats_subject = subject.clone();
-    })
-    .await;
-    let b = a.another_node().await;
+    let (a, b) = two_nodes().await;
     let org = a.org("Figures Co").await;
     let (_, alice) = a.person(&org, "Alice", "member").await;
     let (bob_id, bob_a) = a.person(&org, "Bob", "member").await;

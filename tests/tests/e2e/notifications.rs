@@ -15,6 +15,26 @@ async fn say(client: &Client, group: &str, body: &str) -> String {
     message["id"].as_str().unwrap().to_owned()
 }
 
+/// Mail to the test sink on `port`, due at once; the tests run the job themselves.
+fn sink_config(port: u16) -> SmtpConfig {
+    SmtpConfig {
+        host: "127.0.0.1".into(),
+        port: Some(port),
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        from: "Courtyard <courtyard@example.com>".into(),
+        digest_delay_minutes: 0,
+        digest_interval_secs: 0,
+    }
+}
+
+/// `HH:MM` in UTC, `minutes` from now (the test organizations' zone is UTC).
+pub fn clock_from_now(minutes: i64) -> String {
+    let t = (chrono::Utc::now().timestamp() / 60 + minutes).rem_euclid(24 * 60);
+    format!("{:02}:{:02}", t / 60, t % 60)
+}
+
 async fn digests(server: &TestServer) -> usize {
     server
         .app
@@ -37,17 +57,7 @@ async fn email_digests(backend: Backend) {
     let port = sink.port;
     let server = TestServer::start_with(backend, move |c| {
         c.public_url = Some("https://chat.example.com".into());
-        c.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "Courtyard <courtyard@example.com>".into(),
-            // Due at once; the test runs the job itself.
-            digest_delay_minutes: 0,
-            digest_interval_secs: 0,
-        });
+        c.smtp = Some(sink_config(port));
     })
     .await;
     let org = server.org("Mail Co").await;
@@ -161,11 +171,7 @@ async fn email_digests(backend: Backend) {
 
     // Quiet hours around now (the organization's zone is UTC) hold the email back; when
     // they no longer cover now, it goes.
-    let now = chrono::Utc::now();
-    let minutes = |m: i64| {
-        let t = (now.timestamp() / 60 + m).rem_euclid(24 * 60);
-        format!("{:02}:{:02}", t / 60, t % 60)
-    };
+    let minutes = clock_from_now;
     let (status, set) = bob
         .put_json(
             "/api/v1/me/notifications",
@@ -245,16 +251,7 @@ async fn digest_figures() {
     let sink = SmtpSink::start().await;
     let port = sink.port;
     let server = TestServer::start_with(Backend::Sqlite, move |c| {
-        c.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "Courtyard <courtyard@example.com>".into(),
-            digest_delay_minutes: 0,
-            digest_interval_secs: 0,
-        });
+        c.smtp = Some(sink_config(port));
     })
     .await;
     let org = server.org("Figures Co").await;
@@ -302,16 +299,7 @@ async fn one_digest_per_cluster() {
     let sink = SmtpSink::start().await;
     let port = sink.port;
     let server = TestServer::start_with(Backend::Postgres, move |c| {
-        c.smtp = Some(SmtpConfig {
-            host: "127.0.0.1".into(),
-            port: Some(port),
-            security: SmtpSecurity::None,
-            username: None,
-            password: None,
-            from: "Courtyard <courtyard@example.com>".into(),
-            digest_delay_minutes: 0,
-            digest_interval_secs: 0,
-        });
+        c.smtp = Some(sink_config(port));
     })
     .await;
     let second = courtyard_host::App::start(server.app.config.clone())

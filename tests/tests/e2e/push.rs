@@ -202,11 +202,7 @@ async fn web_push(backend: Backend) {
     assert_eq!(note["body"], "@Bob the truck is at gate 3");
 
     // Quiet hours hold pushes too.
-    let now = chrono::Utc::now().timestamp() / 60;
-    let clock = |m: i64| {
-        let t = (now + m).rem_euclid(24 * 60);
-        format!("{:02}:{:02}", t / 60, t % 60)
-    };
+    let clock = crate::notifications::clock_from_now;
     let (status, _) = bob
         .put_json(
             "/api/v1/me/notifications",
