@@ -263,18 +263,16 @@ impl App {
                 .with_valid_duration(PUSH_TTL)
                 .build(payload.to_vec())?;
             let vapid = self.vapid.authorization(&url, &contact)?;
-            let mut client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .timeout(Duration::from_secs(10));
-            if !self.config.push_allow_private {
-                let addrs = super::webhooks::resolve_public(&url)
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                client = client.resolve_to_addrs(url.host_str().unwrap_or_default(), &addrs);
-            }
+            let client = super::webhooks::pinned_client(
+                &url,
+                self.config.push_allow_private,
+                Duration::from_secs(10),
+                concat!("Courtyard/", env!("CARGO_PKG_VERSION")),
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
             let (parts, body) = request.into_parts();
             let response = client
-                .build()?
                 .post(url)
                 .headers(parts.headers)
                 .header(reqwest::header::AUTHORIZATION, vapid)

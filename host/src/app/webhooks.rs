@@ -647,16 +647,14 @@ impl App {
     ) -> std::result::Result<i64, (Option<i64>, String)> {
         let url = reqwest::Url::parse(hook.url.as_deref().unwrap_or_default())
             .map_err(|e| (None, format!("bad url: {e}")))?;
-        let mut client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(DELIVERY_TIMEOUT)
-            .user_agent(concat!("Courtyard-Webhooks/", env!("CARGO_PKG_VERSION")));
-        if !self.config.webhooks_allow_private {
-            // Connect to exactly the address that was checked (no DNS rebinding).
-            let addrs = resolve_public(&url).await.map_err(|e| (None, e))?;
-            client = client.resolve_to_addrs(url.host_str().unwrap_or_default(), &addrs);
-        }
-        let client = client.build().map_err(|e| (None, e.to_string()))?;
+        let client = pinned_client(
+            &url,
+            self.config.webhooks_allow_private,
+            DELIVERY_TIMEOUT,
+            concat!("Courtyard-Webhooks/", env!("CARGO_PKG_VERSION")),
+        )
+        .await
+        .map_err(|e| (None, e))?;
         let ts = now_millis() / 1000;
         let signature = crypto::webhook_signature(&hook.signing_secret, ts, d.payload.as_bytes());
         let response = client
@@ -719,6 +717,26 @@ fn check_signature(secret: &str, signed: &Signed<'_>, body: &[u8], now_secs: i64
         ));
     }
     Ok(())
+}
+
+/// An HTTP client for one request to `url`, a target someone outside the host chose (a
+/// webhook, a browser's push service): no redirects followed, and unless `allow_private`,
+/// connected to exactly the public address that was checked (no DNS rebinding).
+pub(crate) async fn pinned_client(
+    url: &reqwest::Url,
+    allow_private: bool,
+    timeout: Duration,
+    user_agent: &'static str,
+) -> std::result::Result<reqwest::Client, String> {
+    let mut client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .user_agent(user_agent);
+    if !allow_private {
+        let addrs = resolve_public(url).await?;
+        client = client.resolve_to_addrs(url.host_str().unwrap_or_default(), &addrs);
+    }
+    client.build().map_err(|e| e.to_string())
 }
 
 /// The addresses `url` resolves to, if all of them are public.
