@@ -216,12 +216,20 @@ impl App {
         let payload = serde_json::to_vec(&note)?;
         // Several at once: each waits on a push service across the internet.
         use futures_util::StreamExt;
+        // Quiet hours are a person's, not a browser's: looked up once per person.
+        let mut quiet = std::collections::HashMap::new();
+        for s in &subscriptions {
+            if !quiet.contains_key(&s.person_id) {
+                let q = self.is_quiet(&s.person_id).await.unwrap_or(false);
+                quiet.insert(s.person_id.clone(), q);
+            }
+        }
+        let subscriptions = subscriptions
+            .into_iter()
+            .filter(|s| !quiet.get(&s.person_id).copied().unwrap_or(false));
         let payload = &payload;
         let gone: Vec<String> = futures_util::stream::iter(subscriptions)
             .map(|s| async move {
-                if self.is_quiet(&s.person_id).await.unwrap_or(false) {
-                    return None;
-                }
                 match self.deliver_push(&s, payload).await {
                     Ok(()) => None,
                     Err(Gone) => Some(s.endpoint),

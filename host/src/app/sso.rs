@@ -363,7 +363,7 @@ impl App {
     pub async fn discover_sso(&self, email: &str) -> Result<SsoDiscovery> {
         let email = normalize_email(email)?;
         let domain = email.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
-        let org = sso::org_for_domain(&self.store.read, domain)
+        let org = sso::domain_owner(&self.store.read, domain)
             .await?
             .ok_or_else(not_configured)?;
         Ok(SsoDiscovery {

@@ -29,14 +29,8 @@ pub async fn domains(pools: &Pools, org: &str) -> Result<Vec<String>> {
     Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(org).fetch_all(p).await)?)
 }
 
-/// The organization whose provider people with this email domain sign in with.
-pub async fn org_for_domain(pools: &Pools, domain: &str) -> Result<Option<String>> {
-    const SQL: &str = "SELECT d.org_id FROM sso_domains d \
-        JOIN sso_configs c ON c.org_id = d.org_id WHERE d.domain = $1";
-    Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(domain).fetch_optional(p).await)?)
-}
-
-/// The organization that claims an email domain, configured or not.
+/// The organization that claims an email domain (domains exist only with a provider:
+/// `put` writes them with it, `remove` deletes them with it).
 pub async fn domain_owner(pools: &Pools, domain: &str) -> Result<Option<String>> {
     const SQL: &str = "SELECT org_id FROM sso_domains WHERE domain = $1";
     Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(domain).fetch_optional(p).await)?)

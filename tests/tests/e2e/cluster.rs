@@ -35,6 +35,22 @@ async fn two_nodes() -> (TestServer, Node) {
     (a, b)
 }
 
+/// A new organization with Alice and Bob, and a team of both (Alice created it); returns
+/// their clients (on `server`) and the team's id.
+async fn alice_and_bob_in_a_team(server: &TestServer) -> (Client, Client, String) {
+    let org = server.org("Cluster Co").await;
+    let (_, alice) = server.person(&org, "Alice", "member").await;
+    let (bob_id, bob) = server.person(&org, "Bob", "member").await;
+    let (status, group) = alice
+        .post(
+            "/api/v1/groups",
+            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    (alice, bob, group["id"].as_str().unwrap().to_owned())
+}
+
 /// Message frames (`message.created`) until `n` arrived; their positions and bodies.
 async fn messages(ws: &mut Ws, n: usize) -> Vec<(i64, String)> {
     let mut got = Vec::new();
@@ -141,16 +157,7 @@ async fn two_nodes_deliver_everything_in_order() {
 async fn cross_node_figures() {
     const N: usize = 200;
     let (a, b) = two_nodes().await;
-    let org = a.org("Figures Co").await;
-    let (_, alice) = a.person(&org, "Alice", "member").await;
-    let (bob_id, bob_a) = a.person(&org, "Bob", "member").await;
-    let (_, group) = alice
-        .post(
-            "/api/v1/groups",
-            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
-        )
-        .await;
-    let group = group["id"].as_str().unwrap().to_owned();
+    let (alice, bob_a, group) = alice_and_bob_in_a_team(&a).await;
     let mut bob_ws = b.client(bob_a.token.clone()).websocket(None).await;
     let mut latencies = Vec::with_capacity(N);
     for i in 0..N {
@@ -280,16 +287,7 @@ async fn a_node_killed_under_load_loses_nothing() {
     let b = NodeProcess::spawn(&a, port_b, &dirs[0]).await;
     let c = NodeProcess::spawn(&a, port_c, &dirs[1]).await;
 
-    let org = a.org("Kill Co").await;
-    let (_, alice) = a.person(&org, "Alice", "member").await;
-    let (bob_id, bob) = a.person(&org, "Bob", "member").await;
-    let (_, group) = alice
-        .post(
-            "/api/v1/groups",
-            json!({"kind": "team", "name": "Ops", "member_ids": [bob_id]}),
-        )
-        .await;
-    let group = group["id"].as_str().unwrap().to_owned();
+    let (alice, bob, group) = alice_and_bob_in_a_team(&a).await;
     let alice_b = b.client(alice.token.clone());
     let alice_c = c.client(alice.token.clone());
     let bob_b = b.client(bob.token.clone());
