@@ -15,6 +15,13 @@
 //!
 //! Catch-up after a reconnect already reads the log (`?since=`), so a client that moves to
 //! another node — because its node died — resumes with nothing lost and nothing twice.
+//!
+//! Besides events, nodes keep a little in memory for speed: who is connected (the hub),
+//! which plugins are ready in a group, a group's outgoing webhooks. A change on one node
+//! is told to the others on `<subject>.control` ([`Signal`]) so they follow at once: a
+//! sign-out closes the person's connections on every node, a plugin install or
+//! enablement applies everywhere. A lost signal only delays that: connections check
+//! their session at every heartbeat and the caches live at most two seconds.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -48,7 +55,79 @@ pub struct Sequencer {
     waiting: BTreeMap<i64, Event>,
 }
 
-/// Connects to NATS and starts the sequencer; returns where the writer sends its events.
+/// A change to per-node state that the other nodes must follow.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Signal {
+    /// Close a person's connections: all, those of `session`, or all but `keep`.
+    SessionsEnded {
+        person: String,
+        session: Option<String>,
+        keep: Option<String>,
+    },
+    /// Installs, grants, enablements, settings or health of plugins changed.
+    PluginsChanged,
+    /// A group's outgoing webhooks changed.
+    WebhooksChanged { group: String },
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    from: String,
+    #[serde(flatten)]
+    signal: Signal,
+}
+
+/// This node's link to the rest of the cluster.
+pub struct Cluster {
+    /// Where the writer sends this node's committed events.
+    pub events: mpsc::UnboundedSender<Input>,
+    client: async_nats::Client,
+    control: String,
+    node: String,
+}
+
+impl Cluster {
+    /// Tells the other nodes (at most once; see the module's note on lost signals).
+    pub fn signal(&self, signal: Signal) {
+        let envelope = Envelope {
+            from: self.node.clone(),
+            signal,
+        };
+        let Ok(payload) = serde_json::to_vec(&envelope) else {
+            return;
+        };
+        let (client, subject) = (self.client.clone(), self.control.clone());
+        tokio::spawn(async move {
+            if let Err(e) = client.publish(subject, payload.into()).await {
+                tracing::warn!(error = %e, "telling the cluster of a change failed");
+            }
+        });
+    }
+
+    /// What the other nodes signal, as it arrives.
+    pub async fn signals(&self) -> anyhow::Result<mpsc::UnboundedReceiver<Signal>> {
+        let mut sub = self.client.subscribe(self.control.clone()).await?;
+        let node = self.node.clone();
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(message) = sub.next().await {
+                match serde_json::from_slice::<Envelope>(&message.payload) {
+                    Ok(envelope) if envelope.from != node => {
+                        if tx.send(envelope.signal).is_err() {
+                            return;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "an unreadable cluster signal"),
+                }
+            }
+        });
+        Ok(rx)
+    }
+}
+
+/// Connects to NATS and starts the sequencer; returns this node's link to the cluster.
 pub async fn start(
     url: &str,
     subject: &str,
@@ -56,7 +135,7 @@ pub async fn start(
     pools: Pools,
     hub: Arc<Hub>,
     head: i64,
-) -> anyhow::Result<mpsc::UnboundedSender<Input>> {
+) -> anyhow::Result<Cluster> {
     use anyhow::Context;
     let client = async_nats::ConnectOptions::new()
         .name(format!("courtyard {node}"))
@@ -64,12 +143,19 @@ pub async fn start(
         .connect(url)
         .await
         .with_context(|| format!("connecting to NATS at {url}"))?;
+    let control = format!("{subject}.control");
     let subject = format!("{subject}.events");
     let mut doorbell = client
         .subscribe(subject.clone())
         .await
         .context("subscribing to the cluster's events")?;
     let (tx, mut rx) = mpsc::unbounded_channel::<Input>();
+    let link = Cluster {
+        events: tx,
+        client: client.clone(),
+        control,
+        node: node.clone(),
+    };
     let mut sequencer = Sequencer {
         pools,
         hub,
@@ -111,7 +197,7 @@ pub async fn start(
             }
         }
     });
-    Ok(tx)
+    Ok(link)
 }
 
 impl Sequencer {

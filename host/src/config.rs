@@ -38,6 +38,11 @@ pub struct Config {
     pub login_failures_per_ip: u32,
     /// The rate-limit window, in seconds.
     pub login_window_secs: u64,
+    /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` is
+    /// believed: a request from one of them is taken to come from the rightmost address
+    /// in that header that is not itself a trusted proxy. Empty (the default): the TCP
+    /// peer is the client, and the header is ignored.
+    pub trusted_proxies: Vec<ProxyNet>,
     /// Seconds a graceful shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
     /// A bearer token for `GET /metrics`; without one, only this machine (loopback) may
@@ -176,6 +181,43 @@ impl FilesConfig {
     }
 }
 
+/// A trusted proxy's address or network: `192.0.2.10`, `10.0.0.0/8`, `fd00::/8`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProxyNet(pub ipnet::IpNet);
+
+impl std::str::FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(ProxyNet)
+            .map_err(|_| format!("`{s}` is not an IP address or network"))
+    }
+}
+
+impl Serialize for ProxyNet {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProxyNet {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+impl ProxyNet {
+    pub fn contains(nets: &[ProxyNet], ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        nets.iter().any(|n| n.0.contains(&ip))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -198,6 +240,7 @@ impl Default for Config {
             login_failures_per_account: 10,
             login_failures_per_ip: 100,
             login_window_secs: 15 * 60,
+            trusted_proxies: Vec::new(),
             shutdown_grace_secs: 20,
             metrics_token: None,
             event_retention_hours: 24 * 30,
@@ -297,6 +340,35 @@ mod tests {
         assert_eq!(config.listen.port(), 9100);
         assert_eq!(config.files.max_upload_bytes, 20 << 20);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_networks() {
+        let nets: Vec<ProxyNet> =
+            serde_json::from_str(r#"["10.0.0.0/8", "192.0.2.7", "::1"]"#).unwrap();
+        assert!(ProxyNet::contains(&nets, "10.1.2.3".parse().unwrap()));
+        assert!(ProxyNet::contains(&nets, "192.0.2.7".parse().unwrap()));
+        assert!(!ProxyNet::contains(&nets, "192.0.2.8".parse().unwrap()));
+        // An IPv4 peer on an IPv6 socket is still the IPv4 address.
+        assert!(ProxyNet::contains(
+            &nets,
+            "::ffff:10.0.0.1".parse().unwrap()
+        ));
+        assert!(serde_json::from_str::<Vec<ProxyNet>>(r#"["proxy.local"]"#).is_err());
+    }
+
+    #[test]
+    // `Jail`'s closure must return figment's (large) error type.
+    #[allow(clippy::result_large_err)]
+    fn trusted_proxies_come_from_the_environment_as_a_list() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("COURTYARD_TRUSTED_PROXIES", "[127.0.0.2/32, 10.0.0.0/8]");
+            let config: Config = Figment::from(Serialized::defaults(Config::default()))
+                .merge(Env::prefixed("COURTYARD_").split("__"))
+                .extract()?;
+            assert_eq!(config.trusted_proxies.len(), 2);
+            Ok(())
+        });
     }
 
     #[test]

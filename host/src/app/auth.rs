@@ -1,14 +1,11 @@
 //! Signing in and out, sessions, personal access tokens, login throttling and the first
 //! platform admin.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
 
 use courtyard_domain::limits::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
 use courtyard_domain::policy::{self, Actor};
 use courtyard_domain::{MessageId, OrgId, PersonId, PersonStatus, Role};
-use parking_lot::Mutex;
 
 use super::views::{CurrentSessionView, PersonView, SessionView, TokenView};
 use super::{App, AppError, Result, actor_of, parse_id};
@@ -16,7 +13,7 @@ use crate::config::Config;
 use crate::crypto;
 use crate::store::people::PersonRow;
 use crate::store::sessions::{self, SessionRow};
-use crate::store::{now_millis, orgs, people};
+use crate::store::{now_millis, orgs, people, throttle};
 
 const SESSION_PREFIX: &str = "cys_";
 const TOKEN_PREFIX: &str = "cyp_";
@@ -55,55 +52,81 @@ pub fn locale_from_accept_language(header: Option<&str>) -> &'static str {
     }
 }
 
-/// Counts failed sign-ins per account and per client address within a window.
+/// Throttles failed sign-ins per account and per client address within a window. The
+/// counts live in the database (`store::throttle`), so every node of a cluster refuses
+/// the same attempts.
 pub struct LoginLimiter {
-    per_account: u32,
-    per_ip: u32,
-    window: Duration,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    per_account: i64,
+    per_ip: i64,
+    window_millis: i64,
 }
 
 impl LoginLimiter {
     pub fn new(config: &Config) -> Self {
         Self {
-            per_account: config.login_failures_per_account,
-            per_ip: config.login_failures_per_ip,
-            window: Duration::from_secs(config.login_window_secs),
-            failures: Mutex::new(HashMap::new()),
+            per_account: i64::from(config.login_failures_per_account),
+            per_ip: i64::from(config.login_failures_per_ip),
+            window_millis: (config.login_window_secs as i64).saturating_mul(1000),
         }
     }
 
-    fn keys(email: &str, ip: Option<IpAddr>) -> [(String, bool); 2] {
-        let ip_key = ip.map(|ip| format!("ip:{ip}")).unwrap_or_default();
-        [(format!("account:{email}"), true), (ip_key, false)]
-    }
-
-    fn allowed(&self, email: &str, ip: Option<IpAddr>) -> bool {
-        let mut failures = self.failures.lock();
-        let now = Instant::now();
-        failures.retain(|_, (_, since)| now.duration_since(*since) < self.window);
-        Self::keys(email, ip).iter().all(|(key, account)| {
-            let limit = if *account {
-                self.per_account
-            } else {
-                self.per_ip
-            };
-            key.is_empty() || failures.get(key).is_none_or(|(n, _)| *n < limit)
-        })
-    }
-
-    fn record_failure(&self, email: &str, ip: Option<IpAddr>) {
-        let mut failures = self.failures.lock();
-        let now = Instant::now();
-        for (key, _) in Self::keys(email, ip) {
-            if !key.is_empty() {
-                failures.entry(key).or_insert((0, now)).0 += 1;
-            }
+    /// The counter keys of an attempt and the limit of each.
+    fn keys(&self, email: &str, ip: Option<IpAddr>) -> Vec<(String, i64)> {
+        let mut keys = vec![(format!("account:{email}"), self.per_account)];
+        if let Some(ip) = ip {
+            keys.push((format!("ip:{}", ip.to_canonical()), self.per_ip));
         }
+        keys
     }
 
-    fn clear_account(&self, email: &str) {
-        self.failures.lock().remove(&format!("account:{email}"));
+    fn window_from(&self, now: i64) -> i64 {
+        now.saturating_sub(self.window_millis)
+    }
+}
+
+impl App {
+    async fn login_allowed(&self, email: &str, ip: Option<IpAddr>) -> Result<bool> {
+        let limiter = &self.login_limiter;
+        let keys = limiter.keys(email, ip);
+        let names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+        let counts =
+            throttle::failures(&self.store.read, &names, limiter.window_from(now_millis())).await?;
+        Ok(counts.iter().all(|(key, n)| {
+            keys.iter()
+                .find(|(k, _)| k == key)
+                .is_none_or(|(_, limit)| n < limit)
+        }))
+    }
+
+    async fn record_login_failure(&self, email: &str, ip: Option<IpAddr>) -> Result<()> {
+        let keys: Vec<String> = self
+            .login_limiter
+            .keys(email, ip)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        let now = now_millis();
+        let window_from = self.login_limiter.window_from(now);
+        self.writer
+            .write(move |tx| {
+                Box::pin(async move {
+                    throttle::prune(tx, window_from).await?;
+                    for key in &keys {
+                        throttle::record(tx, key, now, window_from).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<()> {
+        let key = format!("account:{email}");
+        self.writer
+            .write(move |tx| Box::pin(async move { throttle::clear(tx, &key).await }))
+            .await?;
+        Ok(())
     }
 }
 
@@ -199,9 +222,18 @@ impl App {
         }
     }
 
-    /// Whether the first-run setup is still open (no platform admin yet).
-    pub fn setup_pending(&self) -> bool {
-        self.setup_token.lock().is_some()
+    /// Whether the first-run setup is still open (no platform admin yet). Another node of
+    /// a cluster may have completed it: the database decides, and this node's token is
+    /// dropped once it has.
+    pub async fn setup_pending(&self) -> Result<bool> {
+        if self.setup_token.lock().is_none() {
+            return Ok(false);
+        }
+        if people::any_platform_admin(&self.store.read).await? {
+            *self.setup_token.lock() = None;
+            return Ok(false);
+        }
+        Ok(true)
     }
 
     /// Signs in with email and password. Unknown accounts, wrong passwords and disabled
@@ -220,7 +252,7 @@ impl App {
         {
             return Err(AppError::Unauthenticated);
         }
-        if !self.login_limiter.allowed(&email, ip) {
+        if !self.login_allowed(&email, ip).await? {
             return Err(AppError::RateLimited(
                 "too many failed sign-ins; try again later",
             ));
@@ -234,7 +266,7 @@ impl App {
         let person = match found {
             Some((person, Some(_))) if verified => person,
             other => {
-                self.login_limiter.record_failure(&email, ip);
+                self.record_login_failure(&email, ip).await?;
                 if let Some((person, _)) = other {
                     self.audit_sign_in_failure(&person, ip, "wrong_password");
                 }
@@ -243,11 +275,11 @@ impl App {
         };
         let status = PersonStatus::parse(&person.status).unwrap_or(PersonStatus::Disabled);
         if !policy::may_sign_in(status) {
-            self.login_limiter.record_failure(&email, ip);
+            self.record_login_failure(&email, ip).await?;
             self.audit_sign_in_failure(&person, ip, "disabled");
             return Err(AppError::Unauthenticated);
         }
-        self.login_limiter.clear_account(&email);
+        self.clear_login_failures(&email).await?;
         // Checked only once the password held: it tells nothing to someone without it.
         if person.role != Role::PlatformAdmin.as_str()
             && crate::store::sso::sso_only(&self.store.read, &person.org_id).await?
@@ -329,8 +361,7 @@ impl App {
         self.writer
             .write(move |tx| Box::pin(async move { sessions::delete_by_hash(tx, &hash).await }))
             .await?;
-        self.hub
-            .end_sessions(&auth.actor.person_id, Some(&auth.session_id), None);
+        self.end_sessions(&auth.actor.person_id, Some(&auth.session_id), None);
         Ok(())
     }
 
@@ -348,8 +379,7 @@ impl App {
         }
         self.set_password(&auth.actor.person_id, new, Some(auth.token_hash.clone()))
             .await?;
-        self.hub
-            .end_sessions(&auth.actor.person_id, None, Some(&auth.session_id));
+        self.end_sessions(&auth.actor.person_id, None, Some(&auth.session_id));
         self.audited(
             auth,
             &auth.person.org_id,
@@ -449,8 +479,7 @@ impl App {
             })
             .await?;
         if removed {
-            self.hub
-                .end_sessions(&auth.actor.person_id, Some(id_for_hub.as_str()), None);
+            self.end_sessions(&auth.actor.person_id, Some(id_for_hub.as_str()), None);
             self.audited(
                 auth,
                 &auth.person.org_id,

@@ -64,6 +64,8 @@ pub struct Inner {
     pub mailer: Option<notify::Mailer>,
     /// Signs Web Push messages (the cluster's one key pair).
     pub vapid: push::Vapid,
+    /// The other nodes, when this host is one node of a cluster.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl std::ops::Deref for App {
@@ -87,6 +89,7 @@ impl App {
         let secret = hex::decode(secret).context("server secret is not hex")?;
         let hub = Arc::new(Hub::new());
         let publisher = hub.clone();
+        let mut cluster = None;
         let publish: crate::store::writer::Publish = match &config.nats_url {
             None => Box::new(move |events| publisher.publish(&events)),
             Some(url) => {
@@ -98,17 +101,20 @@ impl App {
                 // Read before this node writes anything: where its live delivery starts.
                 let head = crate::store::events::head(&store.read).await?;
                 let node = courtyard_domain::MessageId::generate().into_string();
-                let cluster = crate::cluster::start(
-                    url,
-                    &config.nats_subject,
-                    node,
-                    store.read.clone(),
-                    publisher,
-                    head,
-                )
-                .await?;
+                let link = Arc::new(
+                    crate::cluster::start(
+                        url,
+                        &config.nats_subject,
+                        node,
+                        store.read.clone(),
+                        publisher,
+                        head,
+                    )
+                    .await?,
+                );
+                cluster = Some(link.clone());
                 Box::new(move |events| {
-                    let _ = cluster.send(crate::cluster::Input::Local(events));
+                    let _ = link.events.send(crate::cluster::Input::Local(events));
                 })
             }
         };
@@ -165,8 +171,16 @@ impl App {
                 plugin_clock: Default::default(),
                 mailer,
                 vapid,
+                cluster,
             }),
         };
+        if let Some(cluster) = &app.cluster {
+            let signals = cluster
+                .signals()
+                .await
+                .context("listening to the cluster's signals")?;
+            tokio::spawn(follow_cluster(app.clone(), signals));
+        }
         tokio::spawn(messages::burn_sweeper(app.clone()));
         tokio::spawn(search::backfill(app.clone()));
         tokio::spawn(retention::retention_job(app.clone()));
@@ -175,6 +189,54 @@ impl App {
         tokio::spawn(realtime::event_pruner(app.clone()));
         tokio::spawn(plugins::jobs::timer_loop(app.clone()));
         Ok(app)
+    }
+}
+
+/// Applies what other nodes signal to this node's in-memory state.
+async fn follow_cluster(
+    app: App,
+    mut signals: tokio::sync::mpsc::UnboundedReceiver<crate::cluster::Signal>,
+) {
+    use crate::cluster::Signal;
+    while let Some(signal) = signals.recv().await {
+        match signal {
+            Signal::SessionsEnded {
+                person,
+                session,
+                keep,
+            } => app.hub.end_sessions(
+                &courtyard_domain::PersonId::from_trusted(person),
+                session.as_deref(),
+                keep.as_deref(),
+            ),
+            Signal::PluginsChanged => app.forget_ready_plugins(),
+            Signal::WebhooksChanged { group } => app.forget_hooks(&group),
+        }
+    }
+}
+
+impl App {
+    /// Tells the other nodes of the cluster, if there are any.
+    pub(crate) fn tell_cluster(&self, signal: crate::cluster::Signal) {
+        if let Some(cluster) = &self.cluster {
+            cluster.signal(signal);
+        }
+    }
+
+    /// Closes a person's live connections on every node: all of them, those of `session`,
+    /// or all but `keep`.
+    pub(crate) fn end_sessions(
+        &self,
+        person: &courtyard_domain::PersonId,
+        session: Option<&str>,
+        keep: Option<&str>,
+    ) {
+        self.hub.end_sessions(person, session, keep);
+        self.tell_cluster(crate::cluster::Signal::SessionsEnded {
+            person: person.as_str().to_owned(),
+            session: session.map(str::to_owned),
+            keep: keep.map(str::to_owned),
+        });
     }
 }
 

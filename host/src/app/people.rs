@@ -345,8 +345,7 @@ impl App {
             .await?;
         if disable {
             // Their open connections end now, not at the next heartbeat.
-            self.hub
-                .end_sessions(&PersonId::from_trusted(row.id.clone()), None, None);
+            self.end_sessions(&PersonId::from_trusted(row.id.clone()), None, None);
         }
         self.audited(
             auth,
@@ -372,7 +371,7 @@ impl App {
         }
         let pid = PersonId::from_trusted(row.id);
         self.set_password(&pid, password, None).await?;
-        self.hub.end_sessions(&pid, None, None);
+        self.end_sessions(&pid, None, None);
         self.audited(
             auth,
             org.as_str(),

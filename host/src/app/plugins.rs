@@ -887,7 +887,13 @@ impl App {
 
     /// Forgets the plugins ready in every group: after any change to installs, grants,
     /// enablements, settings, health or an organization's time zone.
+    /// The other nodes of a cluster forget theirs too.
     pub(crate) fn plugins_changed(&self) {
+        self.forget_ready_plugins();
+        self.tell_cluster(crate::cluster::Signal::PluginsChanged);
+    }
+
+    pub(crate) fn forget_ready_plugins(&self) {
         let mut cache = self.plugins.ready.lock();
         cache.generation += 1;
         cache.groups.clear();

@@ -502,6 +502,13 @@ impl App {
     }
 
     fn hooks_changed(&self, group: &str) {
+        self.forget_hooks(group);
+        self.tell_cluster(crate::cluster::Signal::WebhooksChanged {
+            group: group.to_owned(),
+        });
+    }
+
+    pub(crate) fn forget_hooks(&self, group: &str) {
         self.hook_cache.groups.lock().remove(group);
     }
 

@@ -2,6 +2,7 @@
 //! document (generated from the handlers' annotations), limits, logging and shutdown.
 
 pub mod api;
+mod client_addr;
 pub mod error;
 pub mod extract;
 mod web;
@@ -99,6 +100,10 @@ pub fn router(app: App) -> Router {
         .layer(axum::middleware::from_fn_with_state(app.clone(), track))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            client_addr::resolve,
+        ))
         .with_state(app)
 }
 

@@ -22,6 +22,7 @@ pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod sso;
+pub mod throttle;
 pub mod timers;
 pub mod webhooks;
 pub mod writer;

@@ -9,7 +9,7 @@ use crate::common::{Backend, Client, TestServer, command, target_dir};
 use base64::Engine;
 use serde_json::{Value, json};
 
-fn built(file: &str) -> PathBuf {
+pub(crate) fn built(file: &str) -> PathBuf {
     let path = target_dir().join(file);
     assert!(
         path.exists(),

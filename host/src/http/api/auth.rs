@@ -109,10 +109,10 @@ pub struct SetupStatus {
 /// Whether first-run setup is still open.
 #[utoipa::path(get, path = "/api/v1/setup", tag = "auth", security(),
     responses((status = 200, body = SetupStatus)))]
-async fn setup_status(State(app): State<App>) -> Json<SetupStatus> {
-    Json(SetupStatus {
-        needed: app.setup_pending(),
-    })
+async fn setup_status(State(app): State<App>) -> Result<Json<SetupStatus>, AppError> {
+    Ok(Json(SetupStatus {
+        needed: app.setup_pending().await?,
+    }))
 }
 
 /// The current session: the person and the CSRF token a cookie-authenticated browser

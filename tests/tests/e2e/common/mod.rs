@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod external;
+pub mod process;
 
 use std::path::PathBuf;
 use std::time::Duration;
