@@ -16,7 +16,8 @@ const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint |
   test           formatting, clippy, plugins, the web client's checks, the whole test suite
                  on SQLite and PostgreSQL, and the browser tests in Chromium
   test-tools     install the third-party servers the tests run against (moto for S3,
-                 aiosmtpd for SMTP, an OpenID Connect provider) into target/test-tools
+                 aiosmtpd for SMTP, an OpenID Connect provider) into target/test-tools,
+                 and Debian's nginx (the reverse-proxy test) when it is missing
   lint           formatting and clippy only
   build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
   build-web      install the web client's npm packages and build it into host/web/dist
@@ -27,8 +28,8 @@ environment:
   COURTYARD_TEST_SKIP_BROWSER=1    run without the browser tests (skipped, loudly)
   COURTYARD_TEST_SKIP_NATS=1       run without NATS (the cluster tests are skipped, loudly)
   COURTYARD_TEST_NATS_URL          NATS for tests (default nats://127.0.0.1:4222)
-  COURTYARD_TEST_SKIP_EXTERNAL=1   run without the S3, SMTP and OpenID Connect servers (their
-                                   tests are skipped, loudly)";
+  COURTYARD_TEST_SKIP_EXTERNAL=1   run without the S3, SMTP and OpenID Connect servers and
+                                   nginx (their tests are skipped, loudly)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -252,15 +253,17 @@ fn stale(made: &Path, source: &Path) -> bool {
 }
 
 /// Installs the third-party servers the integration tests talk to: moto (S3) and aiosmtpd
-/// (SMTP) from PyPI into a virtual environment in target/test-tools, and the npm
-/// `oidc-provider` in tests/oidc-provider. Pinned versions; nothing is installed twice.
+/// (SMTP) from PyPI into a virtual environment in target/test-tools, the npm
+/// `oidc-provider` in tests/oidc-provider, and Debian's nginx (the reverse-proxy test)
+/// when it is missing. Pinned versions; nothing is installed twice.
 fn test_tools() -> Result<()> {
     if std::env::var("COURTYARD_TEST_SKIP_EXTERNAL").is_ok_and(|v| v == "1") {
         eprintln!(
-            "xtask: COURTYARD_TEST_SKIP_EXTERNAL=1 — the S3, SMTP and OpenID Connect tests will be SKIPPED"
+            "xtask: COURTYARD_TEST_SKIP_EXTERNAL=1 — the S3, SMTP, OpenID Connect and reverse-proxy (nginx) tests will be SKIPPED; nginx is not installed"
         );
         return Ok(());
     }
+    install_nginx()?;
     let tools = target_dir().join("test-tools");
     let venv = tools.join("venv");
     let requirements = root().join("tests/tools/requirements.txt");
@@ -293,6 +296,82 @@ fn test_tools() -> Result<()> {
         )
         .context("installing the OpenID Connect provider from npm")?;
     }
+    Ok(())
+}
+
+/// Where nginx is: Debian puts it in /usr/sbin, which an ordinary user's PATH may lack.
+fn find_nginx() -> Option<PathBuf> {
+    let sbin = PathBuf::from("/usr/sbin/nginx");
+    if sbin.is_file() {
+        return Some(sbin);
+    }
+    std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("nginx"))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Makes sure nginx is there for the reverse-proxy test (tests/tests/e2e/reverse_proxy.rs,
+/// which runs its own nginx on a free port): Debian's `nginx-light`, else `nginx`. The
+/// package's own service is kept from starting while it installs (a `policy-rc.d` that
+/// says no, as container images have; put there only for the install), and stopped if it
+/// ran anyway, so nothing is left listening on port 80.
+fn install_nginx() -> Result<()> {
+    if let Some(nginx) = find_nginx() {
+        eprintln!("xtask: nginx found at {}", nginx.display());
+        return Ok(());
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    if !root {
+        bail!(
+            "nginx is missing and installing it needs root: `apt-get install nginx-light` (or \
+             `nginx`), or set COURTYARD_TEST_SKIP_EXTERNAL=1 to skip the reverse-proxy test"
+        );
+    }
+    let policy = Path::new("/usr/sbin/policy-rc.d");
+    let own_policy = !policy.exists();
+    if own_policy {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(policy, "#!/bin/sh\n# cargo xtask test-tools: no service starts while nginx installs\nexit 101\n")
+            .context("writing /usr/sbin/policy-rc.d")?;
+        std::fs::set_permissions(policy, std::fs::Permissions::from_mode(0o755))?;
+    }
+    let install = |package: &str| {
+        status(
+            Command::new("apt-get")
+                .args(["install", "-y", "--no-install-recommends", package])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    };
+    let install_either = || install("nginx-light").or_else(|_| install("nginx"));
+    let mut result = install_either();
+    if result.is_err() {
+        // Most likely no package lists yet (a fresh container).
+        result = status(
+            Command::new("apt-get")
+                .arg("update")
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+        .and_then(|()| install_either());
+    }
+    if own_policy {
+        let _ = std::fs::remove_file(policy);
+    }
+    result.context("installing nginx (apt-get install nginx-light || apt-get install nginx)")?;
+    let nginx = find_nginx().context("nginx was installed but is not in /usr/sbin or on PATH")?;
+    // Should the service have started after all, stop it: the test runs its own.
+    if Path::new("/run/nginx.pid").exists() {
+        let _ = Command::new(&nginx).args(["-s", "quit"]).status();
+    }
+    let version = Command::new(&nginx).arg("-v").output()?;
+    eprintln!(
+        "xtask: installed {}",
+        String::from_utf8_lossy(&version.stderr).trim()
+    );
     Ok(())
 }
 

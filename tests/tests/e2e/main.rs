@@ -22,6 +22,7 @@ mod push;
 mod realtime;
 mod reindex;
 mod retention;
+mod reverse_proxy;
 mod search;
 mod smoke;
 mod sso;
