@@ -1,5 +1,11 @@
 //! Plugin storage with serde: values are stored as JSON. `group_scoped` keys are private to
 //! the group the call concerns; the others are shared across the organization.
+//!
+//! Keys that start with [`SEALED_PREFIX`] are **sealed**: the plugin reads and writes them
+//! as usual, but the host leaves them out of organization exports and every other view of
+//! a plugin's data. Keep there what must never leave the plugin, such as the secret behind
+//! [`pseudonym`] — an export of an anonymous poll then holds ballots under pseudonyms
+//! nobody can link back to people.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,4 +52,62 @@ where
         }
     }
     Err(crate::Error::user("too many concurrent changes; try again"))
+}
+
+/// Storage keys with this prefix are kept out of exports (see the module's note).
+pub const SEALED_PREFIX: &str = "sealed/";
+
+/// A 32-byte secret of this plugin in this organization, created at first use from the
+/// host's entropy and kept in sealed storage. The same `name` gives the same secret on
+/// every call; two first calls at once agree (compare-and-set).
+pub fn sealed_secret(name: &str) -> crate::Result<Vec<u8>> {
+    let key = format!("{SEALED_PREFIX}secret/{name}");
+    if let Some(existing) = raw::get(&key, false)? {
+        return Ok(existing);
+    }
+    let mut fresh = vec![0u8; 32];
+    getrandom::fill(&mut fresh).map_err(|e| {
+        crate::Error::new(
+            crate::ErrorKind::Unavailable,
+            format!("no random source: {e} / 无法获得随机数"),
+        )
+    })?;
+    if raw::compare_and_set(&key, None, &fresh, false)? {
+        return Ok(fresh);
+    }
+    raw::get(&key, false)?.ok_or_else(|| crate::Error::user("the secret vanished; try again"))
+}
+
+/// A stable pseudonym for `person_id` in `context` (e.g. one poll): HMAC-SHA-256 under
+/// `secret`, as 64 hex digits. Without the secret nobody can tell whose it is, or link
+/// the same person's pseudonyms in two contexts.
+pub fn pseudonym(secret: &[u8], context: &str, person_id: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(context.as_bytes());
+    mac.update(&[0]);
+    mac.update(person_id.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pseudonym;
+
+    #[test]
+    fn pseudonyms_depend_on_secret_context_and_person() {
+        let a = pseudonym(b"k1", "poll-1", "alice");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, pseudonym(b"k1", "poll-1", "alice"));
+        assert_ne!(a, pseudonym(b"k2", "poll-1", "alice"));
+        assert_ne!(a, pseudonym(b"k1", "poll-2", "alice"));
+        assert_ne!(a, pseudonym(b"k1", "poll-1", "bob"));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(pseudonym(b"k", "ab", "c"), pseudonym(b"k", "a", "bc"));
+    }
 }

@@ -94,10 +94,12 @@ pub async fn records(pools: &Pools, org: &OrgId, after: &str) -> Result<Vec<Reco
     page(pools, SQL, org, after).await
 }
 
-/// Plugin key-value entries, ordered by plugin, scope and key.
+/// Plugin key-value entries, ordered by plugin, scope and key; sealed keys (`sealed/…`,
+/// see the SDK's `storage` module) never leave.
 pub async fn kv(pools: &Pools, org: &OrgId, after: &str) -> Result<Vec<KvRow>> {
     const SQL: &str = "SELECT plugin_id || '/' || scope || '/' || key AS key_path, plugin_id, \
         scope, key, value, expires_at, updated_at FROM plugin_kv WHERE org_id = $1 \
+        AND key NOT LIKE 'sealed/%' \
         AND plugin_id || '/' || scope || '/' || key > $2 \
         ORDER BY plugin_id || '/' || scope || '/' || key LIMIT $3";
     page(pools, SQL, org, after).await
