@@ -1,4 +1,5 @@
-//! The `courtyard` command line: `serve`, `admin bootstrap`, `openapi`.
+//! The `courtyard` command line: `serve`, `admin bootstrap`, `openapi`, and `plugin …` for
+//! plugin authors and publishers.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -60,7 +61,8 @@ pub enum PluginCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Build a plugin crate for wasm32-wasip2 and write a package file (.cyplugin).
+    /// Build a plugin crate for wasm32-wasip2 and write a package file (.cyplugin) with its
+    /// descriptions (description.en.md, description.zh-CN.md), icon.png and screenshots/.
     Pack {
         #[arg(default_value = ".")]
         dir: PathBuf,
@@ -68,12 +70,43 @@ pub enum PluginCommand {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Create a publisher key (ed25519) and print its public half, which deployments list
+    /// in `trusted_publishers`.
+    Keygen {
+        /// Where to write the secret key [default: publisher.key].
+        #[arg(long, short, default_value = "publisher.key")]
+        out: PathBuf,
+    },
+    /// Sign a package file in place.
+    Sign {
+        package: PathBuf,
+        /// The publisher's secret key (from `keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// The name to sign as (shown to admins).
+        #[arg(long)]
+        publisher: String,
+    },
+    /// Check a package file: its contents, and who signed it.
+    Verify {
+        package: PathBuf,
+        /// Keys to treat as trusted (`ed25519:…`), as a deployment's `trusted_publishers`.
+        #[arg(long = "trust")]
+        trusted: Vec<String>,
+    },
+    /// Maintain a catalog directory (index.json plus package files) for any web server.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Install (or upgrade) a plugin in an organization from a package file or crate directory.
     Install {
         /// A .cyplugin file or a plugin crate directory.
         package: PathBuf,
         #[arg(long)]
         org: String,
+        /// Install even if the package is unsigned or signed by a publisher the server does
+        /// not trust (a crate directory is always unsigned).
+        #[arg(long)]
+        allow_untrusted: bool,
         /// Capabilities to grant (all that the plugin asks for when omitted).
         #[arg(long = "grant")]
         grants: Vec<String>,
@@ -120,6 +153,23 @@ pub enum PluginCommand {
         group: Option<String>,
         #[command(flatten)]
         remote: RemoteArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Add a (signed) package to a catalog directory, creating it if needed.
+    Add {
+        /// The catalog directory.
+        dir: PathBuf,
+        /// The package file.
+        package: PathBuf,
+        /// The catalog's name, shown to admins.
+        #[arg(long)]
+        name: Option<String>,
+        /// Accept an unsigned package.
+        #[arg(long)]
+        allow_unsigned: bool,
     },
 }
 
@@ -284,6 +334,21 @@ impl Remote {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        self.answer(req).await
+    }
+
+    /// POSTs raw bytes (a package file).
+    async fn upload(&self, path: &str, bytes: Vec<u8>) -> anyhow::Result<serde_json::Value> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(bytes);
+        self.answer(req).await
+    }
+
+    async fn answer(&self, req: reqwest::RequestBuilder) -> anyhow::Result<serde_json::Value> {
         let res = req
             .send()
             .await
@@ -306,25 +371,60 @@ impl Remote {
     }
 }
 
-fn package_from(path: &std::path::Path) -> anyhow::Result<crate::plugin_tools::PackageFile> {
+/// What `install` sends: a package file (staged, then installed by its digest), or a
+/// manifest and component (a crate directory, or an old JSON package).
+enum ToInstall {
+    File(Vec<u8>),
+    Parts(crate::plugin_tools::PackageFile),
+}
+
+fn package_from(path: &std::path::Path) -> anyhow::Result<ToInstall> {
     if path.is_dir() {
-        crate::plugin_tools::pack(path)
-    } else {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a plugin package", path.display()))
+        return Ok(ToInstall::Parts(crate::plugin_tools::pack(path)?));
     }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if bytes.starts_with(b"PK") {
+        return Ok(ToInstall::File(bytes));
+    }
+    serde_json::from_slice(&bytes)
+        .map(ToInstall::Parts)
+        .with_context(|| format!("{} is not a plugin package", path.display()))
 }
 
 async fn install_package(
     remote: &Remote,
     org: &str,
-    package: &crate::plugin_tools::PackageFile,
+    package: &ToInstall,
     grants: &[String],
     http_hosts: &[String],
+    allow_untrusted: bool,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut body = serde_json::json!({"package": {"manifest": package.manifest, "wasm_base64": package.wasm_base64}});
+    let mut body = match package {
+        ToInstall::Parts(parts) => serde_json::json!({
+            "package": {"manifest": parts.manifest, "wasm_base64": parts.wasm_base64}
+        }),
+        ToInstall::File(bytes) => {
+            let staged = remote
+                .upload(
+                    &format!("/api/v1/orgs/{org}/plugin-packages"),
+                    bytes.clone(),
+                )
+                .await?;
+            let trust = &staged["trust"];
+            println!(
+                "staged {} {}: {}{}",
+                staged["package"]["id"].as_str().unwrap_or("?"),
+                staged["package"]["version"].as_str().unwrap_or("?"),
+                trust["status"].as_str().unwrap_or("?"),
+                trust["publisher"]
+                    .as_str()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
+            );
+            serde_json::json!({"package_sha256": staged["package"]["sha256"]})
+        }
+    };
+    body["allow_untrusted"] = serde_json::json!(allow_untrusted);
     if !grants.is_empty() {
         body["grants"] = serde_json::json!(grants);
     }
@@ -378,31 +478,109 @@ async fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
             Ok(())
         }
         PluginCommand::Pack { dir, out } => {
-            let package = crate::plugin_tools::pack(&dir)?;
-            let manifest = courtyard_runtime::manifest::Manifest::parse(&package.manifest)?;
+            let (wasm, manifest_text) = crate::plugin_tools::build_plugin(&dir)?;
+            let component =
+                std::fs::read(&wasm).with_context(|| format!("reading {}", wasm.display()))?;
+            let manifest = courtyard_runtime::manifest::Manifest::parse(&manifest_text)?;
+            let package = crate::publish::package_from_dir(&dir, manifest_text, component)?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from(format!("{}-{}.cyplugin", manifest.id, manifest.version))
             });
-            std::fs::write(&out, serde_json::to_vec(&package)?)?;
+            std::fs::write(&out, package.write())?;
             println!(
-                "packed {} {} into {}",
+                "packed {} {} into {} (unsigned: `courtyard plugin sign {} --key … --publisher …`)",
                 manifest.id,
                 manifest.version,
+                out.display(),
                 out.display()
+            );
+            Ok(())
+        }
+        PluginCommand::Keygen { out } => {
+            let public = crate::publish::keygen(&out)?;
+            println!(
+                "secret key written to {} — keep it safe and private",
+                out.display()
+            );
+            println!("public key (for trusted_publishers): {public}");
+            Ok(())
+        }
+        PluginCommand::Sign {
+            package,
+            key,
+            publisher,
+        } => {
+            let public = crate::publish::sign(&package, &key, &publisher)?;
+            println!("signed {} as {publisher} ({public})", package.display());
+            Ok(())
+        }
+        PluginCommand::Verify { package, trusted } => {
+            let (contents, signer) = crate::publish::read(&package)?;
+            let manifest = courtyard_runtime::manifest::Manifest::parse(&contents.manifest)?;
+            println!(
+                "{} {} (contract {}), capabilities: {}",
+                manifest.id,
+                manifest.version,
+                manifest.wit,
+                manifest.capabilities.join(", ")
+            );
+            match signer {
+                crate::package::Signer::Unsigned => {
+                    println!("unsigned");
+                    anyhow::ensure!(trusted.is_empty(), "not signed by a trusted key");
+                }
+                crate::package::Signer::Signed { publisher, key } => {
+                    let known = trusted.iter().any(|t| {
+                        crate::package::parse_key(t).ok() == crate::package::parse_key(&key).ok()
+                    });
+                    println!(
+                        "signed as {publisher} with {key}: signature valid, key {}",
+                        if known {
+                            "trusted"
+                        } else {
+                            "not among --trust"
+                        }
+                    );
+                    anyhow::ensure!(trusted.is_empty() || known, "not signed by a trusted key");
+                }
+            }
+            Ok(())
+        }
+        PluginCommand::Catalog(CatalogCommand::Add {
+            dir,
+            package,
+            name,
+            allow_unsigned,
+        }) => {
+            let entry =
+                crate::publish::catalog_add(&dir, &package, name.as_deref(), allow_unsigned)?;
+            println!(
+                "{} {} listed in {} as {}",
+                entry.id,
+                entry.version,
+                dir.join("index.json").display(),
+                entry.file
             );
             Ok(())
         }
         PluginCommand::Install {
             package,
             org,
+            allow_untrusted,
             grants,
             http_hosts,
             remote,
         } => {
             let package = package_from(&package)?;
-            let installed =
-                install_package(&Remote::new(&remote), &org, &package, &grants, &http_hosts)
-                    .await?;
+            let installed = install_package(
+                &Remote::new(&remote),
+                &org,
+                &package,
+                &grants,
+                &http_hosts,
+                allow_untrusted,
+            )
+            .await?;
             println!(
                 "installed {} {} (grants: {})",
                 installed["package"]["id"], installed["package"]["version"], installed["grants"]
@@ -476,7 +654,8 @@ async fn plugin(cmd: PluginCommand) -> anyhow::Result<()> {
                     seen = newest;
                     match package_from(&dir) {
                         Ok(package) => {
-                            match install_package(&remote, &org, &package, &[], &[]).await {
+                            // A local development build is unsigned by nature.
+                            match install_package(&remote, &org, &package, &[], &[], true).await {
                                 Ok(installed) => {
                                     let id = installed["package"]["id"]
                                         .as_str()

@@ -38,6 +38,13 @@ pub struct Config {
     pub login_failures_per_ip: u32,
     /// The rate-limit window, in seconds.
     pub login_window_secs: u64,
+    /// Publishers whose signed plugin packages install without a warning. A package signed
+    /// by another key, or not signed, installs only when an organization admin explicitly
+    /// allows it.
+    pub trusted_publishers: Vec<TrustedPublisher>,
+    /// Plugin catalogs admins browse and install from: base URLs (`https://…/`) or local
+    /// directories, each holding `index.json` and the package files it lists.
+    pub plugin_catalogs: Vec<String>,
     /// Reverse proxies (addresses or networks, `10.0.0.0/8`) whose `X-Forwarded-For` is
     /// believed: a request from one of them is taken to come from the rightmost address
     /// in that header that is not itself a trusted proxy. Empty (the default): the TCP
@@ -181,6 +188,16 @@ impl FilesConfig {
     }
 }
 
+/// A plugin publisher this deployment trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedPublisher {
+    /// Shown to admins as the package's publisher.
+    pub name: String,
+    /// `ed25519:` + the publisher's public key in base64 (`courtyard plugin keygen`).
+    pub key: String,
+}
+
 /// A trusted proxy's address or network: `192.0.2.10`, `10.0.0.0/8`, `fd00::/8`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProxyNet(pub ipnet::IpNet);
@@ -241,6 +258,8 @@ impl Default for Config {
             login_failures_per_ip: 100,
             login_window_secs: 15 * 60,
             trusted_proxies: Vec::new(),
+            trusted_publishers: Vec::new(),
+            plugin_catalogs: Vec::new(),
             shutdown_grace_secs: 20,
             metrics_token: None,
             event_retention_hours: 24 * 30,
@@ -291,6 +310,14 @@ impl Config {
             .merge(Serialized::defaults(overrides))
             .extract()
             .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        for publisher in &config.trusted_publishers {
+            crate::package::parse_key(&publisher.key).map_err(|e| {
+                anyhow::anyhow!(
+                    "invalid configuration: trusted_publishers `{}`: {e}",
+                    publisher.name
+                )
+            })?;
+        }
         config.absolute()
     }
 

@@ -11,7 +11,9 @@ pub mod crypto;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod package;
 pub mod plugin_tools;
+pub mod publish;
 pub mod store;
 pub mod telemetry;
 

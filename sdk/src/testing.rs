@@ -542,10 +542,13 @@ async fn install(
             org_id,
             InstallPlugin {
                 plugin_id: None,
+                package_sha256: None,
                 package: Some(UploadedPackage {
                     manifest: manifest.to_owned(),
                     wasm_base64: base64::engine::general_purpose::STANDARD.encode(wasm),
                 }),
+                // The plugin under test is built here, unsigned.
+                allow_untrusted: true,
                 grants: None,
                 http_hosts: None,
             },

@@ -143,7 +143,7 @@ impl App {
                 .write(move |tx| {
                     Box::pin(async move {
                         for (row, wasm) in &bundled {
-                            crate::store::plugins::put_package(tx, row, wasm).await?;
+                            crate::store::plugins::put_package(tx, row, wasm, None).await?;
                         }
                         Ok(())
                     })
@@ -295,6 +295,8 @@ pub enum Refusal {
     Conflict,
     /// The caller's credentials (a token, a signature) do not hold.
     Unauthorized,
+    /// Something the host depends on (a plugin catalog) cannot be reached now.
+    Unavailable,
 }
 
 impl AppError {

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use courtyard_domain::{GroupId, OrgId, Role};
 use courtyard_runtime::api::{Actor as PluginActor, Grants, Scope};
 use courtyard_runtime::manifest::{Manifest, version_cmp};
@@ -26,6 +25,7 @@ use crate::store::{StoreError, now_millis};
 
 mod audience;
 mod capabilities;
+pub mod distribution;
 pub(crate) mod jobs;
 mod lifecycle;
 pub mod services;
@@ -50,6 +50,8 @@ pub struct Plugins {
     /// leaves stale in a cluster.
     ready: Mutex<ReadyCache>,
     bundled: Vec<PackageRow>,
+    /// Plugin catalogs' indexes, briefly reused.
+    catalogs: distribution::CatalogCache,
     logs: Mutex<HashMap<(String, String), VecDeque<LogLine>>>,
     /// This process's name when it claims timers.
     pub node: String,
@@ -153,8 +155,15 @@ pub struct UploadedPackage {
 pub struct InstallPlugin {
     /// A bundled plugin's id (see the catalog) …
     pub plugin_id: Option<String>,
-    /// … or an uploaded package.
+    /// … or a package staged with `POST …/plugins/packages` (an uploaded `.cyplugin` file,
+    /// or one from a catalog), by its `sha256` …
+    pub package_sha256: Option<String>,
+    /// … or a manifest and component (unsigned; needs `allow_untrusted`).
     pub package: Option<UploadedPackage>,
+    /// Install a package that is unsigned or signed by a publisher this server does not
+    /// trust. Without it such packages are refused (`untrusted_package`).
+    #[serde(default)]
+    pub allow_untrusted: bool,
     /// Capabilities to grant; all that the package asks for when omitted.
     pub grants: Option<Vec<String>>,
     /// Hosts the plugin may reach with `http`; all that the package lists when omitted.
@@ -320,6 +329,7 @@ impl Plugins {
             compiled: RwLock::new(HashMap::new()),
             ready: Mutex::new(ReadyCache::default()),
             bundled: Vec::new(),
+            catalogs: Default::default(),
             logs: Mutex::new(HashMap::new()),
             node: courtyard_domain::MessageId::generate().into_string(),
         })
@@ -348,6 +358,10 @@ impl Plugins {
                 version: manifest.version,
                 manifest: text,
                 created_at: now_millis(),
+                signer_key: None,
+                signer_name: None,
+                source: "bundled".into(),
+                org_id: None,
             };
             found.push((row, wasm));
         }
@@ -471,48 +485,7 @@ impl App {
         crate::store::orgs::get(&self.store.read, &org)
             .await
             .or_not_found("organization")?;
-        let (row, wasm) = match (&input.plugin_id, &input.package) {
-            (Some(id), None) => {
-                let row = self
-                    .plugins
-                    .bundled
-                    .iter()
-                    .find(|p| &p.plugin_id == id)
-                    .cloned()
-                    .ok_or(AppError::NotFound("plugin"))?;
-                let wasm = ps::package_wasm(&self.store.read, &row.sha256).await?;
-                (row, wasm)
-            }
-            (None, Some(pkg)) => {
-                let wasm = base64::engine::general_purpose::STANDARD
-                    .decode(pkg.wasm_base64.trim())
-                    .map_err(|_| {
-                        AppError::invalid("invalid_package", "wasm_base64 is not valid base64")
-                    })?;
-                if wasm.len() > MAX_PACKAGE_BYTES {
-                    return Err(AppError::invalid(
-                        "package_too_large",
-                        format!("a component is at most {} MiB", MAX_PACKAGE_BYTES >> 20),
-                    ));
-                }
-                let manifest = Manifest::parse(&pkg.manifest)
-                    .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
-                let row = PackageRow {
-                    sha256: sha256_hex(&wasm),
-                    plugin_id: manifest.id,
-                    version: manifest.version,
-                    manifest: pkg.manifest.clone(),
-                    created_at: now_millis(),
-                };
-                (row, wasm)
-            }
-            _ => {
-                return Err(AppError::invalid(
-                    "invalid_install",
-                    "give either plugin_id (bundled) or package (uploaded)",
-                ));
-            }
-        };
+        let (row, wasm, file) = self.package_to_install(&org, &input).await?;
         let manifest = Manifest::parse(&row.manifest)
             .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
         // Verify the component against its manifest before anything is stored.
@@ -570,7 +543,7 @@ impl App {
         self.writer
             .write(move |tx| {
                 Box::pin(async move {
-                    ps::put_package(tx, &stored_row, &wasm).await?;
+                    ps::put_package(tx, &stored_row, &wasm, file.as_deref()).await?;
                     ps::upsert_install(tx, &stored_install).await?;
                     ps::audit(tx, &audit).await
                 })

@@ -71,6 +71,7 @@ impl IntoResponse for AppError {
                     Refusal::UnsupportedType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
                     Refusal::Busy | Refusal::Conflict => StatusCode::CONFLICT,
                     Refusal::Unauthorized => StatusCode::UNAUTHORIZED,
+                    Refusal::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 };
                 let body = ErrorBody {
                     code: (*code).to_owned(),

@@ -74,6 +74,7 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::events::router())
         .merge(api::files::router())
         .merge(api::plugins::router())
+        .merge(api::plugin_packages::router())
         .merge(api::analytics::router())
         .merge(api::search::router())
         .merge(api::compliance::router())

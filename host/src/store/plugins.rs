@@ -11,6 +11,15 @@ pub struct PackageRow {
     pub version: String,
     pub manifest: String,
     pub created_at: i64,
+    /// The key that signed its package file (verified when it arrived), if any.
+    pub signer_key: Option<String>,
+    /// The publisher name that signature claims.
+    pub signer_name: Option<String>,
+    /// `bundled`, `upload`, or the catalog it came from.
+    pub source: String,
+    /// The organization that uploaded it (only it may install it); none for bundled and
+    /// catalog packages.
+    pub org_id: Option<String>,
 }
 
 pub async fn package_wasm(pools: &Pools, sha: &str) -> Result<Vec<u8>> {
@@ -20,17 +29,34 @@ pub async fn package_wasm(pools: &Pools, sha: &str) -> Result<Vec<u8>> {
 }
 
 pub async fn package(pools: &Pools, sha: &str) -> Result<PackageRow> {
-    const SQL: &str = "SELECT sha256, plugin_id, version, manifest, created_at FROM plugin_packages WHERE sha256 = $1";
+    const SQL: &str = "SELECT sha256, plugin_id, version, manifest, created_at, signer_key, \
+        signer_name, source, org_id FROM plugin_packages WHERE sha256 = $1";
     on_db!(pools, p => sqlx::query_as(SQL).bind(sha).fetch_optional(p).await)?
         .ok_or(StoreError::NotFound)
 }
 
-/// Stores a package unless the same bytes are stored already.
-pub async fn put_package(tx: &mut WriteTx, row: &PackageRow, wasm: &[u8]) -> Result<()> {
-    const SQL: &str = "INSERT INTO plugin_packages (sha256, plugin_id, version, manifest, wasm, created_at) \
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
+/// A package's file (`.cyplugin`), when it came as one.
+pub async fn package_file(pools: &Pools, sha: &str) -> Result<Option<Vec<u8>>> {
+    const SQL: &str = "SELECT package_file FROM plugin_packages WHERE sha256 = $1";
+    on_db!(pools, p => sqlx::query_scalar(SQL).bind(sha).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Stores a package unless the same bytes are stored already (a row never changes: its
+/// id is the SHA-256 of what arrived).
+pub async fn put_package(
+    tx: &mut WriteTx,
+    row: &PackageRow,
+    wasm: &[u8],
+    file: Option<&[u8]>,
+) -> Result<()> {
+    const SQL: &str = "INSERT INTO plugin_packages (sha256, plugin_id, version, manifest, wasm, \
+        created_at, package_file, signer_key, signer_name, source, org_id) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (sha256) DO NOTHING";
     on_tx!(tx, c => sqlx::query(SQL)
-        .bind(&row.sha256).bind(&row.plugin_id).bind(&row.version).bind(&row.manifest).bind(wasm).bind(row.created_at)
+        .bind(&row.sha256).bind(&row.plugin_id).bind(&row.version).bind(&row.manifest).bind(wasm)
+        .bind(row.created_at).bind(file).bind(&row.signer_key).bind(&row.signer_name).bind(&row.source)
+        .bind(&row.org_id)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
 }

@@ -861,7 +861,7 @@ async fn install_probe(admin: &Client, member: &Client, org: &str, group: &str) 
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("plugins/probe/courtyard.toml"),
     )
     .unwrap();
-    let package = json!({"package": {"manifest": manifest,
+    let package = json!({"allow_untrusted": true, "package": {"manifest": manifest,
         "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}});
     let (status, inst) = admin
         .post(&format!("/api/v1/orgs/{org}/plugins"), package)

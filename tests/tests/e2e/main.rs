@@ -10,6 +10,7 @@ mod bad_input;
 mod cluster;
 mod compliance;
 mod directory;
+mod distribution;
 mod feed;
 mod files;
 mod messaging;

@@ -28,7 +28,7 @@ fn package(crate_dir: &str, wasm: &str, edit: impl Fn(String) -> String) -> Valu
             .join("courtyard.toml"),
     )
     .unwrap();
-    json!({"package": {"manifest": edit(manifest), "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}})
+    json!({"allow_untrusted": true, "package": {"manifest": edit(manifest), "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}})
 }
 
 /// A one-line HTTP server answering every request with `hello`; returns its port.

@@ -28,7 +28,7 @@ fn hostile_package(manifest: Option<&str>) -> Value {
         )
         .unwrap()
     });
-    json!({"package": {"manifest": manifest, "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}})
+    json!({"allow_untrusted": true, "package": {"manifest": manifest, "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm)}})
 }
 
 struct World {
@@ -267,7 +267,7 @@ async fn uploads_are_verified(backend: Backend) {
         .admin
         .post(
             &install,
-            json!({"package": {"manifest": manifest, "wasm_base64": "AGFzbQEAAAA="}}),
+            json!({"allow_untrusted": true, "package": {"manifest": manifest, "wasm_base64": "AGFzbQEAAAA="}}),
         )
         .await;
     assert_eq!(status, 422, "{err}");
@@ -276,7 +276,7 @@ async fn uploads_are_verified(backend: Backend) {
         .admin
         .post(
             &install,
-            json!({"package": {"manifest": manifest, "wasm_base64": "%%%"}}),
+            json!({"allow_untrusted": true, "package": {"manifest": manifest, "wasm_base64": "%%%"}}),
         )
         .await;
     assert_eq!(status, 422);

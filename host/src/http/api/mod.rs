@@ -11,6 +11,7 @@ pub mod messages;
 pub mod notifications;
 pub mod orgs;
 pub mod people;
+pub mod plugin_packages;
 pub mod plugins;
 pub mod search;
 pub mod sso;
