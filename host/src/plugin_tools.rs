@@ -110,6 +110,8 @@ pub fn scaffold(dir: &Path, id: &str) -> anyhow::Result<()> {
         ("courtyard.toml", TEMPLATE_MANIFEST),
         ("src/lib.rs", TEMPLATE_LIB),
         ("tests/plugin.rs", TEMPLATE_TEST),
+        ("description.en.md", TEMPLATE_DESCRIPTION_EN),
+        ("description.zh-CN.md", TEMPLATE_DESCRIPTION_ZH),
         (".gitignore", "/target\n"),
     ];
     for (name, text) in files {
@@ -155,6 +157,10 @@ name = "{{id}}"
 usage = "[name]"
 description = { en = "Say hello", zh-CN = "打个招呼" }
 "#;
+
+const TEMPLATE_DESCRIPTION_EN: &str = "## {{id}}\n\nSays hello: `/{{id}} name`.\n\nWhat admins read before installing: what it does, the commands, and why it asks for each capability.\n";
+
+const TEMPLATE_DESCRIPTION_ZH: &str = "## {{id}}\n\n打个招呼：`/{{id}} 名字`。\n\n管理员安装前会阅读这里：插件做什么、有哪些命令、为什么需要每项权限。\n";
 
 const TEMPLATE_LIB: &str = r#"//! The {{id}} plugin.
 
