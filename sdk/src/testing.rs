@@ -132,6 +132,33 @@ impl Harness {
         })
     }
 
+    /// The organization's data export, as an organization admin downloads it: each file of
+    /// the archive (`people.jsonl`, `plugin_records.jsonl`, `plugin_kv.jsonl`, …) by name.
+    /// What a plugin keeps private — an anonymous vote, a sealed secret — must not show
+    /// up here.
+    pub async fn export(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+        use std::io::Read;
+        let mut archive = self
+            .app
+            .export_org(&self.admin, &self.org_id)
+            .await
+            .map_err(failed)?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = archive.chunks.recv().await {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))?;
+        let mut files = std::collections::BTreeMap::new();
+        for i in 0..zip.len() {
+            let mut entry = zip.by_index(i)?;
+            let name = entry.name()?.into_owned();
+            let mut text = String::new();
+            entry.read_to_string(&mut text)?;
+            files.insert(name, text);
+        }
+        Ok(files)
+    }
+
     /// Builds and installs another plugin (e.g. one yours calls through `interop`), with
     /// every capability it asks for; returns its id.
     pub async fn install(&self, crate_dir: impl AsRef<Path>) -> anyhow::Result<String> {

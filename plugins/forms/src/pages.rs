@@ -83,7 +83,7 @@ pub fn mine(who: &Who) -> Result<Page> {
         }
         if s.form.settings.anonymous {
             // Whether I answered is on the roll; what I answered is nowhere to be found.
-            let key = respondent_key(&store::unhex(&s.secret), &s.form.id, &who.id);
+            let key = respondent_key(&store::secret_of(&s)?, &s.form.id, &who.id);
             if store::on_roll(&s.form.id, &key)? {
                 answered.push(vec![
                     s.form.title.get(lang).to_owned(),

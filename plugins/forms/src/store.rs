@@ -45,8 +45,9 @@ pub struct Posted {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Stored {
     pub form: Form,
-    /// Hex of the 32 random bytes respondent keys are made with (see
-    /// `domain::anonymity`). Never shown, exported or logged.
+    /// Empty for forms made since the secret moved to sealed storage (see [`secret_of`]);
+    /// older forms keep theirs here, as hex.
+    #[serde(default)]
     pub secret: String,
     /// The group the form was created in.
     #[serde(default)]
@@ -139,9 +140,17 @@ pub fn unhex(text: &str) -> Vec<u8> {
         .collect()
 }
 
-/// A fresh form secret, as hex.
-pub fn new_secret() -> Result<String> {
-    Ok(hex(&random_bytes(SECRET_BYTES)?))
+/// The 32 bytes a form's respondent keys are made with (see `domain::anonymity`). They
+/// live in the plugin's sealed storage, which the host keeps out of organization exports:
+/// an export holds answers and respondent keys, never the secret that would link a key
+/// back to a person. Forms made before carry theirs in the form record.
+pub fn secret_of(stored: &Stored) -> Result<Vec<u8>> {
+    if !stored.secret.is_empty() {
+        return Ok(unhex(&stored.secret));
+    }
+    let secret = courtyard_sdk::storage::sealed_secret(&format!("forms/{}", stored.form.id))?;
+    debug_assert_eq!(secret.len(), SECRET_BYTES);
+    Ok(secret)
 }
 
 /// A random id for an anonymous answer: nothing about it comes from the person or the time.

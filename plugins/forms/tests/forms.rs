@@ -1124,6 +1124,27 @@ async fn anonymous_answers_never_name_anyone() {
     );
     let (_, listed) = call(&h, &admin, None, "GET", "forms", Value::Null).await;
     assert!(!listed.to_string().contains("secret"));
+    // The organization's export holds the answers and the respondent keys, never the
+    // secret that would link a key back to a person (it is in sealed storage), and no
+    // answer names anyone.
+    let export = h.export().await.unwrap();
+    let records = &export["plugin_records.jsonl"];
+    assert!(
+        records.contains("Carol's own words"),
+        "answers are exported"
+    );
+    for line in records.lines().filter(|l| l.contains(&id)) {
+        let row: Value = serde_json::from_str(line).unwrap();
+        let data = &row["data"];
+        assert!(
+            data["secret"].as_str().is_none_or(str::is_empty),
+            "no form secret in the export: {line}"
+        );
+    }
+    assert!(
+        !export["plugin_kv.jsonl"].contains("sealed/"),
+        "sealed storage stays home"
+    );
 
     // Who has not answered: a count, never names; the reminder reaches them all the same.
     let (_, o) = call(
