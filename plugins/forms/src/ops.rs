@@ -960,7 +960,7 @@ fn submit_anonymous(
 ) -> R<Done> {
     let form_id = s.form.id.as_str();
     let refuse = |e: FormError| Fail::form(&e, lang);
-    let secret = store::secret_of(&s)?;
+    let secret = store::secret_of(s)?;
     let key = respondent_key(&secret, form_id, &person.id);
     let prior = if store::on_roll(form_id, &key)? {
         Prior::OnRoll
@@ -1062,7 +1062,7 @@ pub fn fill_form(who: &Who, form_id: &str, draft: bool) -> R<courtyard_sdk::Form
     let mut serial = None;
     if !s.form.settings.repeatable {
         if s.form.settings.anonymous {
-            let key = respondent_key(&store::secret_of(&s)?, form_id, &who.id);
+            let key = respondent_key(&store::secret_of(s)?, form_id, &who.id);
             if store::on_roll(form_id, &key)? {
                 return Err(refuse(FormError::AlreadyAnswered));
             }
@@ -1136,7 +1136,7 @@ pub fn outstanding(s: &Stored) -> R<Outstanding> {
     let people = audience(&s.form);
     Ok(if s.form.settings.anonymous {
         let roll = store::roll(&s.form.id)?;
-        let secret = store::secret_of(&s)?;
+        let secret = store::secret_of(s)?;
         stats::outstanding(
             &people,
             Answered::Anonymous {
@@ -1175,7 +1175,7 @@ pub fn remind(who: Option<&Who>, id: &str) -> R<Reminded> {
     let people = audience(&s.form);
     let targets = if s.form.settings.anonymous {
         let roll = store::roll(id)?;
-        let secret = store::secret_of(&s)?;
+        let secret = store::secret_of(s)?;
         stats::reminder_targets(
             &people,
             Answered::Anonymous {
