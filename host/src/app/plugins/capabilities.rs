@@ -326,11 +326,25 @@ impl Services {
         if key.is_empty() {
             return Err(HostError::Invalid("a timer needs a key".into()));
         }
+        // A timer belongs to a group only where the plugin is enabled: one set while
+        // answering in a person's direct conversation with the plugin (a reminder card's
+        // button) is the organization's, or it would be dropped when it comes due.
+        let group_id = match &scope.group_id {
+            Some(group) => self
+                .app
+                .ready_in(&scope.org_id, group)
+                .await
+                .map_err(|e| HostError::Unavailable(e.to_string()))?
+                .iter()
+                .any(|r| r.enablement.plugin_id == scope.plugin_id)
+                .then(|| group.clone()),
+            None => None,
+        };
         let row = TimerRow {
             id: MessageId::generate().into_string(),
             org_id: scope.org_id.clone(),
             plugin_id: scope.plugin_id.clone(),
-            group_id: scope.group_id.clone(),
+            group_id,
             kind: "timer".into(),
             key: key.to_owned(),
             payload,
