@@ -247,6 +247,35 @@ pub(crate) fn package_view(m: &Manifest, sha: &str) -> PackageView {
     }
 }
 
+/// A command's name and its arguments. The name ends where a character no command name
+/// has appears, not only at a space: Chinese input methods often put a full-width quote
+/// right after it (`/poll“午饭？”…`).
+fn split_command(rest: &str) -> (&str, &str) {
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .unwrap_or(rest.len());
+    let (name, args) = rest.split_at(end);
+    (name, args.trim_start())
+}
+
+#[cfg(test)]
+mod command_tests {
+    use super::split_command;
+
+    #[test]
+    fn a_command_name_ends_at_the_first_character_names_do_not_have() {
+        assert_eq!(split_command("roll 20"), ("roll", "20"));
+        assert_eq!(split_command("roll"), ("roll", ""));
+        assert_eq!(
+            split_command("poll“午饭？” 面条 饺子"),
+            ("poll", "“午饭？” 面条 饺子")
+        );
+        assert_eq!(split_command("poll\u{3000}午饭？"), ("poll", "午饭？"));
+        assert_eq!(split_command("my-cmd_2\tx"), ("my-cmd_2", "x"));
+        assert_eq!(split_command("任务 x"), ("", "任务 x"));
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -1172,7 +1201,7 @@ impl App {
                 "a command is at most 4096 bytes",
             ));
         }
-        let (name, args) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        let (name, args) = split_command(rest);
         let ready = self
             .ready_in(group.org.as_str(), group.id.as_str())
             .await?
