@@ -11,3 +11,11 @@ ALTER TABLE plugin_packages ADD COLUMN signer_key TEXT;
 ALTER TABLE plugin_packages ADD COLUMN signer_name TEXT;
 ALTER TABLE plugin_packages ADD COLUMN source TEXT NOT NULL DEFAULT 'upload';
 ALTER TABLE plugin_packages ADD COLUMN org_id TEXT;
+
+-- Every organization whose admin uploaded the package (the same bytes may come from
+-- several: `courtyard plugin pack` is reproducible); each may install it.
+CREATE TABLE plugin_package_orgs (
+    sha256  TEXT NOT NULL REFERENCES plugin_packages(sha256),
+    org_id  TEXT NOT NULL,
+    PRIMARY KEY (sha256, org_id)
+);

@@ -109,6 +109,8 @@ pub struct InstallView {
     pub http_hosts: Vec<String>,
     pub installed_at: i64,
     pub updated_at: i64,
+    /// Who stands behind the installed package, as this deployment sees it now.
+    pub trust: distribution::TrustView,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -567,7 +569,17 @@ impl App {
         } else {
             "plugin.installed"
         };
-        let audit = self.audit_row(Some(auth), org.as_str(), action, &manifest.id, serde_json::json!({"version": manifest.version, "sha256": row.sha256, "grants": grants}));
+        let trust = self.trust_of_row(&row);
+        let audit = self.audit_row(
+            Some(auth),
+            org.as_str(),
+            action,
+            &manifest.id,
+            serde_json::json!({
+                "version": manifest.version, "sha256": row.sha256, "grants": grants,
+                "trust": trust.status, "publisher": trust.publisher, "key": trust.key,
+            }),
+        );
         let (stored_row, stored_install) = (row.clone(), install.clone());
         self.writer
             .write(move |tx| {
@@ -591,6 +603,7 @@ impl App {
             http_hosts: grants.http_hosts,
             installed_at: install.installed_at,
             updated_at: now,
+            trust,
         })
     }
 
@@ -612,6 +625,7 @@ impl App {
                 http_hosts: grants.http_hosts,
                 installed_at: install.installed_at,
                 updated_at: install.updated_at,
+                trust: self.trust_of_row(&pkg),
             });
         }
         Ok(out)
@@ -660,6 +674,7 @@ impl App {
             http_hosts: grants.http_hosts,
             installed_at: install.installed_at,
             updated_at: install.updated_at,
+            trust: self.trust_of_row(&pkg),
         })
     }
 

@@ -35,6 +35,22 @@ pub async fn package(pools: &Pools, sha: &str) -> Result<PackageRow> {
         .ok_or(StoreError::NotFound)
 }
 
+/// Records that `org`'s admin uploaded the package (it may then install it).
+pub async fn grant_package(tx: &mut WriteTx, sha: &str, org: &str) -> Result<()> {
+    const SQL: &str = "INSERT INTO plugin_package_orgs (sha256, org_id) VALUES ($1, $2) \
+        ON CONFLICT (sha256, org_id) DO NOTHING";
+    on_tx!(tx, c => sqlx::query(SQL).bind(sha).bind(org)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Whether `org` may use the stored package: it uploaded it, or has it installed.
+pub async fn package_usable_by(pools: &Pools, sha: &str, org: &str) -> Result<bool> {
+    const SQL: &str = "SELECT EXISTS (SELECT 1 FROM plugin_package_orgs WHERE sha256 = $1 AND org_id = $2) \
+        OR EXISTS (SELECT 1 FROM plugin_installs WHERE package_sha = $1 AND org_id = $2)";
+    Ok(on_db!(pools, p => sqlx::query_scalar(SQL).bind(sha).bind(org).fetch_one(p).await)?)
+}
+
 /// A package's file (`.cyplugin`), when it came as one.
 pub async fn package_file(pools: &Pools, sha: &str) -> Result<Option<Vec<u8>>> {
     const SQL: &str = "SELECT package_file FROM plugin_packages WHERE sha256 = $1";

@@ -58,6 +58,7 @@ describe('admin console', () => {
     await screenshot(page, 'admin-people');
 
     await page.getByTestId('admin-tab-plugins').click();
+    await page.getByTestId('plugins-tab-catalog').click();
     const catalog = page.getByTestId('plugin-catalog');
     await visible(catalog);
     await visible(catalog.getByTestId('catalog-dice'));
@@ -66,9 +67,13 @@ describe('admin console', () => {
     await visible(install);
     // The capabilities it asks for are shown, ticked, before installing.
     assert.equal(await install.getByTestId('grant-storage').isChecked(), true);
+    // Shipped with the server: no risk to acknowledge.
+    assert.equal(await install.getByTestId('trust').getAttribute('data-status'), 'bundled');
+    assert.equal(await install.getByTestId('risk-consent').count(), 0);
     await screenshot(page, 'admin-plugin-install');
     await page.getByTestId('install-confirm').click();
     await gone(install);
+    await page.getByTestId('plugins-tab-installed').click();
     const row = page.getByTestId('installed-dice');
     await visible(row);
     await hasText(row, '/roll');

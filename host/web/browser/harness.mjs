@@ -63,6 +63,11 @@ function hostEnv() {
   return env;
 }
 
+/** Runs the host binary with `args` (e.g. `plugin keygen …`); resolves to what it printed on stdout. */
+export function cli(args, options = {}) {
+  return run(BIN, args, options);
+}
+
 function run(cmd, args, { input } = {}) {
   return new Promise((ok, fail) => {
     const child = spawn(cmd, args, { env: hostEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -449,13 +454,14 @@ export async function count(locator, n, timeout = WAIT) {
  * Registers before/after hooks that start a server (and Chromium) for this file and stop
  * them at the end. Returns an object whose `server`, `browser` and `admin` (the platform
  * admin's API client) are filled in before the first test. `seed(env)` runs after start;
- * `config` is passed to `startServer`.
+ * `config` is passed to `startServer`: TOML, or a function (may be async) given `env` that
+ * returns it, called first — to make what the configuration points at (keys, directories).
  */
 export function useServer({ bootstrap = true, seed, config } = {}) {
   const env = { server: null, browser: null, admin: null, failed: false };
   before(async () => {
     try {
-      env.server = await startServer({ bootstrap, config });
+      env.server = await startServer({ bootstrap, config: typeof config === 'function' ? await config(env) : config });
       env.browser = await launchBrowser();
       if (bootstrap) env.admin = await adminApi(env.server);
       if (seed) await seed(env);

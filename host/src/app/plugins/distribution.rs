@@ -276,7 +276,7 @@ impl App {
         }
     }
 
-    fn trust_of_row(&self, row: &PackageRow) -> TrustView {
+    pub(crate) fn trust_of_row(&self, row: &PackageRow) -> TrustView {
         if row.source == "bundled" || self.plugins.bundled.iter().any(|b| b.sha256 == row.sha256) {
             return TrustView {
                 status: "bundled",
@@ -378,10 +378,10 @@ impl App {
         let row = ps::package(&self.store.read, sha)
             .await
             .or_not_found("package")?;
-        if row
-            .org_id
-            .as_deref()
-            .is_some_and(|owner| owner != org.as_str())
+        let bundled = self.plugins.bundled.iter().any(|b| b.sha256 == row.sha256);
+        if row.org_id.is_some()
+            && !bundled
+            && !ps::package_usable_by(&self.store.read, &row.sha256, org.as_str()).await?
         {
             return Err(AppError::NotFound("package"));
         }
@@ -441,7 +441,13 @@ impl App {
         let (stored, wasm, file) = (row.clone(), package.component, bytes.to_vec());
         self.writer
             .write(move |tx| {
-                Box::pin(async move { ps::put_package(tx, &stored, &wasm, Some(&file)).await })
+                Box::pin(async move {
+                    ps::put_package(tx, &stored, &wasm, Some(&file)).await?;
+                    if let Some(org) = &stored.org_id {
+                        ps::grant_package(tx, &stored.sha256, org).await?;
+                    }
+                    Ok(())
+                })
             })
             .await?;
         // The same bytes staged earlier keep their first row (e.g. another organization's

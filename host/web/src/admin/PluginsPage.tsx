@@ -1,55 +1,44 @@
-// Plugins: the catalog (with the capabilities each asks for, shown before installing),
-// uploaded packages, installed plugins with their grants, upgrades, uninstalling, and per
-// plugin its groups (enable with a generated settings form, health, disable), logs and timers.
+// Plugins: what is installed (with who stands behind each package, its grants and upgrades
+// on offer), what can be installed (the configured catalogs and the bundled plugins, see
+// PluginCatalog.tsx), uploading a package; installing always goes through the review of the
+// staged package (PluginReview.tsx). Per plugin: its grants, uninstalling, its groups
+// (enable with a generated settings form, health, disable), logs and timers.
 
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api';
 import { localized, strings } from '../i18n';
-import { navigate, onLinkClick } from '../router';
+import { navigate, onLinkClick, queryParam } from '../router';
 import type { Group } from '../types';
 import { Badge, Button, Empty, ErrorNote, Field, Modal, Spinner, describeError, toast } from '../ui/kit';
-import { buildSettings, compareVersions, initialSettingValues, orgGroups, previewManifest, toBase64, type ManifestPreview, type OrgGroup, type SettingProblem, type SettingValues } from './logic';
+import { buildSettings, initialSettingValues, newestNewer, orgGroups, type OrgGroup, type SettingProblem, type SettingValues } from './logic';
+import { CatalogTab } from './PluginCatalog';
+import { CapChip, CapabilityChoices, TrustBadge, pluginName } from './PluginParts';
+import { InstallFlow, UploadDialog, offerVersion, type Offer } from './PluginReview';
 import { SettingsFields } from './SettingsForm';
-import { ActionsCell, SectionHead, Table, Toggle, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
-import type { Enablement, Install, LogLine, Package, Timer } from './types';
+import { ActionsCell, SectionHead, Table, confirmDialog, kindLabel, pool, relative, tc, useLoad, when } from './shared';
+import type { CatalogItem, Enablement, Install, LogLine, Package, Timer } from './types';
 
 const t = strings({
   title: ['Plugins', '插件'],
   hint: ['Plugins add commands, cards, pages and automations. Install one for the organization, decide what it may reach, then switch it on per group.', '插件可以提供命令、卡片、页面和自动化。先为组织安装并决定其权限，再按群组启用。'],
   installed: ['Installed', '已安装'],
-  catalog: ['Available to install', '可安装的插件'],
-  catalogHint: ['Plugins bundled with this server. Review what each asks for before installing.', '本服务器自带的插件。安装前请查看其所需权限。'],
+  catalogTab: ['Catalog', '插件目录'],
   upload: ['Upload package', '上传插件包'],
   noneInstalled: ['No plugins installed', '尚未安装插件'],
-  noneInstalledHint: ['Install one from the catalog below.', '可从下方目录中安装。'],
-  noCatalog: ['The catalog is empty', '插件目录为空'],
-  noCatalogHint: ['This server has no bundled plugins. Upload a package instead.', '本服务器没有自带插件，可上传插件包。'],
+  noneInstalledHint: ['Install one from the catalog, or upload a package.', '可从插件目录中安装，或上传插件包。'],
+  browseCatalog: ['Browse the catalog', '浏览插件目录'],
   plugin: ['Plugin', '插件'],
+  publisher: ['Publisher', '发布者'],
   version: ['Version', '版本'],
   grants: ['Granted', '已授权'],
   commands: ['Commands', '命令'],
   updated: ['Updated', '更新时间'],
   manage: ['Manage', '管理'],
-  install: ['Install…', '安装…'],
-  installNow: ['Install', '安装'],
-  isInstalled: ['Installed', '已安装'],
   upgradeTo: ['Upgrade to {v}', '升级到 {v}'],
   upgradeAvailable: ['{v} available', '可升级到 {v}'],
-  asks: ['Asks for', '需要权限'],
-  asksNothing: ['Asks for no capabilities', '不需要任何权限'],
   hook: ['Checks messages before they are posted', '会在消息发出前进行检查'],
-  settingsCount: ['{n} settings per group', '每个群组 {n} 项设置'],
-  installTitle: ['Install {name}', '安装 {name}'],
-  installIntro: ['Choose what {name} may do in this organization. You can change this later; a plugin without a capability it needs tells people so when it runs.', '选择 {name} 在本组织中可以做什么。之后可以更改；缺少所需权限时，插件运行时会提示。'],
-  httpNote: ['With “http” it may reach only the web hosts its manifest lists; you can narrow them after installing.', '授予“http”后，它只能访问其清单中列出的主机；安装后可进一步限制。'],
   installed_ok: ['{name} installed. Enable it in groups next.', '已安装 {name}，接下来请在群组中启用。'],
   upgraded_ok: ['{name} upgraded to {v}', '{name} 已升级到 {v}'],
-  uploadTitle: ['Upload a plugin package', '上传插件包'],
-  uploadIntro: ['A package is its manifest (courtyard.toml) and its component (plugin.wasm), e.g. from `courtyard plugin pack`. The server verifies the component against the manifest before anything is stored.', '插件包由清单（courtyard.toml）和组件（plugin.wasm）组成，例如由 `courtyard plugin pack` 生成。服务器会在保存前校验组件与清单是否一致。'],
-  manifest: ['Manifest (courtyard.toml)', '清单（courtyard.toml）'],
-  component: ['Component (plugin.wasm)', '组件（plugin.wasm）'],
-  chooseFiles: ['Choose both files', '请选择两个文件'],
-  unreadableManifest: ['The capabilities in this manifest could not be read here; everything it asks for will be granted. Review the grants right after installing.', '无法在此读取清单中的权限；将授予其要求的全部权限。安装后请立即检查授权。'],
   back: ['All plugins', '全部插件'],
   notInstalled: ['{id} is not installed in this organization', '本组织未安装 {id}'],
   overview: ['Overview', '概览'],
@@ -71,10 +60,6 @@ const t = strings({
   uninstallHint: ['Uninstalling deletes everything the plugin stored for this organization: its records, settings in every group and pending timers.', '卸载会删除插件为本组织保存的全部数据：记录、各群组中的设置以及待执行的定时任务。'],
   uninstallTitle: ['Uninstall {name}?', '卸载 {name}？'],
   uninstalled: ['{name} uninstalled', '已卸载 {name}'],
-  upgradeTitle: ['Upgrade {name} to {v}?', '将 {name} 升级到 {v}？'],
-  upgradeIntro: ['Installed: {from}. The new version asks for the capabilities below; new ones are not granted unless you tick them.', '当前版本：{from}。新版本需要以下权限；新增权限需勾选后才会授予。'],
-  newCap: ['new', '新增'],
-  keepHosts: ['Keep the current web host restrictions ({hosts})', '保留当前的主机限制（{hosts}）'],
   installedAt: ['Installed', '安装时间'],
   sha: ['Package digest', '包摘要'],
   wit: ['Contract', '接口版本'],
@@ -130,52 +115,56 @@ const t = strings({
   overdue: ['overdue', '已逾期'],
 });
 
-/** What each capability lets a plugin do, in both languages. */
-const CAPS: Record<string, [string, string]> = {
-  people: ['Read the directory: names, titles, departments', '读取通讯录：姓名、职位、部门'],
-  groups: ['Read groups and their members', '读取群组及其成员'],
-  messages: ['Post messages and cards where it is enabled', '在启用的群组中发送消息和卡片'],
-  storage: ['Keep its own small key–value data', '保存自己的少量键值数据'],
-  records: ['Keep records linked to people, groups and messages', '保存与人员、群组、消息关联的记录'],
-  timers: ['Set timers and run scheduled jobs', '设置定时器并运行计划任务'],
-  http: ['Reach outside web services (only the hosts allowed)', '访问外部网络服务（仅限允许的主机）'],
-  interop: ['Call other plugins and be called by them', '调用其他插件或被其调用'],
-  files: ['Read and share the organization’s files', '读取并共享组织的文件'],
-};
-const SENSITIVE = new Set(['http', 'files', 'people', 'interop']);
+// ---------------------------------------------------------------------------------------
+// Offers and trust, shared by the list and a plugin's page
 
-function capText(cap: string): string {
-  const entry = CAPS[cap];
-  return entry ? localized({ en: entry[0], 'zh-CN': entry[1] }) : cap;
+/** The bundled plugins and the configured catalogs' versions, and the best upgrade for an install. */
+function useOffers(orgId: string) {
+  const bundled = useLoad((signal) => api.get<Package[]>('/api/v1/plugins/catalog', undefined, signal), []);
+  const catalog = useLoad((signal) => api.get<CatalogItem[]>(`/api/v1/orgs/${orgId}/plugin-catalog`, undefined, signal), [orgId]);
+  const upgradeFor = (install: Install): Offer | null => {
+    const id = install.package.id;
+    // Signed catalog versions before a bundled one of the same version.
+    const candidates: (Offer & { version: string })[] = [
+      ...(catalog.data ?? []).filter((i) => i.id === id && i.compatible).map((item) => ({ kind: 'catalog' as const, item, version: item.version })),
+      ...(bundled.data ?? []).filter((p) => p.id === id).map((pkg) => ({ kind: 'bundled' as const, pkg, version: pkg.version })),
+    ];
+    return newestNewer(install.package.version, candidates);
+  };
+  return { bundled, catalog, upgradeFor };
 }
 
-function CapChip({ cap, granted = true }: { cap: string; granted?: boolean }) {
-  return (
-    <span class={`admin-cap${SENSITIVE.has(cap) ? ' is-sensitive' : ''}${granted ? '' : ' is-off'}`} title={capText(cap)}>
-      {cap}
-    </span>
-  );
-}
-
-function pluginName(p: Package): string {
-  return localized(p.name) || p.id;
-}
-
-function newer(catalog: Package[] | undefined, installed: Package): Package | null {
-  const c = catalog?.find((p) => p.id === installed.id);
-  return c && compareVersions(c.version, installed.version) === 1 ? c : null;
+/** Installs or upgrades what `offer` names, through the review; says so when done. */
+function useInstaller(orgId: string, installs: Install[], onInstalled: () => void) {
+  const [offer, setOffer] = useState<Offer | null>(null);
+  const done = (inst: Install) => {
+    const name = pluginName(inst.package);
+    const before = installs.find((i) => i.package.id === inst.package.id);
+    toast(before && before.package.version !== inst.package.version ? t('upgraded_ok', { name, v: inst.package.version }) : t('installed_ok', { name }));
+    setOffer(null);
+    onInstalled();
+  };
+  const dialog = offer && <InstallFlow key={offer.kind === 'bundled' ? offer.pkg.sha256 : `${offer.item.source}@${offer.item.id}@${offer.item.version}`} orgId={orgId} offer={offer} installs={installs} onClose={() => setOffer(null)} onDone={done} />;
+  return { open: setOffer, dialog, done };
 }
 
 // ---------------------------------------------------------------------------------------
-// The list and the catalog
+// The list: installed plugins, and the catalog
+
+type PageTab = 'installed' | 'catalog';
 
 export function PluginsPage({ orgId }: { orgId: string }) {
   const installs = useLoad((signal) => api.get<Install[]>(`/api/v1/orgs/${orgId}/plugins`, undefined, signal), [orgId]);
-  const catalog = useLoad((signal) => api.get<Package[]>('/api/v1/plugins/catalog', undefined, signal), []);
-  const [installing, setInstalling] = useState<Package | null>(null);
-  const [upgrading, setUpgrading] = useState<{ install: Install; to: Package } | null>(null);
+  const { bundled, catalog, upgradeFor } = useOffers(orgId);
   const [uploading, setUploading] = useState(false);
-  const installedIds = new Set((installs.data ?? []).map((i) => i.package.id));
+  const list = installs.data ?? [];
+  const reload = () => {
+    installs.reload();
+    catalog.reload();
+  };
+  const installer = useInstaller(orgId, list, reload);
+  const tab: PageTab = queryParam('tab') === 'catalog' ? 'catalog' : 'installed';
+  const setTab = (x: PageTab) => navigate(x === 'catalog' ? '/admin/plugins?tab=catalog' : '/admin/plugins', true);
 
   return (
     <div class="stack">
@@ -184,21 +173,39 @@ export function PluginsPage({ orgId }: { orgId: string }) {
           {t('upload')}
         </Button>
       </SectionHead>
+      <div class="tabs admin-subtabs" role="tablist">
+        {(['installed', 'catalog'] as PageTab[]).map((x) => (
+          <button key={x} type="button" role="tab" aria-selected={tab === x} class={`tab${tab === x ? ' active' : ''}`} onClick={() => setTab(x)} data-testid={`plugins-tab-${x}`}>
+            {x === 'installed' ? t('installed') : t('catalogTab')}
+            {x === 'installed' && installs.data && <span class="admin-count">{installs.data.length}</span>}
+          </button>
+        ))}
+      </div>
 
-      <h3 class="admin-h3">{t('installed')}</h3>
-      {installs.error ? (
+      {tab === 'catalog' ? (
+        <CatalogTab catalog={catalog} bundled={bundled} installs={list} onOffer={installer.open} />
+      ) : installs.error ? (
         <ErrorNote error={installs.error} onRetry={installs.reload} />
       ) : !installs.data ? (
         <Spinner />
       ) : (
         <Table
           testid="installed-plugins"
-          columns={[t('plugin'), t('version'), t('grants'), t('commands'), t('updated')]}
+          columns={[t('plugin'), t('version'), t('publisher'), t('grants'), t('commands'), t('updated')]}
           actions
-          empty={installs.data.length === 0 && <Empty title={t('noneInstalled')} hint={t('noneInstalledHint')} />}
+          empty={
+            installs.data.length === 0 && (
+              <Empty title={t('noneInstalled')} hint={t('noneInstalledHint')}>
+                <Button small variant="primary" onClick={() => setTab('catalog')}>
+                  {t('browseCatalog')}
+                </Button>
+              </Empty>
+            )
+          }
         >
           {installs.data.map((i) => {
-            const up = newer(catalog.data, i.package);
+            const up = upgradeFor(i);
+            const trust = i.trust;
             const href = `/admin/plugins/${encodeURIComponent(i.package.id)}`;
             return (
               <tr key={i.package.id} data-testid={`installed-${i.package.id}`}>
@@ -211,8 +218,9 @@ export function PluginsPage({ orgId }: { orgId: string }) {
                   </div>
                 </td>
                 <td class="nowrap">
-                  {i.package.version} {up && <Badge tone="info">{t('upgradeAvailable', { v: up.version })}</Badge>}
+                  {i.package.version} {up && <Badge tone="info">{t('upgradeAvailable', { v: offerVersion(up) })}</Badge>}
                 </td>
+                <td>{trust ? <TrustBadge trust={trust} /> : trust === undefined ? <span class="spinner" aria-hidden="true" /> : <span class="muted">—</span>}</td>
                 <td>
                   <div class="admin-caps">
                     {i.package.capabilities.length === 0 ? <span class="muted">—</span> : i.package.capabilities.map((c) => <CapChip key={c} cap={c} granted={i.grants.includes(c)} />)}
@@ -224,8 +232,8 @@ export function PluginsPage({ orgId }: { orgId: string }) {
                 </td>
                 <ActionsCell>
                   {up && (
-                    <Button small onClick={() => setUpgrading({ install: i, to: up })}>
-                      {t('upgradeTo', { v: up.version })}
+                    <Button small onClick={() => installer.open(up)} data-testid={`upgrade-${i.package.id}`}>
+                      {t('upgradeTo', { v: offerVersion(up) })}
                     </Button>
                   )}
                   <Button small variant="primary" onClick={() => navigate(href)}>
@@ -238,282 +246,19 @@ export function PluginsPage({ orgId }: { orgId: string }) {
         </Table>
       )}
 
-      <SectionHead title={t('catalog')} hint={t('catalogHint')} />
-      {catalog.error ? (
-        <ErrorNote error={catalog.error} onRetry={catalog.reload} />
-      ) : !catalog.data ? (
-        <Spinner />
-      ) : catalog.data.length === 0 ? (
-        <div class="panel">
-          <Empty title={t('noCatalog')} hint={t('noCatalogHint')} />
-        </div>
-      ) : (
-        <div class="admin-cards" data-testid="plugin-catalog">
-          {catalog.data.map((p) => (
-            <article key={p.id} class="panel admin-plugin-card" data-testid={`catalog-${p.id}`}>
-              <header class="admin-plugin-card-head">
-                <div>
-                  <h4>{pluginName(p)}</h4>
-                  <span class="muted small">
-                    <code>{p.id}</code> · {p.version}
-                  </span>
-                </div>
-                {installedIds.has(p.id) && <Badge tone="success">{t('isInstalled')}</Badge>}
-              </header>
-              {p.description && <p class="admin-plugin-desc">{localized(p.description)}</p>}
-              <div class="admin-plugin-meta">
-                <span class="muted small">{p.capabilities.length ? t('asks') : t('asksNothing')}</span>
-                <div class="admin-caps">
-                  {p.capabilities.map((c) => (
-                    <CapChip key={c} cap={c} />
-                  ))}
-                </div>
-                {p.commands.length > 0 && (
-                  <span class="muted small">
-                    {t('commands')}: {p.commands.map((c) => `/${c.name}`).join(' ')}
-                  </span>
-                )}
-                {p.before_message_hook && <span class="muted small">⚑ {t('hook')}</span>}
-                {p.settings.length > 0 && <span class="muted small">{t('settingsCount', { n: p.settings.length })}</span>}
-              </div>
-              <footer class="admin-plugin-card-foot">
-                {installedIds.has(p.id) ? (
-                  <Button small onClick={() => navigate(`/admin/plugins/${encodeURIComponent(p.id)}`)}>
-                    {t('manage')}
-                  </Button>
-                ) : (
-                  <Button small variant="primary" onClick={() => setInstalling(p)} data-testid={`install-${p.id}`}>
-                    {t('install')}
-                  </Button>
-                )}
-              </footer>
-            </article>
-          ))}
-        </div>
-      )}
-
-      {installing && (
-        <InstallDialog
-          orgId={orgId}
-          pkg={installing}
-          onClose={() => setInstalling(null)}
-          onDone={(i) => {
-            setInstalling(null);
-            installs.set([...(installs.data ?? []).filter((x) => x.package.id !== i.package.id), i]);
-          }}
-        />
-      )}
-      {upgrading && (
-        <UpgradeDialog
-          orgId={orgId}
-          install={upgrading.install}
-          to={upgrading.to}
-          onClose={() => setUpgrading(null)}
-          onDone={() => {
-            setUpgrading(null);
-            installs.reload();
-          }}
-        />
-      )}
+      {installer.dialog}
       {uploading && (
         <UploadDialog
           orgId={orgId}
+          installs={list}
           onClose={() => setUploading(false)}
           onDone={(i) => {
             setUploading(false);
-            installs.reload();
-            navigate(`/admin/plugins/${encodeURIComponent(i.package.id)}`);
+            installer.done(i);
           }}
         />
       )}
     </div>
-  );
-}
-
-function CapabilityChoices({ caps, chosen, onChange, fresh, quiet }: { caps: string[]; chosen: Set<string>; onChange: (s: Set<string>) => void; fresh?: Set<string>; quiet?: boolean }) {
-  if (caps.length === 0) return <p class="muted">{t('asksNothing')}</p>;
-  return (
-    <fieldset class="admin-cap-choices">
-      <legend class={quiet ? 'sr-only' : 'field-label'}>{t('capabilities')}</legend>
-      {caps.map((c) => (
-        <label key={c} class="admin-check admin-cap-choice">
-          <input
-            type="checkbox"
-            checked={chosen.has(c)}
-            data-testid={`grant-${c}`}
-            onChange={(e) => {
-              const next = new Set(chosen);
-              if ((e.target as HTMLInputElement).checked) next.add(c);
-              else next.delete(c);
-              onChange(next);
-            }}
-          />
-          <span>
-            <CapChip cap={c} /> {fresh?.has(c) && <Badge tone="warning">{t('newCap')}</Badge>}
-            <span class="admin-cap-text">{capText(c)}</span>
-          </span>
-        </label>
-      ))}
-    </fieldset>
-  );
-}
-
-function InstallDialog({ orgId, pkg, onClose, onDone }: { orgId: string; pkg: Package; onClose: () => void; onDone: (i: Install) => void }) {
-  const [chosen, setChosen] = useState(() => new Set(pkg.capabilities));
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const name = pluginName(pkg);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const inst = await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, { plugin_id: pkg.id, grants: pkg.capabilities.filter((c) => chosen.has(c)) });
-      toast(t('installed_ok', { name }));
-      onDone(inst);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <Modal title={t('installTitle', { name })} onClose={onClose} wide>
-      <form class="stack" onSubmit={submit} data-testid="install-form">
-        {pkg.description && <p>{localized(pkg.description)}</p>}
-        <p class="muted">{t('installIntro', { name })}</p>
-        <CapabilityChoices caps={pkg.capabilities} chosen={chosen} onChange={setChosen} />
-        {pkg.capabilities.includes('http') && <p class="muted small">{t('httpNote')}</p>}
-        {pkg.before_message_hook && <p class="muted small">⚑ {t('hook')}</p>}
-        <ErrorNote error={error} />
-        <div class="admin-form-actions">
-          <Button onClick={onClose}>{tc('cancel')}</Button>
-          <Button type="submit" variant="primary" busy={busy} data-testid="install-confirm">
-            {t('installNow')}
-          </Button>
-        </div>
-      </form>
-    </Modal>
-  );
-}
-
-function UpgradeDialog({ orgId, install, to, onClose, onDone }: { orgId: string; install: Install; to: Package; onClose: () => void; onDone: () => void }) {
-  const fresh = useMemo(() => new Set(to.capabilities.filter((c) => !install.package.capabilities.includes(c))), [to, install]);
-  const [chosen, setChosen] = useState(() => new Set(to.capabilities.filter((c) => install.grants.includes(c))));
-  const hadHttp = install.grants.includes('http');
-  const [keepHosts, setKeepHosts] = useState(hadHttp);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const name = pluginName(install.package);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, {
-        plugin_id: to.id,
-        grants: to.capabilities.filter((c) => chosen.has(c)),
-        http_hosts: keepHosts ? install.http_hosts : undefined,
-      });
-      toast(t('upgraded_ok', { name, v: to.version }));
-      onDone();
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-  return (
-    <Modal title={t('upgradeTitle', { name, v: to.version })} onClose={onClose} wide>
-      <form class="stack" onSubmit={submit} data-testid="upgrade-form">
-        <p class="muted">{t('upgradeIntro', { from: install.package.version })}</p>
-        <CapabilityChoices caps={to.capabilities} chosen={chosen} onChange={setChosen} fresh={fresh} />
-        {hadHttp && to.capabilities.includes('http') && <Toggle label={t('keepHosts', { hosts: install.http_hosts.join(', ') || '—' })} checked={keepHosts} onChange={setKeepHosts} />}
-        <ErrorNote error={error} />
-        <div class="admin-form-actions">
-          <Button onClick={onClose}>{tc('cancel')}</Button>
-          <Button type="submit" variant="primary" busy={busy}>
-            {t('upgradeTo', { v: to.version })}
-          </Button>
-        </div>
-      </form>
-    </Modal>
-  );
-}
-
-function UploadDialog({ orgId, onClose, onDone }: { orgId: string; onClose: () => void; onDone: (i: Install) => void }) {
-  const [manifest, setManifest] = useState<string | null>(null);
-  const [preview, setPreview] = useState<ManifestPreview | null>(null);
-  const [wasm, setWasm] = useState<File | null>(null);
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const readManifest = async (file: File | undefined) => {
-    if (!file) return;
-    const text = await file.text();
-    const p = previewManifest(text);
-    setManifest(text);
-    setPreview(p);
-    setChosen(new Set(p.capabilities ?? []));
-  };
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setTried(true);
-    if (!manifest || !wasm) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const bytes = new Uint8Array(await wasm.arrayBuffer());
-      const caps = preview?.capabilities;
-      const inst = await api.post<Install>(`/api/v1/orgs/${orgId}/plugins`, {
-        package: { manifest, wasm_base64: toBase64(bytes) },
-        grants: caps ? caps.filter((c) => chosen.has(c)) : undefined,
-      });
-      toast(t('installed_ok', { name: pluginName(inst.package) }));
-      onDone(inst);
-    } catch (err) {
-      setError(err);
-      setBusy(false);
-    }
-  };
-
-  return (
-    <Modal title={t('uploadTitle')} onClose={onClose} wide>
-      <form class="stack" onSubmit={submit} noValidate data-testid="upload-form">
-        <p class="muted">{t('uploadIntro')}</p>
-        <div class="admin-form-grid">
-          <Field label={t('manifest')} required error={tried && !manifest ? tc('required') : null}>
-            <input type="file" accept=".toml,text/plain" onChange={(e) => void readManifest((e.target as HTMLInputElement).files?.[0])} />
-          </Field>
-          <Field label={t('component')} required error={tried && !wasm ? tc('required') : null}>
-            <input type="file" accept=".wasm,application/wasm" onChange={(e) => setWasm((e.target as HTMLInputElement).files?.[0] ?? null)} />
-          </Field>
-        </div>
-        {preview && (
-          <div class="stack">
-            {preview.id && (
-              <p>
-                <code>{preview.id}</code> {preview.version}
-              </p>
-            )}
-            {preview.capabilities ? <CapabilityChoices caps={preview.capabilities} chosen={chosen} onChange={setChosen} /> : <p class="admin-warning">{t('unreadableManifest')}</p>}
-            {preview.http_hosts && preview.http_hosts.length > 0 && (
-              <p class="muted small">
-                {t('httpHosts')}: {preview.http_hosts.join(', ')}
-              </p>
-            )}
-          </div>
-        )}
-        <ErrorNote error={error} />
-        <div class="admin-form-actions">
-          <Button onClick={onClose}>{tc('cancel')}</Button>
-          <Button type="submit" variant="primary" busy={busy}>
-            {t('installNow')}
-          </Button>
-        </div>
-      </form>
-    </Modal>
   );
 }
 
@@ -524,10 +269,14 @@ type Tab = 'overview' | 'groups' | 'logs' | 'timers';
 
 export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: string }) {
   const installs = useLoad((signal) => api.get<Install[]>(`/api/v1/orgs/${orgId}/plugins`, undefined, signal), [orgId]);
-  const catalog = useLoad((signal) => api.get<Package[]>('/api/v1/plugins/catalog', undefined, signal), []);
+  const { catalog, upgradeFor } = useOffers(orgId);
   const groups = useOrgGroups(orgId);
   const [tab, setTab] = useState<Tab>('overview');
-  const [upgrading, setUpgrading] = useState<Package | null>(null);
+  const install = installs.data?.find((i) => i.package.id === pluginId);
+  const installer = useInstaller(orgId, installs.data ?? [], () => {
+    installs.reload();
+    catalog.reload();
+  });
 
   const back = (
     <a href="/admin/plugins" class="admin-back" onClick={(e) => onLinkClick(e, '/admin/plugins')}>
@@ -536,7 +285,6 @@ export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: str
   );
   if (installs.error) return <ErrorNote error={installs.error} onRetry={installs.reload} />;
   if (!installs.data) return <Spinner />;
-  const install = installs.data.find((i) => i.package.id === pluginId);
   if (!install) {
     return (
       <div class="stack">
@@ -548,8 +296,9 @@ export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: str
     );
   }
   const pkg = install.package;
-  const up = newer(catalog.data, pkg);
+  const up = upgradeFor(install);
   const name = pluginName(pkg);
+  const trust = install.trust;
 
   return (
     <div class="stack" data-testid="plugin-detail">
@@ -558,13 +307,13 @@ export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: str
         <div>
           <h2>{name}</h2>
           <p class="muted small">
-            <code>{pkg.id}</code> · {pkg.version}
+            <code>{pkg.id}</code> · {pkg.version} {trust && <TrustBadge trust={trust} />}
           </p>
         </div>
         <div class="admin-section-actions">
           {up && (
-            <Button variant="primary" onClick={() => setUpgrading(up)}>
-              {t('upgradeTo', { v: up.version })}
+            <Button variant="primary" onClick={() => installer.open(up)} data-testid="upgrade-plugin">
+              {t('upgradeTo', { v: offerVersion(up) })}
             </Button>
           )}
         </div>
@@ -580,18 +329,7 @@ export function PluginDetail({ orgId, pluginId }: { orgId: string; pluginId: str
       {tab === 'groups' && <PluginGroups pkg={pkg} groups={groups} />}
       {tab === 'logs' && <PluginLogs orgId={orgId} pluginId={pkg.id} groupName={(id) => groups.data?.find((g) => g.id === id)?.name} />}
       {tab === 'timers' && <PluginTimers orgId={orgId} pluginId={pkg.id} groupName={(id) => groups.data?.find((g) => g.id === id)?.name} />}
-      {upgrading && (
-        <UpgradeDialog
-          orgId={orgId}
-          install={install}
-          to={upgrading}
-          onClose={() => setUpgrading(null)}
-          onDone={() => {
-            setUpgrading(null);
-            installs.reload();
-          }}
-        />
-      )}
+      {installer.dialog}
     </div>
   );
 }

@@ -17,6 +17,12 @@ import {
   checkSlug,
   compareVersions,
   flattenTree,
+  formatSize,
+  groupCatalog,
+  needsConsent,
+  newestNewer,
+  offerState,
+  versionOrder,
   initialSettingValues,
   isAuditAction,
   isEmailDomain,
@@ -383,5 +389,48 @@ describe('organization groups', () => {
   it('survive a missing or looping parent', () => {
     expect(orgGroups([g('a', 'department', 'A', 'gone')]).map((x) => x.name)).toEqual(['A']);
     expect(orgGroups([g('a', 'department', 'A', 'b'), g('b', 'department', 'B', 'a')]).map((x) => x.name)).toEqual(['A / B', 'B / A']);
+  });
+});
+
+describe('plugin catalogs', () => {
+  const v = (id: string, version: string, extra: Partial<{ compatible: boolean; installed_version: string | null; upgrade: boolean; source: string }> = {}) => ({
+    id,
+    version,
+    compatible: true,
+    installed_version: null as string | null,
+    upgrade: false,
+    source: 'a',
+    ...extra,
+  });
+  it('order versions newest first, by number', () => {
+    expect(['1.9.0', '1.10.0', '0.2.0', '1.10.0-beta.1'].sort(versionOrder)).toEqual(['1.10.0', '1.10.0-beta.1', '1.9.0', '0.2.0']);
+    expect(versionOrder('b', 'a')).toBe(-1);
+  });
+  it('find the newest newer version', () => {
+    expect(newestNewer('1.0.0', [{ version: '1.2.0' }, { version: '0.9.0' }, { version: '1.10.0' }])).toEqual({ version: '1.10.0' });
+    expect(newestNewer('2.0.0', [{ version: '1.2.0' }, { version: '2.0.0' }])).toBe(null);
+  });
+  it('group versions by plugin, the newest compatible first', () => {
+    const groups = groupCatalog([v('dice', '0.3.0', { compatible: false }), v('dice', '0.1.0'), v('dice', '0.2.0', { source: 'b' }), v('polls', '1.0.0'), v('zeta', '2.0.0', { compatible: false })]);
+    expect(groups.map((g) => [g.id, g.primary.version, g.others.map((o) => o.version)])).toEqual([
+      ['dice', '0.2.0', ['0.3.0', '0.1.0']],
+      ['polls', '1.0.0', []],
+      ['zeta', '2.0.0', []],
+    ]);
+    expect(groups[0].primary.source).toBe('b');
+  });
+  it('say what can be done with a version', () => {
+    expect(offerState(v('dice', '1.0.0'))).toBe('install');
+    expect(offerState(v('dice', '1.0.0', { installed_version: '1.0.0' }))).toBe('installed');
+    expect(offerState(v('dice', '1.1.0', { installed_version: '1.0.0', upgrade: true }))).toBe('upgrade');
+    expect(offerState(v('dice', '0.9.0', { installed_version: '1.0.0' }))).toBe('older');
+    expect(offerState(v('dice', '2.0.0', { compatible: false, installed_version: '1.0.0' }))).toBe('incompatible');
+  });
+  it('sizes and consent', () => {
+    expect(formatSize(512)).toBe('512 B');
+    expect(formatSize(12_800)).toBe('13 KB');
+    expect(formatSize(932_771)).toBe('911 KB');
+    expect(formatSize(3_565_158)).toBe('3.4 MB');
+    expect(['bundled', 'trusted', 'untrusted', 'unsigned', 'other'].map(needsConsent)).toEqual([false, false, true, true, true]);
   });
 });

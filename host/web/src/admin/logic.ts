@@ -507,6 +507,84 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
+/** Orders versions newest first: semantic versions by number, anything else by text. */
+export function versionOrder(a: string, b: string): number {
+  const c = compareVersions(a, b);
+  if (c !== null) return -c;
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/** The newest of `candidates` that is newer than `installed`, or null. */
+export function newestNewer<T extends { version: string }>(installed: string, candidates: T[]): T | null {
+  let best: T | null = null;
+  for (const c of candidates) {
+    if (versionOrder(c.version, installed) >= 0) continue;
+    if (!best || versionOrder(c.version, best.version) < 0) best = c;
+  }
+  return best;
+}
+
+// ---------------------------------------------------------------------------------------
+// Plugin catalogs (`GET …/plugin-catalog`: one entry per version, maybe from several catalogs)
+
+export interface CatalogEntryLike {
+  id: string;
+  version: string;
+  compatible: boolean;
+  installed_version: string | null;
+  upgrade: boolean;
+}
+
+export interface CatalogGroup<T> {
+  id: string;
+  /** What to offer first: the newest compatible version (the newest of all when none is). */
+  primary: T;
+  /** The other versions, newest first. */
+  others: T[];
+}
+
+/** Catalog entries grouped by plugin id, in the order ids first appear. */
+export function groupCatalog<T extends CatalogEntryLike>(items: T[]): CatalogGroup<T>[] {
+  const byId = new Map<string, T[]>();
+  for (const item of items) {
+    const list = byId.get(item.id);
+    if (list) list.push(item);
+    else byId.set(item.id, [item]);
+  }
+  return [...byId].map(([id, list]) => {
+    // Stable: entries of one version from several catalogs keep the server's order.
+    const sorted = list.map((x, i) => [x, i] as const).sort((a, b) => versionOrder(a[0].version, b[0].version) || a[1] - b[1]).map(([x]) => x);
+    const primary = sorted.find((x) => x.compatible) ?? sorted[0];
+    return { id, primary, others: sorted.filter((x) => x !== primary) };
+  });
+}
+
+/** What the console offers for one catalog version. */
+export type OfferState = 'install' | 'upgrade' | 'installed' | 'older' | 'incompatible';
+
+export function offerState(item: CatalogEntryLike): OfferState {
+  if (!item.compatible) return 'incompatible';
+  if (item.installed_version === null) return 'install';
+  if (item.installed_version === item.version) return 'installed';
+  if (item.upgrade || versionOrder(item.version, item.installed_version) < 0) return 'upgrade';
+  return 'older';
+}
+
+/** A byte count for people: 512 B, 12 KB, 3.4 MB. */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+
+/** The largest package file the host stages (host/src/package.rs `MAX_PACKAGE_BYTES`). */
+export const MAX_PACKAGE_FILE_BYTES = 56 << 20;
+
+/** Whether installing a package with this trust status needs the admin's explicit consent. */
+export function needsConsent(status: string): boolean {
+  return status !== 'bundled' && status !== 'trusted';
+}
+
 // ---------------------------------------------------------------------------------------
 // Paged lists (the people of an organization, a page at a time)
 

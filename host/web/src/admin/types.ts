@@ -1,6 +1,7 @@
 // Wire types the admin console reads, as the host serialises them:
 // host/src/app/views.rs (PartnerView), host/src/app/plugins.rs (PackageView, InstallView,
-// EnablementView, LogLine, TimerView), host/src/app/audit.rs (AuditEntry),
+// EnablementView, LogLine, TimerView), host/src/app/plugins/distribution.rs (TrustView,
+// StagedPackageView, CatalogItemView), host/src/app/audit.rs (AuditEntry),
 // host/runtime/src/manifest.rs (Setting), host/src/app/analytics.rs (AnalyticsView) and
 // host/src/app/sso.rs (SsoConfigView).
 
@@ -55,6 +56,63 @@ export interface Install {
   http_hosts: string[];
   installed_at: number;
   updated_at: number;
+  /** Who stands behind the installed package, as this server sees it now. */
+  trust: Trust;
+}
+
+/** Who stands behind a package, as this server sees it. */
+export interface Trust {
+  /** `bundled` (shipped with the server), `trusted` (a publisher in `trusted_publishers`), `untrusted` (another key) or `unsigned`. */
+  status: 'bundled' | 'trusted' | 'untrusted' | 'unsigned' | string;
+  /** The configured name when trusted, the name the signature claims otherwise. */
+  publisher: string | null;
+  /** `ed25519:…` */
+  key: string | null;
+  /** What an admin must read before installing anything not trusted. */
+  warning: Localized | null;
+}
+
+/** A package staged for review (`POST …/plugin-packages`, `…/from-catalog`, `GET …/plugin-packages/{sha256}`). */
+export interface StagedPackage {
+  package: Package;
+  http_hosts: string[];
+  /** The package's description.{en,zh-CN}.md (markdown source; shown as text). */
+  descriptions: Localized | null;
+  /** `GET …/plugin-packages/{sha256}/icon` answers. */
+  icon: boolean;
+  /** Screenshots at `GET …/plugin-packages/{sha256}/screenshots/{1..n}`. */
+  screenshots: number;
+  trust: Trust;
+  /** `upload`, `bundled`, or the catalog it came from. */
+  source: string;
+  installed_version: string | null;
+  /** Installing it would upgrade the installed version. */
+  upgrade: boolean;
+}
+
+/** One plugin version a configured catalog offers (`GET …/plugin-catalog`). */
+export interface CatalogItem {
+  /** The catalog (a configured URL or directory). */
+  source: string;
+  catalog_name: string | null;
+  id: string;
+  version: string;
+  wit: string;
+  name: Localized;
+  summary: Localized | null;
+  capabilities: string[];
+  /** A small PNG, base64. */
+  icon_base64: string | null;
+  /** Who the index says signed it (checked again against the package when staged). */
+  trust: Trust;
+  /** Bytes. */
+  size: number;
+  /** Whether this server runs the contract it was built for. */
+  compatible: boolean;
+  incompatible: Localized | null;
+  installed_version: string | null;
+  /** Newer than the installed version, and compatible. */
+  upgrade: boolean;
 }
 
 export interface Enablement {
