@@ -320,6 +320,81 @@ async fn a_catalog_offers_installs_and_upgrades(backend: Backend) {
     let _ = std::fs::remove_dir_all(&w.catalog);
 }
 
+/// Serves the files of `dir` over HTTP on a free port, as any static web server would;
+/// returns its base URL.
+async fn serve_directory(dir: std::path::PathBuf) -> String {
+    use axum::extract::Path;
+    let app = axum::Router::new().route(
+        "/catalog/{*file}",
+        axum::routing::get(move |Path(file): Path<String>| {
+            let dir = dir.clone();
+            async move {
+                match std::fs::read(dir.join(file.replace("..", ""))) {
+                    Ok(bytes) => (axum::http::StatusCode::OK, bytes),
+                    Err(_) => (axum::http::StatusCode::NOT_FOUND, Vec::new()),
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/catalog/")
+}
+
+/// The same catalog, served by a web server: listed, staged and installed over HTTP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_over_http() {
+    let dir = std::env::temp_dir().join(format!("cy-web-catalog-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut p = dice_package("3.0.0", "0.3.0");
+    p.sign("Courtyard Labs", &publisher());
+    let file = dir.join("upload.cyplugin");
+    std::fs::write(&file, p.write()).unwrap();
+    courtyard_host::publish::catalog_add(&dir, &file, Some("Web catalog"), false).unwrap();
+    let url = serve_directory(dir.clone()).await;
+    let key = package::format_key(&publisher().verifying_key());
+    let source = url.clone();
+    let server = TestServer::start_with(Backend::Sqlite, move |c| {
+        c.trusted_publishers = vec![courtyard_host::config::TrustedPublisher {
+            name: "Courtyard Labs".into(),
+            key: key.clone(),
+        }];
+        c.plugin_catalogs = vec![source.clone(), "http://127.0.0.1:9/unreachable/".into()];
+    })
+    .await;
+    let org = server.org("Web Co").await;
+    let (_, admin) = server.person(&org, "Admin", "org_admin").await;
+    // The unreachable catalog is left out; the other one answers.
+    let (status, items) = admin
+        .get(&format!("/api/v1/orgs/{org}/plugin-catalog"))
+        .await;
+    assert_eq!(status, 200, "{items}");
+    assert_eq!(items.as_array().unwrap().len(), 1, "{items}");
+    assert_eq!(items[0]["catalog_name"], "Web catalog");
+    let (status, staged) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/plugin-packages/from-catalog"),
+            json!({"source": url, "plugin_id": "dice-pro", "version": "3.0.0"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{staged}");
+    let (status, installed) = install(&admin, &org, &staged["package"]["sha256"], false).await;
+    assert_eq!(status, 201, "{installed}");
+    assert_eq!(installed["trust"]["status"], "trusted");
+    let (status, refused) = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/plugin-packages/from-catalog"),
+            json!({"source": "http://127.0.0.1:9/unreachable/", "plugin_id": "dice-pro", "version": "3.0.0"}),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["code"].as_str()),
+        (503, Some("catalog_unavailable"))
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 both_backends!(
     signature_decides_how_a_package_installs,
     a_catalog_offers_installs_and_upgrades
