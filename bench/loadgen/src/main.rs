@@ -8,8 +8,15 @@
 //! flat out (or at `--rate` messages/s in total) for `--seconds` after a warm-up. Every post
 //! carries a fresh `client_txn_id`; it counts when its 201 arrives, i.e. once it is
 //! committed. With `--server-pid` the server's CPU time and peak RSS are read from `/proc`.
+//!
+//! A cluster: give `--url` (and `--server-pid`) once per node. Setup runs against the first
+//! URL; poster i posts to URL i modulo their number. With `--listeners`, that many WebSocket
+//! clients (members of the group, spread over the URLs the same way) time every message
+//! from its send time, carried in its body, to its arrival (post→delivered), and check that
+//! each of them received every message posted in the measured window exactly once.
 
 mod api;
+mod listen;
 mod procfs;
 mod text;
 
@@ -21,10 +28,12 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use reqwest::Method;
 use serde_json::{Value, json};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::sleep_until;
 
 use crate::api::{Api, SetupOptions, World};
+use crate::listen::{Clock, Heard, Listener};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -32,9 +41,10 @@ use crate::api::{Api, SetupOptions, World};
     about = "Durable post throughput and acknowledgement latency of a running Courtyard server"
 )]
 struct Args {
-    /// The server's base URL.
+    /// The server's base URL. Give it once per node of a cluster: setup runs against the
+    /// first; posters and listeners are spread round-robin over all of them.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    url: Vec<String>,
     /// The platform admin (created by `courtyard admin bootstrap`).
     #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
     admin_email: String,
@@ -75,9 +85,23 @@ struct Args {
     /// The hostile plugin's manifest.
     #[arg(long, default_value = "tests/plugins/hostile/courtyard.toml")]
     plugin_manifest: PathBuf,
-    /// The server's process id: report its CPU time during the run and its peak RSS.
+    /// The server's process id: report its CPU time during the run and its peak RSS. Give
+    /// it once per node of a cluster: CPU times are summed, peak RSS reported per node.
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
+    /// WebSocket clients listening to the group, each signed in as a member (listener i as
+    /// member i modulo the group size, on URL i modulo the URLs): post→delivered latency of
+    /// every message posted in the window, and a check that each listener got all of them.
+    #[arg(long, default_value_t = 0)]
+    listeners: usize,
+    /// With --listeners: seconds to wait, once posting is over, for the last deliveries.
+    #[arg(long, default_value_t = 30)]
+    drain: u64,
+    /// With --listeners: acknowledge every TCP segment at once (TCP_QUICKACK, Linux). A
+    /// diagnostic for delivery latency: a server socket without TCP_NODELAY holds small
+    /// frames (Nagle) until the previous one is acknowledged, up to a delayed ACK's 40 ms.
+    #[arg(long)]
+    quickack: bool,
     /// A name for this run in the report (e.g. the backend).
     #[arg(long, default_value = "")]
     label: String,
@@ -101,19 +125,23 @@ struct Tally {
     latencies_us: Vec<u64>,
     /// Everything but a 201, by status and error code (or transport failure).
     errors: BTreeMap<String, u64>,
+    /// Positions of the messages posted in the window (sent in it and answered 201, even
+    /// after it closed): what every listener must receive.
+    posted: Vec<i64>,
 }
 
 /// A point in time plus the CPU counters at it.
 struct Snapshot {
-    server_ticks: Option<u64>,
+    /// One per `--server-pid`.
+    server_ticks: Vec<Option<u64>>,
     own_ticks: Option<u64>,
     machine: Option<(u64, u64)>,
 }
 
 impl Snapshot {
-    fn take(server: Option<&str>) -> Snapshot {
+    fn take(servers: &[String]) -> Snapshot {
         Snapshot {
-            server_ticks: server.and_then(procfs::cpu_ticks),
+            server_ticks: servers.iter().map(|p| procfs::cpu_ticks(p)).collect(),
             own_ticks: procfs::cpu_ticks("self"),
             machine: procfs::machine_ticks(),
         }
@@ -140,7 +168,12 @@ async fn main() -> anyhow::Result<()> {
             .unwrap_or_default()
             .as_millis()
     );
-    let api = Api::new(&args.url)?;
+    let apis = args
+        .url
+        .iter()
+        .map(|u| Api::new(u))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let api = apis[0].clone();
     let started = Instant::now();
     let world = api::setup(
         &api,
@@ -178,15 +211,49 @@ async fn main() -> anyhow::Result<()> {
         args.seconds
     );
 
-    let server_pid = args.server_pid.map(|p| p.to_string());
-    let start = tokio::time::Instant::now() + Duration::from_millis(50);
+    // Listeners connect before the clock starts, so they hear the warm-up too.
+    let mut streams = Vec::with_capacity(args.listeners);
+    for i in 0..args.listeners {
+        let base = &apis[i % apis.len()].base;
+        let token = &world.members[i % world.members.len()];
+        let (ws, head) = listen::connect(base, token, None)
+            .await
+            .with_context(|| format!("listener {i}"))?;
+        streams.push((ws, head));
+    }
+    if args.listeners > 0 {
+        eprintln!(
+            "{} listeners connected over {} node(s)",
+            args.listeners,
+            apis.len()
+        );
+    }
+
+    let server_pids: Vec<String> = args.server_pid.iter().map(u32::to_string).collect();
+    let clock = Clock::new(Duration::from_millis(50));
+    let start = clock.start();
     let measure_from = start + Duration::from_secs(args.warmup);
     let measure_to = measure_from + Duration::from_secs(args.seconds);
+    let (stop_tx, stop_rx) = watch::channel(None);
+    let mut listeners = JoinSet::new();
+    for (i, (ws, head)) in streams.into_iter().enumerate() {
+        let listener = Listener {
+            base: apis[i % apis.len()].base.clone(),
+            token: world.members[i % world.members.len()].clone(),
+            group: world.group.clone(),
+            clock,
+            window: (clock.micros(measure_from), clock.micros(measure_to)),
+            stop: stop_rx.clone(),
+            drain: Duration::from_secs(args.drain),
+            quickack: args.quickack,
+        };
+        listeners.spawn(listener.run(ws, head));
+    }
     let mut posters = JoinSet::new();
     for i in 0..args.concurrency {
         let token = world.members[i % world.members.len()].clone();
         let path = format!("/api/v1/groups/{}/messages", world.group);
-        let (api, run_id) = (api.clone(), run_id.clone());
+        let (api, run_id) = (apis[i % apis.len()].clone(), run_id.clone());
         let pace = args.rate.map(|r| {
             (
                 Duration::from_secs_f64(i as f64 / r),
@@ -200,7 +267,7 @@ async fn main() -> anyhow::Result<()> {
                 token,
                 path,
                 format!("lg-{run_id}-{i}"),
-                (start, measure_from, measure_to),
+                (clock, measure_from, measure_to),
                 pace,
                 vocabulary,
             )
@@ -208,16 +275,44 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     sleep_until(measure_from).await;
-    let before = Snapshot::take(server_pid.as_deref());
+    let before = Snapshot::take(&server_pids);
     sleep_until(measure_to).await;
-    let after = Snapshot::take(server_pid.as_deref());
+    let after = Snapshot::take(&server_pids);
     let mut tally = Tally::default();
     while let Some(joined) = posters.join_next().await {
         let t = joined.context("a poster panicked")?;
         tally.latencies_us.extend(t.latencies_us);
+        tally.posted.extend(t.posted);
         for (k, n) in t.errors {
             *tally.errors.entry(k).or_default() += n;
         }
+    }
+    let mut delivery = Value::Null;
+    if args.listeners > 0 {
+        // One more message, after every other: a listener that reaches its position has
+        // received everything before it (each stream is in position order).
+        let last = api
+            .call(
+                Method::POST,
+                &format!("/api/v1/groups/{}/messages", world.group),
+                Some(&world.owner),
+                Some(&json!({
+                    "body": "loadgen: posting is over",
+                    "client_txn_id": format!("lg-{run_id}-end"),
+                })),
+            )
+            .await;
+        let stop_at = match last {
+            Ok(a) if a.status == 201 => a.body["seq"].as_i64(),
+            _ => None,
+        };
+        // Without it, listeners wait out the drain.
+        let _ = stop_tx.send(Some(stop_at.unwrap_or(i64::MAX)));
+        let mut heard = Vec::with_capacity(args.listeners);
+        while let Some(joined) = listeners.join_next().await {
+            heard.push(joined.context("a listener panicked")?);
+        }
+        delivery = delivery_report(&mut tally.posted, heard);
     }
     if args.hook {
         let mut health = api::hook_health(&api, &world).await?;
@@ -226,7 +321,11 @@ async fn main() -> anyhow::Result<()> {
         hook = health;
     }
 
-    let mut report = report(&args, group_size, &world, tally, &before, &after, hook);
+    let mut report = report(&args, group_size, &world, tally, &before, &after);
+    report["hook_health"] = hook;
+    if let (Some(r), Value::Object(d)) = (report.as_object_mut(), delivery) {
+        r.extend(d);
+    }
     if args.searches > 0 {
         report["search"] = search_phase(&api, &world, args.searches).await?;
     }
@@ -237,22 +336,19 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One poster: posts as one person until the window closes. `pace` is (first offset,
-/// seconds between posts) in rate mode.
+/// One poster: posts as one person until the window closes (the clock starts it). `pace`
+/// is (first offset, seconds between posts) in rate mode.
 async fn poster(
     api: Api,
     token: String,
     path: String,
     txn_prefix: String,
-    (start, measure_from, measure_to): (
-        tokio::time::Instant,
-        tokio::time::Instant,
-        tokio::time::Instant,
-    ),
+    (clock, measure_from, measure_to): (Clock, tokio::time::Instant, tokio::time::Instant),
     pace: Option<(Duration, f64)>,
     mut vocabulary: Option<text::Rng>,
 ) -> Tally {
     let mut tally = Tally::default();
+    let start = clock.start();
     sleep_until(start).await;
     for seq in 0u64.. {
         // Flat out: the clock starts when the post is sent. Paced: at its scheduled time,
@@ -261,6 +357,10 @@ async fn poster(
             None => tokio::time::Instant::now(),
             Some((offset, every)) => {
                 let due = start + offset + Duration::from_secs_f64(every * seq as f64);
+                if due >= measure_to {
+                    // Not after the window (at low rates a poster's next turn may be far off).
+                    break;
+                }
                 sleep_until(due).await;
                 due
             }
@@ -268,12 +368,14 @@ async fn poster(
         if sent >= measure_to {
             break;
         }
-        let text = match vocabulary.as_mut() {
+        let mut text = match vocabulary.as_mut() {
             Some(rng) => text::sentence(rng),
             None => {
                 format!("load test {txn_prefix}-{seq}: the quick brown fox jumps over the lazy dog")
             }
         };
+        // The send time, for listeners' post→delivered latency.
+        text.push_str(&listen::marker(clock.micros(sent)));
         let body = json!({
             "body": text,
             "client_txn_id": format!("{txn_prefix}-{seq}"),
@@ -282,7 +384,16 @@ async fn poster(
             .call(Method::POST, &path, Some(&token), Some(&body))
             .await;
         let acked = tokio::time::Instant::now();
-        if sent < measure_from || acked > measure_to {
+        if sent < measure_from {
+            continue;
+        }
+        if let Ok(a) = &outcome
+            && a.status == 201
+            && let Some(seq) = a.body["seq"].as_i64()
+        {
+            tally.posted.push(seq);
+        }
+        if acked > measure_to {
             continue;
         }
         match outcome {
@@ -372,6 +483,67 @@ fn round(x: f64, places: i32) -> f64 {
     (x * f).round() / f
 }
 
+/// Post→delivered latency over every listener, and each listener's count against the
+/// positions posted in the window.
+fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
+    posted.sort_unstable();
+    posted.dedup();
+    let listeners = heard.len();
+    let (mut missing, mut duplicates, mut unexpected) = (0, 0, 0);
+    let (mut complete, mut reconnects, mut resyncs, mut timed_out) = (0, 0, 0, 0);
+    let (mut least, mut most) = (usize::MAX, 0);
+    let mut errors = Vec::new();
+    let mut latencies_us = Vec::with_capacity(heard.iter().map(|h| h.seqs.len()).sum());
+    for mut h in heard {
+        least = least.min(h.seqs.len());
+        most = most.max(h.seqs.len());
+        let (m, d, u) = listen::check(posted, &mut h.seqs);
+        missing += m;
+        duplicates += d;
+        unexpected += u;
+        if m == 0 && d == 0 {
+            complete += 1;
+        }
+        reconnects += h.reconnects;
+        resyncs += h.resyncs;
+        timed_out += u64::from(h.timed_out);
+        errors.extend(h.error);
+        latencies_us.extend(h.latencies_us);
+    }
+    latencies_us.sort_unstable();
+    let l = &latencies_us;
+    let mean_ms = if l.is_empty() {
+        0.0
+    } else {
+        l.iter().sum::<u64>() as f64 / l.len() as f64 / 1000.0
+    };
+    json!({
+        "delivered": l.len(),
+        "delivery_latency_ms": {
+            "p50": round(percentile_ms(l, 50.0), 2),
+            "p95": round(percentile_ms(l, 95.0), 2),
+            "p99": round(percentile_ms(l, 99.0), 2),
+            "max": round(l.last().map_or(0.0, |m| *m as f64 / 1000.0), 2),
+            "mean": round(mean_ms, 2),
+        },
+        "missing": missing,
+        "duplicates": duplicates,
+        "delivery": {
+            "expected_per_listener": posted.len(),
+            "received_per_listener_min": if listeners == 0 { 0 } else { least },
+            "received_per_listener_max": most,
+            "listeners_complete": complete,
+            "unexpected": unexpected,
+            "reconnects": reconnects,
+            "resyncs": resyncs,
+            "timed_out": timed_out,
+            "errors": errors,
+        },
+    })
+}
+
+/// The run's report; `hook_health` and, with listeners, the delivery figures are filled in
+/// by the caller.
 fn report(
     args: &Args,
     group_size: usize,
@@ -379,7 +551,6 @@ fn report(
     mut tally: Tally,
     before: &Snapshot,
     after: &Snapshot,
-    hook: Value,
 ) -> Value {
     tally.latencies_us.sort_unstable();
     let l = &tally.latencies_us;
@@ -389,19 +560,42 @@ fn report(
         (Some(a), Some(b)) => json!(round(b.saturating_sub(a) as f64 / tck, 2)),
         _ => Value::Null,
     };
-    let server = match &args.server_pid {
-        Some(pid) => {
-            let pid = pid.to_string();
-            let cpu = cpu_s(before.server_ticks, after.server_ticks);
+    let servers: Vec<Value> = args
+        .server_pid
+        .iter()
+        .enumerate()
+        .map(|(i, pid)| {
+            let p = pid.to_string();
+            let cpu = cpu_s(
+                before.server_ticks.get(i).copied().flatten(),
+                after.server_ticks.get(i).copied().flatten(),
+            );
             json!({
-                "pid": args.server_pid,
+                "pid": pid,
                 "cpu_s": cpu,
                 "cpu_pct_of_one_core": cpu.as_f64().map(|c| round(c / secs * 100.0, 0)),
-                "peak_rss_mib": procfs::peak_rss_kib(&pid).map(|k| round(k as f64 / 1024.0, 1)),
-                "rss_mib": procfs::rss_kib(&pid).map(|k| round(k as f64 / 1024.0, 1)),
+                "peak_rss_mib": procfs::peak_rss_kib(&p).map(|k| round(k as f64 / 1024.0, 1)),
+                "rss_mib": procfs::rss_kib(&p).map(|k| round(k as f64 / 1024.0, 1)),
+            })
+        })
+        .collect();
+    // One server: itself. Several: CPU and memory summed (`servers` has each).
+    let server = match servers.as_slice() {
+        [] => Value::Null,
+        [one] => one.clone(),
+        many => {
+            let sum = |k: &str| -> Value {
+                let v: Option<Vec<f64>> = many.iter().map(|s| s[k].as_f64()).collect();
+                v.map_or(Value::Null, |v| json!(round(v.iter().sum::<f64>(), 2)))
+            };
+            json!({
+                "pids": args.server_pid,
+                "cpu_s": sum("cpu_s"),
+                "cpu_pct_of_one_core": sum("cpu_pct_of_one_core"),
+                "peak_rss_mib": sum("peak_rss_mib"),
+                "rss_mib": sum("rss_mib"),
             })
         }
-        None => Value::Null,
     };
     let machine_busy = match (before.machine, after.machine) {
         (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => {
@@ -417,7 +611,11 @@ fn report(
     };
     json!({
         "label": args.label,
-        "url": args.url,
+        "url": args.url[0],
+        "urls": args.url,
+        "nodes": args.url.len(),
+        "listeners": args.listeners,
+        "quickack": args.quickack,
         "hook": args.hook,
         "hook_events": args.hook_events,
         "people": args.people,
@@ -439,9 +637,14 @@ fn report(
         "errors": errors,
         "errors_by_status": tally.errors,
         "server": server,
+        "servers": servers,
         "loadgen_cpu_s": cpu_s(before.own_ticks, after.own_ticks),
         "machine_cpu_busy_pct": machine_busy,
-        "hook_health": hook,
+        "hook_health": Value::Null,
+        "delivered": Value::Null,
+        "delivery_latency_ms": Value::Null,
+        "missing": Value::Null,
+        "duplicates": Value::Null,
     })
 }
 
@@ -451,10 +654,14 @@ fn print_table(r: &Value) {
         (
             "run".into(),
             format!(
-                "{}{} posters, {} s after {} s warm-up{}{}",
+                "{}{}{} posters, {} s after {} s warm-up{}{}",
                 match r["label"].as_str() {
                     Some("") | None => String::new(),
                     Some(l) => format!("{l}, "),
+                },
+                match r["nodes"].as_u64() {
+                    Some(n) if n > 1 => format!("{n} nodes, "),
+                    _ => String::new(),
                 },
                 r["concurrency"],
                 r["seconds"],
@@ -498,6 +705,61 @@ fn print_table(r: &Value) {
             },
         ),
     ];
+    if r["listeners"].as_u64().is_some_and(|n| n > 0) {
+        let d = &r["delivery"];
+        let dl = |k: &str| r["delivery_latency_ms"][k].as_f64().unwrap_or(0.0);
+        rows.push((
+            "listeners".into(),
+            format!(
+                "{} WebSocket clients over {} node(s){}",
+                r["listeners"],
+                r["nodes"],
+                if r["quickack"] == true {
+                    ", TCP_QUICKACK"
+                } else {
+                    ""
+                }
+            ),
+        ));
+        rows.push((
+            "delivered in the window".into(),
+            format!(
+                "{} frames ({} messages × {} listeners expected)",
+                r["delivered"], d["expected_per_listener"], r["listeners"]
+            ),
+        ));
+        rows.push((
+            "post→delivered p50/p95/p99/max".into(),
+            format!(
+                "{:.2} / {:.2} / {:.2} / {:.2} ms (mean {:.2})",
+                dl("p50"),
+                dl("p95"),
+                dl("p99"),
+                dl("max"),
+                dl("mean")
+            ),
+        ));
+        let errors = d["errors"].as_array().map_or(0, Vec::len);
+        rows.push((
+            "delivery check".into(),
+            format!(
+                "missing {}, duplicates {}, unexpected {}; {}/{} listeners got every message \
+                 once; {} reconnects, {} resyncs, {} timed out, {} failed",
+                r["missing"],
+                r["duplicates"],
+                d["unexpected"],
+                d["listeners_complete"],
+                r["listeners"],
+                d["reconnects"],
+                d["resyncs"],
+                d["timed_out"],
+                errors
+            ),
+        ));
+        if let Some(first) = d["errors"].as_array().and_then(|e| e.first()) {
+            rows.push(("first listener failure".into(), first.to_string()));
+        }
+    }
     let search = &r["search"];
     if !search.is_null() {
         rows.push((
@@ -514,7 +776,34 @@ fn print_table(r: &Value) {
             ),
         ));
     }
-    if !r["server"].is_null() {
+    let servers = r["servers"].as_array().map_or(&[][..], Vec::as_slice);
+    if servers.len() > 1 {
+        let s = &r["server"];
+        let each = |k: &str| {
+            servers
+                .iter()
+                .map(|n| n[k].to_string())
+                .collect::<Vec<_>>()
+                .join(" / ")
+        };
+        rows.push((
+            "server CPU during the run".into(),
+            format!(
+                "{} s in total ({}% of one core); per node {} s",
+                s["cpu_s"],
+                s["cpu_pct_of_one_core"],
+                each("cpu_s")
+            ),
+        ));
+        rows.push((
+            "server peak RSS (VmHWM)".into(),
+            format!(
+                "per node {} MiB (now {} MiB)",
+                each("peak_rss_mib"),
+                each("rss_mib")
+            ),
+        ));
+    } else if !r["server"].is_null() {
         let s = &r["server"];
         rows.push((
             "server CPU during the run".into(),

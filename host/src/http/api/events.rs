@@ -118,6 +118,9 @@ async fn websocket(State(app): State<App>, req: axum::extract::Request) -> Respo
     }
     upgrade
         .max_message_size(64 * 1024)
+        // A client sends little (acks, typing): tungstenite's default 128 KiB read buffer,
+        // allocated up front for every connection, was most of an idle connection's memory.
+        .read_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
             app.metrics.websocket_opened();
             // Counted closed however the stream ends (error, close, or the task dropped).
