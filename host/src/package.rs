@@ -48,6 +48,8 @@ pub const MAX_TEXT_BYTES: u64 = 64 << 10;
 pub const MAX_PACKAGE_BYTES: usize = 56 << 20;
 
 const STATEMENT_HEADER: &str = "courtyard-package-signature/1\n";
+/// The longest publisher name a signature may carry.
+pub const MAX_PUBLISHER_CHARS: usize = 100;
 const SIGNATURE_FORMAT: &str = "courtyard-signature/1";
 const KEY_PREFIX: &str = "ed25519:";
 const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
@@ -76,6 +78,10 @@ pub enum PackageError {
     BadSignature,
     #[error("a publisher key is `ed25519:` followed by 32 bytes in base64: {0}")]
     BadKey(String),
+    #[error(
+        "a publisher name is 1 to {MAX_PUBLISHER_CHARS} characters, without control or direction-changing characters or surrounding spaces"
+    )]
+    BadPublisher,
 }
 
 /// A package's parts, read and checked.
@@ -225,9 +231,13 @@ impl Package {
         entries
     }
 
-    /// What a publisher signs: every entry's name and SHA-256.
-    pub fn statement(&self) -> String {
+    /// What a publisher signs: the name they sign as, and every entry's name and SHA-256
+    /// (so neither the files nor the name shown to admins can change after signing).
+    pub fn statement(&self, publisher: &str) -> String {
         let mut out = String::from(STATEMENT_HEADER);
+        out.push_str("publisher: ");
+        out.push_str(publisher);
+        out.push('\n');
         for (name, data) in self.entries() {
             out.push_str(&hex::encode(Sha256::digest(data)));
             out.push_str("  ");
@@ -248,6 +258,7 @@ impl Package {
                 file.format
             )));
         }
+        check_publisher(&file.publisher)?;
         let key = parse_key(&file.key)?;
         let raw = b64()
             .decode(file.signature.trim())
@@ -255,8 +266,11 @@ impl Package {
         let raw: [u8; 64] = raw
             .try_into()
             .map_err(|_| PackageError::BadSignatureFile("a signature is 64 bytes".into()))?;
-        key.verify_strict(self.statement().as_bytes(), &Signature::from_bytes(&raw))
-            .map_err(|_| PackageError::BadSignature)?;
+        key.verify_strict(
+            self.statement(&file.publisher).as_bytes(),
+            &Signature::from_bytes(&raw),
+        )
+        .map_err(|_| PackageError::BadSignature)?;
         Ok(Signer::Signed {
             publisher: file.publisher.clone(),
             key: format_key(&key),
@@ -264,14 +278,16 @@ impl Package {
     }
 
     /// Signs the package as `publisher` (replacing any earlier signature).
-    pub fn sign(&mut self, publisher: &str, key: &SigningKey) {
-        let signature = key.sign(self.statement().as_bytes());
+    pub fn sign(&mut self, publisher: &str, key: &SigningKey) -> Result<(), PackageError> {
+        check_publisher(publisher)?;
+        let signature = key.sign(self.statement(publisher).as_bytes());
         self.signature = Some(SignatureFile {
             format: SIGNATURE_FORMAT.into(),
             publisher: publisher.to_owned(),
             key: format_key(&key.verifying_key()),
             signature: b64().encode(signature.to_bytes()),
         });
+        Ok(())
     }
 
     /// The package file.
@@ -296,6 +312,20 @@ impl Package {
         }
         zip.finish().expect("writing to memory").into_inner()
     }
+}
+
+/// A name admins will read: bounded, printable, and not able to reorder the text around it.
+fn check_publisher(name: &str) -> Result<(), PackageError> {
+    let chars = name.chars().count();
+    let hostile = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    };
+    if chars == 0 || chars > MAX_PUBLISHER_CHARS || name.trim() != name || name.chars().any(hostile)
+    {
+        return Err(PackageError::BadPublisher);
+    }
+    Ok(())
 }
 
 fn limit_of(name: &str) -> Option<u64> {
@@ -415,7 +445,7 @@ mod tests {
     #[test]
     fn a_signed_package_names_its_key() {
         let mut package = sample();
-        package.sign("Acme", &key(7));
+        package.sign("Acme", &key(7)).unwrap();
         let (read, signer) = Package::read(&package.write()).unwrap();
         assert_eq!(
             signer,
@@ -430,7 +460,7 @@ mod tests {
     #[test]
     fn any_change_after_signing_breaks_the_signature() {
         let mut signed = sample();
-        signed.sign("Acme", &key(7));
+        signed.sign("Acme", &key(7)).unwrap();
         type Tampering = Box<dyn Fn(&mut Package)>;
         let tamper: Vec<Tampering> = vec![
             Box::new(|p| p.component.push(0)),
@@ -444,7 +474,7 @@ mod tests {
             // Another key's signature under the first key's name.
             Box::new(|p| {
                 let mut other = p.clone();
-                other.sign("Acme", &key(8));
+                other.sign("Acme", &key(8)).unwrap();
                 let mut forged = other.signature.unwrap();
                 forged.key = p.signature.as_ref().unwrap().key.clone();
                 p.signature = Some(forged);
@@ -503,6 +533,31 @@ mod tests {
     }
 
     #[test]
+    fn the_publisher_name_is_signed_and_bounded() {
+        let mut package = sample();
+        package.sign("Acme", &key(7)).unwrap();
+        // Relabelled after signing: the signature no longer holds.
+        let mut relabelled = package.clone();
+        relabelled.signature.as_mut().unwrap().publisher = "Courtyard".into();
+        assert_eq!(
+            Package::read(&relabelled.write()).map(|(_, s)| s),
+            Err(PackageError::BadSignature)
+        );
+        for bad in ["", " Acme", "Acme\n", "evil\u{202E}emca", &"x".repeat(101)] {
+            assert_eq!(
+                package.sign(bad, &key(7)),
+                Err(PackageError::BadPublisher),
+                "{bad:?}"
+            );
+        }
+        // The longest name still makes a package that reads back.
+        package
+            .sign(&"字".repeat(MAX_PUBLISHER_CHARS), &key(7))
+            .unwrap();
+        assert!(Package::read(&package.write()).is_ok());
+    }
+
+    #[test]
     fn keys_round_trip_and_garbage_is_refused() {
         let secret = key(3);
         assert_eq!(
@@ -528,7 +583,7 @@ mod tests {
         #[test]
         fn flipped_bytes_never_forge_a_signature(at in 0usize..4096, bit in 0u8..8) {
             let mut package = sample();
-            package.sign("Acme", &key(9));
+            package.sign("Acme", &key(9)).unwrap();
             let mut bytes = package.write();
             let at = at % bytes.len();
             bytes[at] ^= 1 << bit;

@@ -102,15 +102,12 @@ pub fn package_from_dir(
 
 /// Signs a package file in place as `publisher` with the key in `key_file`.
 pub fn sign(file: &Path, key_file: &Path, publisher: &str) -> anyhow::Result<String> {
-    if publisher.trim().is_empty() || publisher.chars().count() > 100 {
-        bail!("the publisher name is 1 to 100 characters");
-    }
     let key = package::parse_secret(
         &std::fs::read_to_string(key_file)
             .with_context(|| format!("reading {}", key_file.display()))?,
     )?;
     let (mut package, _) = read(file)?;
-    package.sign(publisher.trim(), &key);
+    package.sign(publisher.trim(), &key)?;
     std::fs::write(file, package.write()).with_context(|| format!("writing {}", file.display()))?;
     Ok(package::format_key(&key.verifying_key()))
 }

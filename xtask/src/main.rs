@@ -21,6 +21,9 @@ const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint |
   lint           formatting and clippy only
   build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
   build-web      install the web client's npm packages and build it into host/web/dist
+  fuzz-smoke     build the fuzz targets in fuzz/ (installing cargo-fuzz if needed) and run
+                 each briefly over its seeds and saved regressions (not part of `test`:
+                 about 6 minutes on two cores; see docs/reliability.md)
 
 environment:
   COURTYARD_TEST_SKIP_POSTGRES=1   run without PostgreSQL (its tests are skipped, loudly)
@@ -29,7 +32,8 @@ environment:
   COURTYARD_TEST_SKIP_NATS=1       run without NATS (the cluster tests are skipped, loudly)
   COURTYARD_TEST_NATS_URL          NATS for tests (default nats://127.0.0.1:4222)
   COURTYARD_TEST_SKIP_EXTERNAL=1   run without the S3, SMTP and OpenID Connect servers and
-                                   nginx (their tests are skipped, loudly)";
+                                   nginx (their tests are skipped, loudly)
+  COURTYARD_FUZZ_SECONDS           how long fuzz-smoke runs each target (default 20)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         }
         Some("lint") => lint(),
         Some("test-tools") => test_tools(),
+        Some("fuzz-smoke") => timed("the fuzz smoke run", fuzz_smoke),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -448,5 +453,80 @@ fn require_service(name: &str, addr: &str, opt_out: &str) -> Result<()> {
     TcpStream::connect_timeout(&sock, Duration::from_secs(3)).with_context(|| {
         format!("{name} is not reachable at {addr}; start it, or set {opt_out} to skip its tests")
     })?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Fuzzing: `cargo xtask fuzz-smoke`. The targets live in fuzz/ (its own workspace, not
+// built by the rest of this file); docs/reliability.md describes them and the long runs.
+
+/// Builds every fuzz target and runs each for `COURTYARD_FUZZ_SECONDS` (default 20) over its
+/// committed seeds (fuzz/corpus/<target>) and saved crash inputs (fuzz/regressions/<target>),
+/// collecting new inputs in target/fuzz-smoke/<target> so the committed seeds stay as they
+/// are. Any crash, assertion or timeout fails it; libFuzzer saves the input under
+/// fuzz/artifacts/<target>/.
+///
+/// cargo-fuzz needs nightly compiler flags: `RUSTC_BOOTSTRAP=1` lets the stable toolchain
+/// accept them, and `-s none` builds without AddressSanitizer (safe Rust, and ASan needs a
+/// sanitizer runtime only nightly ships).
+fn fuzz_smoke() -> Result<()> {
+    let seconds: u64 = match std::env::var("COURTYARD_FUZZ_SECONDS") {
+        Ok(v) => v
+            .parse()
+            .context("COURTYARD_FUZZ_SECONDS must be a number of seconds")?,
+        Err(_) => 20,
+    };
+    let has_cargo_fuzz = cargo()
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !has_cargo_fuzz {
+        status(cargo().args(["install", "cargo-fuzz", "--locked"]))
+            .context("installing cargo-fuzz from crates.io")?;
+    }
+    let fuzz = |args: &[&str]| {
+        let mut cmd = cargo();
+        cmd.arg("fuzz")
+            .args(args)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .current_dir(root());
+        cmd
+    };
+    timed("building the fuzz targets", || {
+        status(&mut fuzz(&["build", "-s", "none"]))
+    })?;
+    let list = fuzz(&["list"])
+        .output()
+        .context("listing the fuzz targets")?;
+    let targets: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if targets.is_empty() {
+        bail!("`cargo fuzz list` found no fuzz targets");
+    }
+    let work = target_dir().join("fuzz-smoke");
+    for target in &targets {
+        let out = work.join(target);
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out)?;
+        let mut cmd = fuzz(&["run", target, "-s", "none"]);
+        cmd.arg(&out);
+        for dir in ["corpus", "regressions"] {
+            let dir = root().join("fuzz").join(dir).join(target);
+            if dir.is_dir() {
+                cmd.arg(dir);
+            }
+        }
+        cmd.args([
+            "--",
+            &format!("-max_total_time={seconds}"),
+            "-timeout=10",
+            "-rss_limit_mb=2048",
+            "-print_final_stats=1",
+        ]);
+        timed(&format!("fuzzing {target}"), || status(&mut cmd))?;
+    }
     Ok(())
 }

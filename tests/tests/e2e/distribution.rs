@@ -100,7 +100,9 @@ async fn signature_decides_how_a_package_installs(backend: Backend) {
 
     // Signed by the trusted publisher: shown with its configured name, installs plainly.
     let mut trusted = dice_package("1.0.0", "0.3.0");
-    trusted.sign("Someone claiming anything", &publisher());
+    trusted
+        .sign("Someone claiming anything", &publisher())
+        .unwrap();
     let (status, staged) = stage(&w.admin, &w.org, trusted.write()).await;
     assert_eq!(status, 201, "{staged}");
     assert_eq!(staged["trust"]["status"], "trusted");
@@ -134,7 +136,7 @@ async fn signature_decides_how_a_package_installs(backend: Backend) {
 
     // Signed by a key nobody configured: staged with a warning, installed only when allowed.
     let mut unknown = dice_package("1.0.1", "0.3.0");
-    unknown.sign("Courtyard Labs", &stranger());
+    unknown.sign("Courtyard Labs", &stranger()).unwrap();
     let (status, staged) = stage(&w.admin, &w.org, unknown.write()).await;
     assert_eq!(status, 201, "{staged}");
     assert_eq!(staged["trust"]["status"], "untrusted");
@@ -181,7 +183,7 @@ async fn signature_decides_how_a_package_installs(backend: Backend) {
 
     // Changed after signing: refused at once, whatever an admin allows.
     let mut tampered = dice_package("1.0.4", "0.3.0");
-    tampered.sign("Courtyard Labs", &publisher());
+    tampered.sign("Courtyard Labs", &publisher()).unwrap();
     tampered
         .descriptions
         .insert("en".into(), "Now with a free crypto miner.".into());
@@ -229,7 +231,7 @@ async fn a_catalog_offers_installs_and_upgrades(backend: Backend) {
     };
     for (version, wit) in [("1.0.0", "0.3.0"), ("1.1.0", "0.3.0"), ("2.0.0", "9.0.0")] {
         let mut p = dice_package(version, wit);
-        p.sign("Courtyard Labs", &publisher());
+        p.sign("Courtyard Labs", &publisher()).unwrap();
         add(p, version);
     }
     let listing = || async {
@@ -299,10 +301,10 @@ async fn a_catalog_offers_installs_and_upgrades(backend: Backend) {
 
     // A catalog file that is not what the index says is refused.
     let mut evil = dice_package("1.1.0", "0.3.0");
-    evil.sign("Courtyard Labs", &publisher());
+    evil.sign("Courtyard Labs", &publisher()).unwrap();
     evil.descriptions
         .insert("en".into(), "Swapped on the server.".into());
-    evil.sign("Courtyard Labs", &stranger());
+    evil.sign("Courtyard Labs", &stranger()).unwrap();
     std::fs::write(w.catalog.join("dice-pro-1.1.0.cyplugin"), evil.write()).unwrap();
     let (status, refused) = from_catalog("1.1.0").await;
     assert_eq!(
@@ -348,7 +350,7 @@ async fn a_catalog_over_http() {
     let dir = std::env::temp_dir().join(format!("cy-web-catalog-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut p = dice_package("3.0.0", "0.3.0");
-    p.sign("Courtyard Labs", &publisher());
+    p.sign("Courtyard Labs", &publisher()).unwrap();
     let file = dir.join("upload.cyplugin");
     std::fs::write(&file, p.write()).unwrap();
     courtyard_host::publish::catalog_add(&dir, &file, Some("Web catalog"), false).unwrap();

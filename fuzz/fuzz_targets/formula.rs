@@ -1,0 +1,4 @@
+#![no_main]
+//! See `courtyard_fuzz::formula` for what this target checks.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| courtyard_fuzz::formula(data));
