@@ -517,8 +517,7 @@ impl App {
             .await
             .or_not_found("organization")?;
         let (row, wasm, file) = self.package_to_install(&org, &input).await?;
-        let manifest = Manifest::parse(&row.manifest)
-            .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
+        let manifest = Manifest::parse(&row.manifest).map_err(distribution::invalid_manifest)?;
         // Verify the component against its manifest before anything is stored.
         let app = self.clone();
         let (verify_manifest, verify_wasm) = (manifest.clone(), wasm.clone());
@@ -527,7 +526,7 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::invalid("invalid_package", e.to_string()))?;
+        .map_err(distribution::invalid_package)?;
         let grants = checked_grants(&manifest, input.grants, input.http_hosts)?;
         let existing = ps::install(&self.store.read, org.as_str(), &manifest.id)
             .await
@@ -538,10 +537,18 @@ impl App {
             if version_cmp(&manifest.version, &current_pkg.version)
                 == Some(std::cmp::Ordering::Less)
             {
-                return Err(AppError::Conflict(format!(
-                    "version {} is installed; {} is older",
-                    current_pkg.version, manifest.version
-                )));
+                return Err(AppError::said(
+                    super::Refusal::Conflict,
+                    "older_version",
+                    format!(
+                        "version {} is installed; {} is older",
+                        current_pkg.version, manifest.version
+                    ),
+                    format!(
+                        "已安装 {} 版；{} 版较旧，不能替换",
+                        current_pkg.version, manifest.version
+                    ),
+                ));
             }
             previous_version = Some(current_pkg.version);
         }

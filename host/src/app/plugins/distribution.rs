@@ -204,8 +204,28 @@ fn package_refused(e: PackageError) -> AppError {
             "the package's signature does not match its contents: it was changed after it was signed. It cannot be installed.",
             "插件包的签名与内容不符：签名后被改动过，不能安装。",
         ),
-        other => AppError::invalid("invalid_package", other.to_string()),
+        other => invalid_package(other),
     }
+}
+
+/// A package that cannot be used, in both languages (the detail is the checker's, in
+/// English).
+pub(super) fn invalid_package(detail: impl std::fmt::Display) -> AppError {
+    AppError::said(
+        Refusal::Invalid,
+        "invalid_package",
+        format!("the plugin package cannot be used: {detail}"),
+        format!("插件包无法使用：{detail}"),
+    )
+}
+
+pub(super) fn invalid_manifest(detail: impl std::fmt::Display) -> AppError {
+    AppError::said(
+        Refusal::Invalid,
+        "invalid_manifest",
+        format!("the plugin's manifest (courtyard.toml) is not valid: {detail}"),
+        format!("插件清单（courtyard.toml）有误：{detail}"),
+    )
 }
 
 /// A manifest's `wit`, read before the full check so an unsupported contract gets its
@@ -229,7 +249,7 @@ fn check_contract(manifest_text: &str) -> Result<Manifest> {
                 &wanted,
             ))
         }
-        Err(e) => Err(AppError::invalid("invalid_manifest", e.to_string())),
+        Err(e) => Err(invalid_manifest(e)),
     }
 }
 
@@ -327,7 +347,7 @@ impl App {
         let pkg = input.package.as_ref().expect("counted above");
         let wasm = base64::engine::general_purpose::STANDARD
             .decode(pkg.wasm_base64.trim())
-            .map_err(|_| AppError::invalid("invalid_package", "wasm_base64 is not valid base64"))?;
+            .map_err(|_| invalid_package("wasm_base64 is not valid base64"))?;
         if wasm.len() > MAX_PACKAGE_BYTES {
             return Err(AppError::invalid(
                 "package_too_large",
@@ -422,7 +442,7 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| AppError::invalid("invalid_package", e.to_string()))?;
+        .map_err(invalid_package)?;
         let (signer_key, signer_name) = match signer {
             Signer::Unsigned => (None, None),
             Signer::Signed { publisher, key } => (Some(key), Some(publisher)),
@@ -468,8 +488,7 @@ impl App {
     }
 
     async fn staged_view(&self, org: &OrgId, row: &PackageRow) -> Result<StagedPackageView> {
-        let manifest = Manifest::parse(&row.manifest)
-            .map_err(|e| AppError::invalid("invalid_manifest", e.to_string()))?;
+        let manifest = Manifest::parse(&row.manifest).map_err(invalid_manifest)?;
         let parts = self.package_parts(row).await?;
         let installed = self.installed_version(org, &manifest.id).await?;
         let upgrade = installed
