@@ -213,6 +213,11 @@ pub async fn serve(
     let grace = Duration::from_secs(app.config.shutdown_grace_secs);
     let service = router(app.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // Small WebSocket frames must leave at once: with Nagle's algorithm a frame waits for the
+    // client's (delayed, up to 40 ms) acknowledgement of the previous one.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(());
