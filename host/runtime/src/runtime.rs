@@ -7,7 +7,7 @@ use std::time::Duration;
 use wasmtime::component::{Component, Linker, ResourceTable, types::ComponentItem};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
-    StoreLimits, StoreLimitsBuilder, Trap,
+    StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadline,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -15,8 +15,12 @@ use crate::api::{Grants, HostApi, HttpRequest, HttpResponse, Scope};
 use crate::manifest::{Manifest, SUPPORTED_WIT, version_cmp};
 use crate::{v0_1_0, v0_2_0, v0_3_0};
 
-/// One epoch tick. Deadlines are counted in ticks.
+/// One epoch tick: how often running guests are interrupted to look at the clock.
 const TICK: Duration = Duration::from_millis(1);
+/// Ticks a guest runs between checks of its deadline. At each check it also yields to the
+/// async executor, so a guest spinning in a loop shares its worker thread with every other
+/// request instead of holding it until the deadline.
+const SLICE_TICKS: u64 = 5;
 
 /// Sandbox limits for every call.
 #[derive(Clone, Debug)]
@@ -336,9 +340,17 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
-        let ticks = (deadline.as_micros() / TICK.as_micros()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        // The deadline is wall-clock time, checked every few ticks: ticks alone drift (the
+        // ticking thread sleeps at least a tick, and longer on a busy machine).
+        let stop_at = std::time::Instant::now() + deadline;
+        store.set_epoch_deadline(SLICE_TICKS);
+        store.epoch_deadline_callback(move |_| {
+            if std::time::Instant::now() >= stop_at {
+                Ok(UpdateDeadline::Interrupt)
+            } else {
+                Ok(UpdateDeadline::Yield(SLICE_TICKS))
+            }
+        });
         store
     }
 

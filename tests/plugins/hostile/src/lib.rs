@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 pub struct Hostile;
 
 #[allow(unconditional_recursion)]
+/// Unbounded recursion with a frame the optimiser cannot fold into a loop: `black_box`
+/// keeps the local array alive across the call, so every level costs real stack.
 fn recurse(depth: u64) -> u64 {
-    let local = [depth; 64];
-    recurse(depth + 1) + local[(depth % 64) as usize]
+    let local = std::hint::black_box([depth; 64]);
+    let below = recurse(std::hint::black_box(depth + 1));
+    std::hint::black_box(below) + local[(depth % 64) as usize]
 }
 
 fn spin() -> Reply {
@@ -84,6 +87,46 @@ fn timer_spam() -> String {
     format!("timer-spam: set {SPAM_LIMIT} timers and the host never said no")
 }
 
+/// Passes the largest text this instance's memory comfortably holds (40 of its 64 MiB) to
+/// a host function: the host must copy it out and refuse it, not choke on it.
+fn big_string(ctx: &Context) -> String {
+    let text = "x".repeat(40 << 20);
+    let answer = ctx.group().and_then(|group| messages::post(group, &text));
+    match answer {
+        Ok(id) => format!("big-string: the host stored 40 MiB as {id}"),
+        Err(e) => format!("big-string: the host answered {}", describe(&e)),
+    }
+}
+
+/// A million-element list argument: a million (empty) ids as a card's audience.
+fn many_ids() -> String {
+    let ids = vec![String::new(); 1_000_000];
+    match courtyard_sdk::bindings::courtyard::plugin::messages::set_audience("no-such-card", &ids) {
+        Ok(()) => "many-ids: the host accepted a million ids".into(),
+        Err(e) => format!("many-ids: the host answered {}", describe(&e.into())),
+    }
+}
+
+/// Opens WASI stdout handles and never closes them, each one an entry in the host's
+/// resource table, until the host says no (or the deadline stops the call).
+#[cfg(target_arch = "wasm32")]
+fn handles() -> String {
+    let mut opened = 0u32;
+    loop {
+        // `get-stdout` cannot fail; a full table traps the call instead.
+        std::mem::forget(wasi::cli::stdout::get_stdout());
+        opened += 1;
+        if opened == SPAM_LIMIT * 10 {
+            return format!("handles: opened {opened} handles and the host never said no");
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn handles() -> String {
+    "handles: only as WebAssembly".into()
+}
+
 fn call_self() -> String {
     match interop::call::<_, Value>("hostile", "recurse", &json!({"depth": 1})) {
         Ok(deepest) => format!(
@@ -96,7 +139,7 @@ fn call_self() -> String {
 }
 
 impl Plugin for Hostile {
-    fn command(_ctx: &Context, _command: &str, args: &Args) -> Result<Reply> {
+    fn command(ctx: &Context, _command: &str, args: &Args) -> Result<Reply> {
         match args.get(0).unwrap_or("") {
             "loop" => Ok(spin()),
             "recurse" => Ok(Reply::message(recurse(0).to_string())),
@@ -129,6 +172,9 @@ impl Plugin for Hostile {
             "records-spam" => Ok(Reply::ephemeral(records_spam())),
             "timer-spam" => Ok(Reply::ephemeral(timer_spam())),
             "call-self" => Ok(Reply::ephemeral(call_self())),
+            "big-string" => Ok(Reply::ephemeral(big_string(ctx))),
+            "many-ids" => Ok(Reply::ephemeral(many_ids())),
+            "handles" => Ok(Reply::ephemeral(handles())),
             "ok" => Ok(Reply::ephemeral("fine")),
             other => Err(Error::user(format!("unknown behaviour `{other}`"))),
         }
