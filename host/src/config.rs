@@ -38,6 +38,10 @@ pub struct Config {
     pub login_failures_per_ip: u32,
     /// The rate-limit window, in seconds.
     pub login_window_secs: u64,
+    /// Messages one person may post per minute, sustained (on each node); 0: no limit.
+    pub posts_per_minute: u32,
+    /// Messages one person may post at once before `posts_per_minute` applies.
+    pub post_burst: u32,
     /// Publishers whose signed plugin packages install without a warning. A package signed
     /// by another key, or not signed, installs only when an organization admin explicitly
     /// allows it.
@@ -257,6 +261,8 @@ impl Default for Config {
             login_failures_per_account: 10,
             login_failures_per_ip: 100,
             login_window_secs: 15 * 60,
+            posts_per_minute: 120,
+            post_burst: 30,
             trusted_proxies: Vec::new(),
             trusted_publishers: Vec::new(),
             plugin_catalogs: Vec::new(),

@@ -101,6 +101,8 @@ impl Harness {
             data_dir: dir.clone(),
             // Timers fire when the test says so ([`Harness::advance`]), never behind its back.
             plugin_timer_poll_ms: 24 * 3_600_000,
+            // A plugin's tests post as fast as they like.
+            posts_per_minute: 0,
             // Compiled plugins are shared by every harness on the machine: each test would
             // otherwise compile the same components again.
             plugin_cache_dir: Some(std::env::temp_dir().join("courtyard-harness-plugin-cache")),

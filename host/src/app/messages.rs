@@ -299,6 +299,8 @@ impl App {
                 created: false,
             });
         }
+        // Only new messages count: a retry of one already stored was answered above.
+        self.post_rate.take(me).map_err(AppError::SlowDown)?;
         // Plugins enabled here may inspect (and rewrite or refuse) the message first.
         let body = self
             .before_message(auth, &group.id, &group.org, input.body.clone())

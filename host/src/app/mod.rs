@@ -13,6 +13,7 @@ pub mod notify;
 pub mod orgs;
 pub mod people;
 pub mod plugins;
+pub mod post_rate;
 pub mod push;
 pub mod realtime;
 pub mod retention;
@@ -47,6 +48,8 @@ pub struct Inner {
     /// Bounds concurrent argon2 work so a login flood cannot exhaust memory or CPU.
     pub password_work: Semaphore,
     pub login_limiter: auth::LoginLimiter,
+    /// How fast each person may post.
+    pub post_rate: post_rate::PostRate,
     /// Where uploaded files' bytes live, and the upload limits.
     pub files: files::FileStore,
     pub plugins: plugins::Plugins,
@@ -66,6 +69,11 @@ pub struct Inner {
     pub vapid: push::Vapid,
     /// The other nodes, when this host is one node of a cluster.
     pub cluster: Option<Arc<crate::cluster::Cluster>>,
+}
+
+/// Whole seconds to wait, rounded up and at least one (what `Retry-After` can say).
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 impl std::ops::Deref for App {
@@ -125,6 +133,7 @@ impl App {
             Some(crate::crypto::new_token("setup_"))
         };
         let login_limiter = auth::LoginLimiter::new(&config);
+        let post_rate = post_rate::PostRate::new(&config);
         let vapid = push::Vapid::load(&store).await?;
         let mailer = config
             .smtp
@@ -162,6 +171,7 @@ impl App {
                 secret,
                 password_work: Semaphore::new(4),
                 login_limiter,
+                post_rate,
                 files,
                 plugins,
                 setup_token: parking_lot::Mutex::new(setup_token),
@@ -256,6 +266,9 @@ pub enum AppError {
     Unauthenticated,
     #[error("{0}")]
     RateLimited(&'static str),
+    /// Posting faster than `posts_per_minute`; the client may retry after this long.
+    #[error("you are posting too fast; try again in {} s", retry_after_secs(*.0))]
+    SlowDown(std::time::Duration),
     #[error("{0}")]
     Gone(&'static str),
     /// A plugin crashed, timed out or is suspended; the host is fine.

@@ -45,6 +45,17 @@ impl IntoResponse for AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             AppError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::SlowDown(wait) => {
+                let secs = crate::app::retry_after_secs(*wait);
+                let body = ErrorBody {
+                    code: "rate_limited".into(),
+                    message: self.to_string(),
+                    message_zh: Some(format!("发消息太快了，请 {secs} 秒后再试")),
+                    fields: None,
+                };
+                let retry_after = [(axum::http::header::RETRY_AFTER, secs.to_string())];
+                return (StatusCode::TOO_MANY_REQUESTS, retry_after, Json(body)).into_response();
+            }
             AppError::Gone(_) => (StatusCode::GONE, "too_old"),
             AppError::PluginFailed(_) => (StatusCode::BAD_GATEWAY, "plugin_failed"),
             AppError::InvalidForm(fields) => {

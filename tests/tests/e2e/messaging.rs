@@ -1235,3 +1235,89 @@ both_backends!(
     deleted_text_leaves_the_event_log,
     markup_and_limits,
 );
+
+// ---------------------------------------------------------------------------------------
+// Abuse control: how fast one person may post
+
+/// Past the burst, a person's posts are refused with 429 and `Retry-After` until the
+/// bucket refills; retries of stored posts and other people are not held back, and
+/// nothing refused is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posting_too_fast_is_refused_and_stores_nothing() {
+    let server = TestServer::start_with(Backend::Sqlite, |c| {
+        c.posts_per_minute = 60;
+        c.post_burst = 5;
+    })
+    .await;
+    let org = server.org("Flood Co").await;
+    let (_, spammer) = server.person(&org, "Sam Spammer", "member").await;
+    let (other_id, other) = server.person(&org, "Olga Other", "member").await;
+    let group = team(&spammer, "Busy", &[&other_id]).await;
+    let mut first = None;
+    for i in 0..5 {
+        let t = txn();
+        let (status, m) = post(
+            &spammer,
+            &group,
+            json!({"body": format!("burst {i}"), "client_txn_id": t}),
+        )
+        .await;
+        assert_eq!(status, 201, "post {i} of the burst: {m}");
+        first.get_or_insert((t, m));
+    }
+    let res = spammer
+        .http
+        .post(format!("{}/api/v1/groups/{group}/messages", spammer.base))
+        .bearer_auth(spammer.token.as_deref().unwrap())
+        .json(&json!({"body": "one too many", "client_txn_id": txn()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(retry_after, 1, "one post a second refills within a second");
+    let e: Value = res.json().await.unwrap();
+    assert_eq!(e["code"], "rate_limited", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("too fast"), "{e}");
+    assert!(e["message_zh"].as_str().unwrap().contains("太快"), "{e}");
+
+    // A retry of a stored post is answered, not counted.
+    let (t, m) = first.unwrap();
+    let (status, again) = post(
+        &spammer,
+        &group,
+        json!({"body": "burst 0", "client_txn_id": t}),
+    )
+    .await;
+    assert_eq!((status, &again), (200, &m));
+    // Someone else in the same group posts freely.
+    let (status, _) = post(
+        &other,
+        &group,
+        json!({"body": "hi", "client_txn_id": txn()}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // The refused post was not stored.
+    let bodies: Vec<String> = history(&other, &group, "")
+        .await
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(bodies.len(), 6, "{bodies:?}");
+    assert!(!bodies.iter().any(|b| b == "one too many"));
+
+    // The bucket refills at the sustained rate.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let (status, m) = post(
+        &spammer,
+        &group,
+        json!({"body": "later", "client_txn_id": txn()}),
+    )
+    .await;
+    assert_eq!(status, 201, "{m}");
+}

@@ -29,8 +29,10 @@ pub fn router() -> OpenApiRouter<App> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// `chat` or `post` (the group's feed); both when omitted.
+    #[param(pattern = "^(chat|post)$")]
     pub kind: Option<String>,
     /// Only messages with a smaller `seq` (page backwards).
     pub before: Option<i64>,
@@ -54,10 +56,13 @@ async fn history(
 }
 
 /// Posts a message, reply, feed post or comment. Retrying with the same `client_txn_id`
-/// returns the original (200) instead of posting again (201).
+/// returns the original (200) instead of posting again (201). A person posting faster than
+/// the host's `posts_per_minute` (after a burst of `post_burst`) gets 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/groups/{group_id}/messages", tag = "messages", params(("group_id" = String, Path)), request_body = PostMessage,
     responses((status = 201, body = MessageView), (status = 200, body = MessageView, description = "retry of a posted transaction"),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "posting too fast; `Retry-After` says when to try again",
+            headers(("Retry-After" = u64, description = "seconds until the next post fits")))))]
 async fn post_message(
     State(app): State<App>,
     Authed(auth): Authed,
@@ -109,6 +114,7 @@ async fn delete_message(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ThreadQuery {
     /// Only replies with a larger `seq` (page forwards).
     pub after: Option<i64>,
@@ -143,7 +149,8 @@ async fn add_reaction(
 /// Removes the caller's reaction.
 #[utoipa::path(delete, path = "/api/v1/messages/{message_id}/reactions/{emoji}", tag = "messages",
     params(("message_id" = String, Path), ("emoji" = String, Path)),
-    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "The message was deleted (`message_deleted`)")))]
 async fn remove_reaction(
     State(app): State<App>,
     Authed(auth): Authed,
@@ -165,7 +172,8 @@ async fn pin(
 
 /// Unpins a message.
 #[utoipa::path(delete, path = "/api/v1/messages/{message_id}/pin", tag = "messages", params(("message_id" = String, Path)),
-    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "Not a live top-level message (`cannot_pin`)")))]
 async fn unpin(
     State(app): State<App>,
     Authed(auth): Authed,

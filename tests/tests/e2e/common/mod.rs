@@ -134,6 +134,8 @@ impl TestServer {
             }
         }
         config.shutdown_grace_secs = 1;
+        // Tests post far faster than people; the limit has tests of its own that turn it on.
+        config.posts_per_minute = 0;
         // Every test server on the machine shares compiled plugins instead of compiling the
         // same components again.
         config.plugin_cache_dir = Some(std::env::temp_dir().join("courtyard-test-plugin-cache"));

@@ -68,6 +68,10 @@ impl NodeProcess {
                 std::env::temp_dir().join("courtyard-test-plugin-cache"),
             )
             .env("RUST_LOG", "warn")
+            .env(
+                "COURTYARD_POSTS_PER_MINUTE",
+                config.posts_per_minute.to_string(),
+            )
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true);
