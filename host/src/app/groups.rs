@@ -24,6 +24,7 @@ use crate::store::{StoreError, now_millis, orgs};
 pub struct CreateGroup {
     /// `department`, `team`, `interest`, `announcement` or `shared` (direct messages are
     /// opened with `POST /api/v1/direct`).
+    #[schema(pattern = "^(department|team|interest|announcement|shared)$")]
     pub kind: String,
     pub name: String,
     pub description: Option<String>,
@@ -57,6 +58,7 @@ pub struct UpdateGroup {
 pub struct AddMember {
     pub person_id: String,
     /// `owner`, `admin` or `member` (default).
+    #[schema(pattern = "^(owner|admin|member)$")]
     pub role: Option<String>,
 }
 

@@ -34,8 +34,10 @@ pub struct CreatePerson {
     pub display_name: String,
     /// Initial password (at least 10 characters). Without one the person cannot sign in
     /// until an admin sets it.
+    #[schema(min_length = 10)]
     pub password: Option<String>,
     /// `org_admin`, `member` (default) or `guest`.
+    #[schema(pattern = "^(platform_admin|org_admin|member|guest)$")]
     pub role: Option<String>,
     pub title: Option<String>,
     pub department_id: Option<String>,
@@ -59,8 +61,10 @@ pub struct UpdatePerson {
     #[schema(value_type = Option<String>)]
     pub department_id: Option<Option<String>>,
     /// Admins only.
+    #[schema(pattern = "^(platform_admin|org_admin|member|guest)$")]
     pub role: Option<String>,
     /// Admins only: `active` or `disabled`. Disabling ends all the person's sessions.
+    #[schema(pattern = "^(active|disabled)$")]
     pub status: Option<String>,
 }
 
@@ -368,6 +372,13 @@ impl App {
         let role = Role::parse(&row.role).unwrap_or(Role::Guest);
         if !policy::can_administer_person(&auth.actor, &org, role) {
             return Err(AppError::Forbidden("only admins reset passwords"));
+        }
+        // One's own password changes with the current one (`POST /api/v1/me/password`): a
+        // stolen admin session must not be enough to take the account over for good.
+        if auth.actor.person_id.as_str() == row.id {
+            return Err(AppError::Forbidden(
+                "change your own password with /api/v1/me/password",
+            ));
         }
         let pid = PersonId::from_trusted(row.id);
         self.set_password(&pid, password, None).await?;

@@ -196,6 +196,7 @@ pub struct EnablePlugin {
 #[serde(deny_unknown_fields)]
 pub struct RunCommand {
     /// What the person typed, e.g. `/roll 20`.
+    #[schema(pattern = "^/")]
     pub text: String,
 }
 

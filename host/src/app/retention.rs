@@ -27,6 +27,7 @@ const BATCH: i64 = 500;
 #[serde(deny_unknown_fields)]
 pub struct PlaceHold {
     /// Why the group's messages must be kept (a case or matter reference).
+    #[schema(pattern = r"\S", max_length = 500)]
     pub reason: String,
 }
 

@@ -62,6 +62,7 @@ const CACHE_TTL: Duration = Duration::from_secs(2);
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
     /// `incoming` or `outgoing`.
+    #[schema(pattern = "^(incoming|outgoing)$")]
     pub kind: String,
     pub name: String,
     /// Outgoing: where events are POSTed (http or https).

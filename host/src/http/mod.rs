@@ -63,9 +63,98 @@ impl Modify for Security {
     }
 }
 
+/// Documents the refusals every operation can give before its handler runs, from the
+/// extractors in [`extract`] and the body limit: 401 without a valid sign-in, 403 for a
+/// cookie-signed unsafe request without its CSRF token, 404 for a malformed path id, 400 for
+/// an unreadable query, and 400/413/415/422 for an unreadable, oversized, unlabelled or
+/// mistyped JSON body. An operation's own wording of a status is kept.
+struct ExtractorErrors;
+
+impl Modify for ExtractorErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        let paths = openapi.paths.paths.values_mut();
+        for item in paths {
+            let operations = [
+                (&mut item.get, true),
+                (&mut item.head, true),
+                (&mut item.options, true),
+                (&mut item.put, false),
+                (&mut item.post, false),
+                (&mut item.delete, false),
+                (&mut item.patch, false),
+                (&mut item.trace, true),
+            ];
+            for (op, safe) in operations {
+                let Some(op) = op.as_mut() else { continue };
+                let public = op.security.as_ref().is_some_and(|s| s.is_empty());
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+                let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let json_body = op
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|b| b.content.contains_key("application/json"));
+                let mut add = |status: &str, description: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_doc(description));
+                };
+                if !public {
+                    add(
+                        "401",
+                        "Not signed in, or the token is not valid (`unauthenticated`)",
+                    );
+                    if !safe {
+                        add(
+                            "403",
+                            "Signed in with the session cookie but without the `X-CSRF-Token` header",
+                        );
+                    }
+                }
+                if has_path {
+                    add("404", "Nothing by this id, or nothing the caller may see");
+                }
+                if has_query {
+                    add("400", "Unreadable query parameters (`invalid_query`)");
+                }
+                if json_body {
+                    add("400", "The body is not JSON (`invalid_json`)");
+                    add(
+                        "413",
+                        "The body is larger than the request limit (`payload_too_large`)",
+                    );
+                    add(
+                        "415",
+                        "The body is not labelled `application/json` (`unsupported_media_type`)",
+                    );
+                    add(
+                        "422",
+                        "JSON of the wrong shape (`invalid_body`) or invalid values",
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn error_doc(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
 /// The whole API with its OpenAPI document.
 pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::auth::router())
         .merge(api::orgs::router())
         .merge(api::people::router())
@@ -82,7 +171,10 @@ pub fn api() -> (Router<App>, utoipa::openapi::OpenApi) {
         .merge(api::sso::router())
         .merge(api::notifications::router())
         .routes(utoipa_axum::routes!(healthz))
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes: their operations only exist in the document from here on.
+    ExtractorErrors.modify(&mut doc);
+    (router, doc)
 }
 
 pub fn router(app: App) -> Router {

@@ -1147,6 +1147,43 @@ async fn control_characters_never_reach_storage(backend: Backend) {
     s.assert_untouched().await;
 }
 
+/// Found by Schemathesis (tests/schemathesis/run.sh): an admin could reset their own
+/// password through the admin endpoint without the current one, so a stolen admin session
+/// was enough to take the account over for good (and the reset ended the session itself).
+/// One's own password changes only with `POST /api/v1/me/password`.
+async fn admins_cannot_reset_their_own_password(backend: Backend) {
+    let s = setup(backend).await;
+    let (olga_id, olga) = s.server.person(&s.org, "Olga Admin", "org_admin").await;
+    let own = format!("/api/v1/people/{olga_id}/password");
+    assert_error(
+        &olga
+            .post(&own, json!({"password": "a new password of mine"}))
+            .await,
+        403,
+        "forbidden",
+    );
+    let (_, me) = s.server.admin.get("/api/v1/me").await;
+    let platform_own = format!("/api/v1/people/{}/password", me["id"].as_str().unwrap());
+    assert_error(
+        &s.server
+            .admin
+            .post(&platform_own, json!({"password": "a new password of mine"}))
+            .await,
+        403,
+        "forbidden",
+    );
+    // Both sessions survive, and the old passwords still work.
+    let olga_me = assert_ok(&olga.get("/api/v1/me").await, 200);
+    assert_ok(&s.server.admin.get("/api/v1/me").await, 200);
+    Client::login(&s.server.base, olga_me["email"].as_str().unwrap(), PASSWORD).await;
+    // Someone else's password is still theirs to reset.
+    let alice = format!("/api/v1/people/{}/password", s.alice_id);
+    let (status, _) = olga
+        .post(&alice, json!({"password": "a reset password"}))
+        .await;
+    assert_eq!(status, 204);
+}
+
 both_backends!(
     malformed_json_is_400,
     mistyped_or_unknown_fields_are_422,
@@ -1159,4 +1196,5 @@ both_backends!(
     invalid_field_values_are_422,
     refused_requests_leave_nothing_behind,
     control_characters_never_reach_storage,
+    admins_cannot_reset_their_own_password,
 );

@@ -27,5 +27,6 @@ mod reverse_proxy;
 mod search;
 mod smoke;
 mod sso;
+mod swap;
 mod web_client;
 mod webhooks;

@@ -18,8 +18,10 @@ pub fn router() -> OpenApiRouter<App> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AnalyticsQuery {
     /// How many UTC days, ending today: 1 to 366; default 30.
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<i64>,
 }
 

@@ -74,6 +74,7 @@ pub struct SetupRequest {
     /// The one-time token the server printed at its first start.
     pub setup_token: String,
     pub email: String,
+    #[schema(min_length = 10)]
     pub password: String,
     pub display_name: String,
     /// The platform admin's home organization.
@@ -134,6 +135,7 @@ async fn me(Authed(auth): Authed) -> Json<PersonView> {
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
+    #[schema(min_length = 10)]
     pub new_password: String,
 }
 

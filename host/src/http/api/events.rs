@@ -43,8 +43,10 @@ pub fn router() -> OpenApiRouter<App> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// The last position the client has seen.
+    #[param(minimum = 0)]
     pub since: i64,
     /// 1 to 500; default 500.
     pub limit: Option<i64>,
@@ -53,7 +55,8 @@ pub struct EventsQuery {
 /// Events after a position that the caller may see, oldest first (catch-up without a
 /// WebSocket). 410 `too_old` when the position is older than the log keeps.
 #[utoipa::path(get, path = "/api/v1/events", tag = "realtime", params(EventsQuery),
-    responses((status = 200, body = EventsPage), (status = 410, body = ErrorBody)))]
+    responses((status = 200, body = EventsPage), (status = 410, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A negative position (`invalid_position`)")))]
 async fn events(
     State(app): State<App>,
     Authed(auth): Authed,
@@ -64,6 +67,7 @@ async fn events(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct WsQuery {
     /// Resume after this position (the last `seq` received); omit to start live.
     pub since: Option<i64>,

@@ -145,7 +145,7 @@ fn no_file_part() -> AppError {
 #[utoipa::path(get, path = "/api/v1/files/{file_id}", tag = "files", params(("file_id" = String, Path)),
     responses(
         (status = 200, description = "The file's bytes, with its detected type",
-            content_type = "application/octet-stream",
+            content_type = "*/*",
             headers(
                 ("Content-Disposition" = String, description = "`inline` or `attachment`, with `filename` and (for non-ASCII names) `filename*`"),
                 ("ETag" = String, description = "The quoted SHA-256 of the content"),

@@ -38,7 +38,9 @@ async fn list_groups(
 
 /// Creates a department, team, interest group, announcement channel or shared group.
 #[utoipa::path(post, path = "/api/v1/groups", tag = "groups", request_body = CreateGroup,
-    responses((status = 201, body = GroupView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = GroupView), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody, description = "No such organization (`org_id`), parent or head"),
+        (status = 422, body = ErrorBody)))]
 async fn create_group(
     State(app): State<App>,
     Authed(auth): Authed,
@@ -110,7 +112,8 @@ async fn remove_member(
 
 /// Joins an open group (interest groups, announcement channels).
 #[utoipa::path(post, path = "/api/v1/groups/{group_id}/join", tag = "groups", params(("group_id" = String, Path)),
-    responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MemberView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "A member already")))]
 async fn join(
     State(app): State<App>,
     Authed(auth): Authed,
@@ -136,6 +139,7 @@ async fn leave(
 #[serde(deny_unknown_fields)]
 pub struct OpenDirect {
     /// The other people (1 for a 1:1 conversation, up to 19 for an ad-hoc group).
+    #[schema(min_items = 1, max_items = 19)]
     pub person_ids: Vec<String>,
 }
 

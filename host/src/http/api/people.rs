@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<App> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Any part of a name, its pinyin (`zhangsan`) or initials (`zs`), a title, a
     /// department or an email. Omit to list.
@@ -69,12 +70,15 @@ async fn update_person(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
+    #[schema(min_length = 10)]
     pub password: String,
 }
 
-/// Sets a new password for someone (admins); their sessions end.
+/// Sets a new password for someone else (admins); their sessions end. One's own password
+/// changes with `POST /api/v1/me/password`, which asks for the current one.
 #[utoipa::path(post, path = "/api/v1/people/{person_id}/password", tag = "people", params(("person_id" = String, Path)), request_body = ResetPassword,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody, description = "Not an admin of this person, or the caller's own account"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody, description = "A password too short or too long")))]
 async fn reset_password(
     State(app): State<App>,
     Authed(auth): Authed,

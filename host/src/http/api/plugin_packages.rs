@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<App> {
 /// signature and contents and stores it, without installing it. Org admins.
 #[utoipa::path(post, path = "/api/v1/orgs/{org_id}/plugin-packages", tag = "plugins",
     params(("org_id" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The .cyplugin file"),
+    request_body(description = "The .cyplugin file", content(("application/octet-stream"))),
     responses((status = 201, body = StagedPackageView),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 413, description = "Larger than a package may be (`package_too_large`)", body = ErrorBody),

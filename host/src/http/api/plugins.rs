@@ -243,6 +243,7 @@ async fn update_install(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ConfirmQuery {
     /// Must be true: uninstalling deletes the plugin's data.
     #[serde(default)]

@@ -18,10 +18,12 @@ pub fn router() -> OpenApiRouter<App> {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
     /// Words to find (up to 200 characters). Chinese is segmented into words, so `报销`
     /// finds `差旅报销单已提交`; every word must occur; the last one also matches as a
     /// prefix unless the query ends in a space. Quotes and operators are ordinary text.
+    #[param(pattern = r"\S")]
     pub q: String,
     /// Only in this group.
     pub group_id: Option<String>,

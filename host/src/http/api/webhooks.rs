@@ -87,6 +87,7 @@ async fn delete_webhook(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// Older than this `created_at` (ms), for the next page.
     pub before: Option<i64>,
