@@ -189,6 +189,8 @@ pub struct Heard {
     pub seqs: Vec<i64>,
     /// Times the stream was closed and resumed with `?since=`.
     pub reconnects: u32,
+    /// Of those, the connections the listener dropped itself (`--drop-every-ms`).
+    pub drops: u32,
     /// `resync_required` answers (events were skipped).
     pub resyncs: u32,
     /// Why the listener stopped early, if it did.
@@ -214,6 +216,12 @@ pub struct Listener {
     /// set `TCP_NODELAY`, Nagle's algorithm holds a small frame until the previous one is
     /// acknowledged, and a delayed ACK makes that up to 40 ms.
     pub quickack: bool,
+    /// Drop the connection (no close handshake, unread frames lost with it) at random
+    /// intervals averaging this, stay away up to 200 ms, and resume with `?since=`: a
+    /// flaky network. Posting goes on meanwhile, so catch-up must fill every gap.
+    pub drop_every: Option<Duration>,
+    /// Seeds the drop intervals.
+    pub seed: u64,
 }
 
 impl Listener {
@@ -224,6 +232,10 @@ impl Listener {
         let mut last = head;
         let mut stop_at: Option<i64> = None;
         let mut deadline: Option<Instant> = None;
+        let mut rng = crate::text::Rng::new(self.seed);
+        let mut next_drop = self
+            .drop_every
+            .map(|d| Instant::now() + jittered(d, &mut rng));
         loop {
             if stop_at.is_some_and(|s| last >= s) {
                 break;
@@ -280,6 +292,22 @@ impl Listener {
                         deadline = Some(Instant::now() + self.drain);
                     }
                 }
+                _ = sleep_until(next_drop.unwrap_or_else(Instant::now)),
+                    if next_drop.is_some() && stop_at.is_none() => {
+                    // Stop reading, stay away a while, then come back after `last`; the old
+                    // connection is dropped (not closed) once the new one is up.
+                    let away = Duration::from_millis(rng.next() % 200);
+                    tokio::time::sleep(away).await;
+                    match self.reconnect(last, &mut heard).await {
+                        Ok(w) => ws = w,
+                        Err(e) => {
+                            heard.error = Some(format!("after a drop, reconnecting: {e:#}"));
+                            return heard;
+                        }
+                    }
+                    heard.drops += 1;
+                    next_drop = self.drop_every.map(|d| Instant::now() + jittered(d, &mut rng));
+                }
                 _ = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     heard.timed_out = true;
                     break;
@@ -306,6 +334,12 @@ impl Listener {
         }
         Err(failure.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
     }
+}
+
+/// Between half and one and a half times `mean`.
+fn jittered(mean: Duration, rng: &mut crate::text::Rng) -> Duration {
+    let half = mean / 2;
+    half + Duration::from_micros(rng.next() % (mean.as_micros() as u64 + 1))
 }
 
 /// Compares what a listener heard with the positions the posters were given.

@@ -14,8 +14,12 @@
 //! clients (members of the group, spread over the URLs the same way) time every message
 //! from its send time, carried in its body, to its arrival (post→delivered), and check that
 //! each of them received every message posted in the measured window exactly once.
+//!
+//! `loadgen durability post|verify`: crash durability of acknowledged posts (see
+//! `durability.rs` and `bench/crash_durability.sh`).
 
 mod api;
+mod durability;
 mod listen;
 mod procfs;
 mod text;
@@ -102,6 +106,11 @@ struct Args {
     /// frames (Nagle) until the previous one is acknowledged, up to a delayed ACK's 40 ms.
     #[arg(long)]
     quickack: bool,
+    /// With --listeners: each listener drops its connection at random intervals averaging
+    /// this many milliseconds and resumes with `?since=` (reliability: 0 gaps and 0
+    /// duplicates after catch-up are expected).
+    #[arg(long)]
+    drop_every_ms: Option<u64>,
     /// A name for this run in the report (e.g. the backend).
     #[arg(long, default_value = "")]
     label: String,
@@ -150,6 +159,13 @@ impl Snapshot {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // `loadgen durability …` has a command line of its own.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "durability")
+    {
+        return durability::main(durability::Cli::parse_from(std::env::args_os().skip(1))).await;
+    }
     let args = Args::parse();
     let group_size = args.group_size.unwrap_or(args.people);
     if args.people == 0 || group_size == 0 || group_size > args.people {
@@ -246,6 +262,8 @@ async fn main() -> anyhow::Result<()> {
             stop: stop_rx.clone(),
             drain: Duration::from_secs(args.drain),
             quickack: args.quickack,
+            drop_every: args.drop_every_ms.map(Duration::from_millis),
+            seed: 0x5eed ^ i as u64,
         };
         listeners.spawn(listener.run(ws, head));
     }
@@ -491,6 +509,7 @@ fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
     let listeners = heard.len();
     let (mut missing, mut duplicates, mut unexpected) = (0, 0, 0);
     let (mut complete, mut reconnects, mut resyncs, mut timed_out) = (0, 0, 0, 0);
+    let mut drops = 0;
     let (mut least, mut most) = (usize::MAX, 0);
     let mut errors = Vec::new();
     let mut latencies_us = Vec::with_capacity(heard.iter().map(|h| h.seqs.len()).sum());
@@ -505,6 +524,7 @@ fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
             complete += 1;
         }
         reconnects += h.reconnects;
+        drops += h.drops;
         resyncs += h.resyncs;
         timed_out += u64::from(h.timed_out);
         errors.extend(h.error);
@@ -535,6 +555,7 @@ fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
             "listeners_complete": complete,
             "unexpected": unexpected,
             "reconnects": reconnects,
+            "drops": drops,
             "resyncs": resyncs,
             "timed_out": timed_out,
             "errors": errors,
@@ -744,13 +765,14 @@ fn print_table(r: &Value) {
             "delivery check".into(),
             format!(
                 "missing {}, duplicates {}, unexpected {}; {}/{} listeners got every message \
-                 once; {} reconnects, {} resyncs, {} timed out, {} failed",
+                 once; {} reconnects ({} dropped on purpose), {} resyncs, {} timed out, {} failed",
                 r["missing"],
                 r["duplicates"],
                 d["unexpected"],
                 d["listeners_complete"],
                 r["listeners"],
                 d["reconnects"],
+                d["drops"],
                 d["resyncs"],
                 d["timed_out"],
                 errors

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Crash durability: does every acknowledged post survive `kill -9` of the server, and is
+# none stored twice when clients retry? Per backend (SQLite, then PostgreSQL), RUNS rounds
+# of: a fresh server and data directory (and database), `loadgen durability post` posting
+# POSTS messages with CONCURRENCY posters (each post has its own client_txn_id; every
+# acknowledgement goes to an ack log at once; unacknowledged posts are retried with the
+# same client_txn_id while the server is down), 1 to MAX_KILLS `kill -9`s of the server at
+# random moments while they post — each when the ack log reaches a random count, after a
+# random 0–50 ms more — each followed by a restart on the same data directory, database and
+# port after a random 0–1 s; once the posters are done, one more `kill -9` and restart
+# (FINAL_KILL=0 leaves it out), so the last acknowledgements face a crash too; then
+# `loadgen durability verify` compares the stored history with the ack log.
+#
+#   bench/crash_durability.sh                  RUNS=10 SKIP_POSTGRES=1 bench/crash_durability.sh
+#
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) unless SKIP_POSTGRES=1.
+# Builds the release binaries first (niced; SKIP_BUILD=1 uses the ones there; SERVER_BIN and
+# LOADGEN_BIN run other ones). Honours CARGO_TARGET_DIR. Results: one JSON line per round in $RESULTS (default
+# /tmp/crash_durability.jsonl), a line per round and totals per backend. A failed round's
+# directory is kept (its path is printed). Exits 1 if any acknowledged post is missing or
+# any post is stored twice (or verification failed otherwise).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+RESULTS=${RESULTS:-/tmp/crash_durability.jsonl}
+RUNS=${RUNS:-20}
+POSTS=${POSTS:-10000}
+CONCURRENCY=${CONCURRENCY:-64}
+MAX_KILLS=${MAX_KILLS:-3}
+FINAL_KILL=${FINAL_KILL:-1}
+PG_HOST=${PG_HOST:-127.0.0.1}
+PG_USER=${PG_USER:-postgres}
+ADMIN_EMAIL=admin@loadgen.example.com
+ADMIN_PASSWORD='a long loadgen admin password'
+cd "$ROOT"
+# The posters post far faster than people do: no per-person post limit here.
+export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+
+if [[ ${SKIP_BUILD:-} != 1 ]]; then
+    nice -n 10 cargo build --release -p courtyard-host -p courtyard-loadgen
+fi
+BIN=${SERVER_BIN:-$TARGET/release/courtyard}
+LOADGEN=${LOADGEN_BIN:-$TARGET/release/loadgen}
+if [[ ${SKIP_POSTGRES:-} != 1 ]] && ! psql -q -h "$PG_HOST" -U "$PG_USER" -c 'select 1' >/dev/null; then
+    echo "error: PostgreSQL at $PG_HOST:5432 (user $PG_USER) is not reachable (SKIP_POSTGRES=1 leaves it out)" >&2
+    exit 1
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+SERVER_PID=
+LOADGEN_PID=
+DATA=
+DB=
+DB_ARGS=()
+PORT=
+cleanup() {
+    if [[ -n $LOADGEN_PID ]]; then
+        kill -TERM "$LOADGEN_PID" 2>/dev/null || true
+        wait "$LOADGEN_PID" 2>/dev/null || true
+        LOADGEN_PID=
+    fi
+    if [[ -n $SERVER_PID ]]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+        SERVER_PID=
+    fi
+    if [[ -n $DB ]]; then
+        psql -q -h "$PG_HOST" -U "$PG_USER" -c "drop database if exists $DB with (force)" >/dev/null || true
+        DB=
+    fi
+    if [[ -n $DATA ]]; then
+        rm -rf "$DATA"
+        DATA=
+    fi
+}
+trap cleanup EXIT
+
+# Starts the server on $PORT over $DATA (and $DB) and waits until it answers (60 s).
+start_server() {
+    "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${DB_ARGS[@]}" 2>>"$DATA/server.log" &
+    SERVER_PID=$!
+    for _ in $(seq 600); do
+        curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "error: the server did not come up on port $PORT; its log:" >&2
+    tail -n 30 "$DATA/server.log" >&2
+    exit 1
+}
+
+kill_server() {
+    kill -KILL "$SERVER_PID"
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=
+    echo "--- killed (kill -9) at $(date +%T.%N) ---" >>"$DATA/server.log"
+}
+
+# The acknowledgements logged so far.
+acks() {
+    if [[ -f $DATA/acks.jsonl ]]; then
+        wc -l <"$DATA/acks.jsonl"
+    else
+        echo 0
+    fi
+}
+
+# random_sleep MAX_MS: sleeps 0 to MAX_MS milliseconds.
+random_sleep() {
+    sleep "$(python3 -c "import random; print(random.uniform(0, $1) / 1000)")"
+}
+
+# round BACKEND N: one fresh server, posting with kills, verification.
+round() {
+    local backend=$1 n=$2
+    DATA=$(mktemp -d /tmp/courtyard-crash.XXXXXX)
+    DB_ARGS=()
+    if [[ $backend == postgres ]]; then
+        DB=cy_crash_$(date +%s)_$$_$n
+        psql -q -h "$PG_HOST" -U "$PG_USER" -c "create database $DB"
+        DB_ARGS=(--database-url "postgres://$PG_USER@$PG_HOST:5432/$DB")
+    fi
+    echo "$ADMIN_PASSWORD" | "$BIN" admin bootstrap --email "$ADMIN_EMAIL" --data-dir "$DATA" \
+        "${DB_ARGS[@]}" >/dev/null 2>"$DATA/bootstrap.log"
+    PORT=$(free_port)
+    start_server
+    "$LOADGEN" durability post --url "http://127.0.0.1:$PORT" \
+        --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+        --posts "$POSTS" --concurrency "$CONCURRENCY" \
+        --ack-log "$DATA/acks.jsonl" --state "$DATA/state.json" \
+        >"$DATA/post.json" 2>"$DATA/post.log" &
+    LOADGEN_PID=$!
+    # Kill points: 1 to MAX_KILLS distinct acknowledgement counts, 2 % to 95 % of the posts.
+    local points
+    points=$(python3 -c "import random; k = random.randint(1, $MAX_KILLS); \
+print(' '.join(map(str, sorted(random.sample(range($POSTS * 2 // 100, $POSTS * 95 // 100), k)))))")
+    local kills=0 at=() p
+    for p in $points; do
+        while (($(acks) < p)) && kill -0 "$LOADGEN_PID" 2>/dev/null; do
+            sleep 0.01
+        done
+        kill -0 "$LOADGEN_PID" 2>/dev/null || break
+        random_sleep 50
+        at+=("$(acks)")
+        kill_server
+        kills=$((kills + 1))
+        random_sleep 1000
+        start_server
+    done
+    local post_rc=0
+    wait "$LOADGEN_PID" || post_rc=$?
+    LOADGEN_PID=
+    if ((post_rc != 0)); then
+        echo "error: loadgen durability post failed ($post_rc):" >&2
+        tail -n 20 "$DATA/post.log" >&2
+    fi
+    local final=0
+    if [[ $FINAL_KILL == 1 ]]; then
+        kill_server
+        final=1
+        start_server
+    fi
+    local verify_rc=0
+    "$LOADGEN" durability verify --state "$DATA/state.json" --ack-log "$DATA/acks.jsonl" \
+        >"$DATA/verify.json" 2>"$DATA/verify.log" || verify_rc=$?
+    local line
+    line=$(python3 - "$DATA" "$backend" "$n" "$kills" "$final" "${at[*]:-}" "$post_rc" "$verify_rc" <<'EOF'
+import json, sys
+data, backend, n, kills, final, at, post_rc, verify_rc = sys.argv[1:]
+def load(name):
+    try:
+        lines = [l for l in open(f"{data}/{name}") if l.strip()]
+        return json.loads(lines[-1]) if lines else {}
+    except (OSError, ValueError):
+        return {}
+post, verify = load("post.json"), load("verify.json")
+log = open(f"{data}/server.log", errors="replace").read()
+row = {
+    "backend": backend, "round": int(n), "kills_during_posting": int(kills),
+    "kill_after_posting": final == "1", "killed_at_acks": [int(x) for x in at.split()],
+    "post_exit": int(post_rc), "verify_exit": int(verify_rc),
+    "post": post, "verify": verify,
+    "server_log_errors": log.count(" ERROR "), "server_log_panics": log.count("panicked"),
+}
+row["ok"] = (row["post_exit"] == 0 and row["verify_exit"] == 0 and verify.get("ok") is True)
+print(json.dumps(row))
+EOF
+)
+    echo "$line" >>"$RESULTS"
+    python3 - "$line" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1]); p, v = r["post"], r["verify"]
+print(f'{r["backend"]:8} round {r["round"]:3}: kills {r["kills_during_posting"]}+{int(r["kill_after_posting"])} '
+      f'at acks {r["killed_at_acks"]}; posts {v.get("posts")}, acked {v.get("acked")} '
+      f'({p.get("acked_as_retry")} on a recognised retry), stored {v.get("stored")}; '
+      f'acked-but-missing {v.get("acked_missing")}, duplicates {v.get("duplicates")}, '
+      f'unacked-but-stored {v.get("unacked_stored")}, unacked-not-stored {v.get("unacked_not_stored")}, '
+      f'id mismatches {v.get("id_mismatch")}, bad re-posts {v.get("repost_bad")}/{v.get("reposted")}; '
+      f'{p.get("seconds")} s' + ("" if r["ok"] else "  ** FAILED **"))
+EOF
+    if ! python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["ok"] else 1)' "$line"; then
+        local kept=/tmp/courtyard-crash-failed-$backend-$n-$$
+        mv "$DATA" "$kept"
+        DATA=
+        echo "   round directory kept: $kept" >&2
+    fi
+    cleanup
+}
+
+: >"$RESULTS"
+backends=(sqlite)
+if [[ ${SKIP_POSTGRES:-} == 1 ]]; then
+    echo "SKIP_POSTGRES=1: PostgreSQL rounds skipped"
+else
+    backends+=(postgres)
+fi
+for backend in "${backends[@]}"; do
+    echo
+    echo "== $backend: $RUNS rounds of $POSTS posts, $CONCURRENCY posters, 1–$MAX_KILLS kills while posting$([[ $FINAL_KILL == 1 ]] && echo ' + 1 after') =="
+    for n in $(seq "$RUNS"); do
+        round "$backend" "$n"
+    done
+done
+
+echo
+commit=$(git -C "$ROOT" log -1 --format=%h)
+git -C "$ROOT" diff --quiet HEAD -- host || commit="$commit + uncommitted host/ changes"
+[[ -n ${SERVER_BIN:-} ]] && commit="server binary $SERVER_BIN; tree at $commit"
+echo "== totals (machine: $(nproc) cores; $(date); commit $commit) =="
+python3 - "$RESULTS" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+head = ["backend", "rounds", "kills", "posts", "acked", "acked on retry", "acked-but-missing",
+        "duplicates", "unacked-but-stored", "unacked-not-stored", "id mismatches", "bad re-posts",
+        "failed rounds"]
+table = [head]
+bad = 0
+for b in dict.fromkeys(r["backend"] for r in rows):
+    rs = [r for r in rows if r["backend"] == b]
+    s = lambda k: sum(r["verify"].get(k) or 0 for r in rs)
+    failed = sum(not r["ok"] for r in rs)
+    bad += failed + s("acked_missing") + s("duplicates")
+    table.append([b, str(len(rs)),
+                  str(sum(r["kills_during_posting"] + r["kill_after_posting"] for r in rs)),
+                  str(s("posts")), str(s("acked")), str(sum(r["post"].get("acked_as_retry") or 0 for r in rs)),
+                  str(s("acked_missing")), str(s("duplicates")), str(s("unacked_stored")),
+                  str(s("unacked_not_stored")), str(s("id_mismatch")), str(s("repost_bad")), str(failed)])
+w = [max(len(row[i]) for row in table) for i in range(len(head))]
+for row in table:
+    print("  ".join(c.rjust(w[i]) for i, c in enumerate(row)))
+sys.exit(1 if bad else 0)
+EOF

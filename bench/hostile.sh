@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# What hostile plugins cost the host and other tenants: runs every attacking behaviour of
+# the hostile test plugin (tests/plugins/hostile) many times against a fresh release server
+# on SQLite, while members of another organization post and read history, and reports how
+# each call ended, how long it took past the call deadline, the server's memory, the
+# bystanders' latency against a quiet baseline, and whether the server survived.
+#
+#   bench/hostile.sh [hostile flags…]      e.g. --rounds 20 --attackers 2
+#
+# Honours CARGO_TARGET_DIR. Results: one JSON line per run in $RESULTS (default
+# /tmp/hostile.jsonl); the table is printed at the end.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+RESULTS=${RESULTS:-/tmp/hostile.jsonl}
+ADMIN_EMAIL=admin@loadgen.example.com
+ADMIN_PASSWORD='a long loadgen admin password'
+DEADLINE_MS=${DEADLINE_MS:-2000}
+cd "$ROOT"
+# The bystanders post more often than people do: the per-person post limit is off.
+export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+cargo build --release -p courtyard-host -p courtyard-loadgen
+cargo build --release --target wasm32-wasip2 -p courtyard-plugin-hostile
+BIN=$TARGET/release/courtyard
+
+DATA=$(mktemp -d /tmp/courtyard-hostile.XXXXXX)
+SERVER_PID=
+cleanup() {
+    if [[ -n $SERVER_PID ]]; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$DATA"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "$ADMIN_PASSWORD" | "$BIN" admin bootstrap --email "$ADMIN_EMAIL" --data-dir "$DATA" >/dev/null 2>"$DATA/bootstrap.log"
+COURTYARD_PLUGIN_CALL_DEADLINE_MS=$DEADLINE_MS \
+    "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$DATA" 2>"$DATA/server.log" &
+SERVER_PID=$!
+for _ in $(seq 300); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
+    sleep 0.1
+done
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$DATA/server.log"; exit 1; }
+
+echo "== hostile plugins (machine: $(nproc) cores; $(date -u +%F); commit $(git log -1 --format=%h)) =="
+"$TARGET/release/hostile" --url "http://127.0.0.1:$port" \
+    --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+    --server-pid "$SERVER_PID" --deadline-ms "$DEADLINE_MS" \
+    --wasm "$TARGET/wasm32-wasip2/release/courtyard_plugin_hostile.wasm" \
+    --manifest "$ROOT/tests/plugins/hostile/courtyard.toml" \
+    --results "$RESULTS" "$@"
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "error: the server died" >&2
+    tail -n 50 "$DATA/server.log" >&2
+    exit 1
+fi
+panics=$(grep -c 'panicked' "$DATA/server.log" || true)
+echo "server log: $(grep -c ' WARN ' "$DATA/server.log" || true) warnings, $(grep -c ' ERROR ' "$DATA/server.log" || true) errors, $panics panics"
+[[ $panics == 0 ]]
