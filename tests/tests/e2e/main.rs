@@ -6,6 +6,7 @@
 mod common;
 
 mod analytics;
+mod authz_matrix;
 mod bad_input;
 mod cluster;
 mod compliance;
