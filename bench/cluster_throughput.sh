@@ -29,12 +29,8 @@ LISTENERS=${LISTENERS:-64}
 NATS_URL=${NATS_URL:-nats://127.0.0.1:4222}
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_USER=${PG_USER:-postgres}
-ADMIN_EMAIL=admin@loadgen.example.com
-ADMIN_PASSWORD='a long loadgen admin password'
 cd "$ROOT"
-# The posters post far faster than people do: the per-person post limit
-# (`posts_per_minute`, 120 by default) is off in benchmarks unless set here.
-export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+source "$ROOT/bench/lib.sh"
 
 # Fail loudly without NATS (the cluster's doorbell) or PostgreSQL (its only database).
 nats_hostport=${NATS_URL#nats://}
@@ -57,10 +53,6 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
 fi
 BIN=${SERVER_BIN:-$TARGET/release/courtyard}
 LOADGEN=${LOADGEN_BIN:-$TARGET/release/loadgen}
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Pass --listeners through if given, else the default.
 listener_args=(--listeners "$LISTENERS")
@@ -90,17 +82,6 @@ cleanup() {
     fi
 }
 trap cleanup EXIT
-
-# wait_healthy URL LOG: until the node answers /healthz (30 s), or show its log and stop.
-wait_healthy() {
-    for _ in $(seq 300); do
-        curl -sf "$1/healthz" >/dev/null && return 0
-        sleep 0.1
-    done
-    echo "error: $1 did not become healthy; its log:" >&2
-    cat "$2" >&2
-    exit 1
-}
 
 # run N [loadgen flags…]: a fresh database and N fresh nodes, one loadgen run.
 run() {

@@ -31,11 +31,8 @@ MAX_KILLS=${MAX_KILLS:-3}
 FINAL_KILL=${FINAL_KILL:-1}
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_USER=${PG_USER:-postgres}
-ADMIN_EMAIL=admin@loadgen.example.com
-ADMIN_PASSWORD='a long loadgen admin password'
 cd "$ROOT"
-# The posters post far faster than people do: no per-person post limit here.
-export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+source "$ROOT/bench/lib.sh"
 
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
     nice -n 10 cargo build --release -p courtyard-host -p courtyard-loadgen
@@ -46,10 +43,6 @@ if [[ ${SKIP_POSTGRES:-} != 1 ]] && ! psql -q -h "$PG_HOST" -U "$PG_USER" -c 'se
     echo "error: PostgreSQL at $PG_HOST:5432 (user $PG_USER) is not reachable (SKIP_POSTGRES=1 leaves it out)" >&2
     exit 1
 fi
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 SERVER_PID=
 LOADGEN_PID=
@@ -83,14 +76,7 @@ trap cleanup EXIT
 start_server() {
     "$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" "${DB_ARGS[@]}" 2>>"$DATA/server.log" &
     SERVER_PID=$!
-    for _ in $(seq 600); do
-        curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "error: the server did not come up on port $PORT; its log:" >&2
-    tail -n 30 "$DATA/server.log" >&2
-    exit 1
+    wait_healthy "http://127.0.0.1:$PORT" "$DATA/server.log" "$SERVER_PID"
 }
 
 kill_server() {

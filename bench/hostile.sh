@@ -14,12 +14,9 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 RESULTS=${RESULTS:-/tmp/hostile.jsonl}
-ADMIN_EMAIL=admin@loadgen.example.com
-ADMIN_PASSWORD='a long loadgen admin password'
 DEADLINE_MS=${DEADLINE_MS:-2000}
 cd "$ROOT"
-# The bystanders post more often than people do: the per-person post limit is off.
-export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+source "$ROOT/bench/lib.sh"
 
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
 cargo build --release -p courtyard-host -p courtyard-loadgen
@@ -37,16 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 echo "$ADMIN_PASSWORD" | "$BIN" admin bootstrap --email "$ADMIN_EMAIL" --data-dir "$DATA" >/dev/null 2>"$DATA/bootstrap.log"
 COURTYARD_PLUGIN_CALL_DEADLINE_MS=$DEADLINE_MS \
     "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$DATA" 2>"$DATA/server.log" &
 SERVER_PID=$!
-for _ in $(seq 300); do
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-    sleep 0.1
-done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$DATA/server.log"; exit 1; }
+wait_healthy "http://127.0.0.1:$port" "$DATA/server.log" "$SERVER_PID"
 
 echo "== hostile plugins (machine: $(nproc) cores; $(date -u +%F); commit $(git log -1 --format=%h)) =="
 "$TARGET/release/hostile" --url "http://127.0.0.1:$port" \

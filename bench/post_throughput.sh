@@ -20,22 +20,14 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 RESULTS=${RESULTS:-/tmp/post_throughput.jsonl}
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_USER=${PG_USER:-postgres}
-ADMIN_EMAIL=admin@loadgen.example.com
-ADMIN_PASSWORD='a long loadgen admin password'
 cd "$ROOT"
-# The posters post far faster than people do: the per-person post limit
-# (`posts_per_minute`, 120 by default) is off in benchmarks unless set here.
-export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+source "$ROOT/bench/lib.sh"
 
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
 cargo build --release -p courtyard-host -p courtyard-loadgen
 cargo build --release --target wasm32-wasip2 -p courtyard-plugin-hostile
 BIN=$TARGET/release/courtyard
 LOADGEN=$TARGET/release/loadgen
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 SERVER_PID=
 DATA=
@@ -73,11 +65,7 @@ run() {
     port=$(free_port)
     "$BIN" serve --listen "127.0.0.1:$port" --data-dir "$DATA" "${db_args[@]}" 2>"$DATA/server.log" &
     SERVER_PID=$!
-    for _ in $(seq 300); do
-        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break
-        sleep 0.1
-    done
-    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$DATA/server.log"; exit 1; }
+    wait_healthy "http://127.0.0.1:$port" "$DATA/server.log" "$SERVER_PID"
     local hook_args=()
     [[ $hook == hook ]] && hook_args=(--hook)
     echo

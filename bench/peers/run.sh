@@ -49,8 +49,7 @@ SERVERS=${SERVERS:-"courtyard synapse prosody prosody-sqlite"}
 SYNAPSE_VERSION=${SYNAPSE_VERSION:-1.163.2}
 ADMIN_EMAIL=admin@peers.example.com
 ADMIN_PASSWORD='a long peers admin password'
-# The posters post far faster than people do: the per-person post limit is off here.
-export COURTYARD_POSTS_PER_MINUTE=${COURTYARD_POSTS_PER_MINUTE:-0}
+source "$ROOT/bench/lib.sh"
 cd "$ROOT"
 mkdir -p "$PEERS"
 
@@ -103,10 +102,6 @@ fi
 BIN=$TARGET/release/courtyard
 
 # ---------------------------------------------------------------- servers
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 wait_tcp() { # port: until something listens, 30 s at most
     for _ in $(seq 300); do

@@ -129,6 +129,20 @@ pub struct World {
     pub members: Vec<String>,
 }
 
+/// The platform admin a load generator signs in as (created by `courtyard admin
+/// bootstrap`); every binary takes it the same way.
+#[derive(Debug, clap::Args)]
+pub struct Admin {
+    #[arg(long = "admin-email", env = "LOADGEN_ADMIN_EMAIL")]
+    pub email: String,
+    #[arg(
+        long = "admin-password",
+        env = "LOADGEN_ADMIN_PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
+}
+
 pub struct SetupOptions<'a> {
     pub run_id: &'a str,
     pub admin_email: &'a str,

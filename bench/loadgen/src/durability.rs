@@ -58,11 +58,8 @@ struct PostArgs {
     /// The server's base URL.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    /// The platform admin (created by `courtyard admin bootstrap`).
-    #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
-    admin_email: String,
-    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: String,
+    #[command(flatten)]
+    admin: crate::api::Admin,
     /// Messages to post in total (post j goes to poster j modulo --concurrency).
     #[arg(long, default_value_t = 10_000)]
     posts: usize,
@@ -242,8 +239,8 @@ async fn post(a: PostArgs) -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &run_id,
-            admin_email: &a.admin_email,
-            admin_password: &a.admin_password,
+            admin_email: &a.admin.email,
+            admin_password: &a.admin.password,
             people: a.people,
             group_size: a.people,
         },

@@ -49,11 +49,8 @@ struct Args {
     /// first; posters and listeners are spread round-robin over all of them.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: Vec<String>,
-    /// The platform admin (created by `courtyard admin bootstrap`).
-    #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
-    admin_email: String,
-    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: String,
+    #[command(flatten)]
+    admin: crate::api::Admin,
     /// People to create in the organization.
     #[arg(long, default_value_t = 64)]
     people: usize,
@@ -195,8 +192,8 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &run_id,
-            admin_email: &args.admin_email,
-            admin_password: &args.admin_password,
+            admin_email: &args.admin.email,
+            admin_password: &args.admin.password,
             people: args.people,
             group_size,
         },

@@ -57,10 +57,8 @@ const BEHAVIOURS: &[&str] = &[
 struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
-    admin_email: String,
-    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: String,
+    #[command(flatten)]
+    admin: api::Admin,
     /// The server's process id, for its resident memory (from `/proc`).
     #[arg(long)]
     server_pid: Option<u32>,
@@ -216,8 +214,8 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &format!("{run}a"),
-            admin_email: &args.admin_email,
-            admin_password: &args.admin_password,
+            admin_email: &args.admin.email,
+            admin_password: &args.admin.password,
             people: args.attackers + 1,
             group_size: args.attackers + 1,
         },
@@ -231,8 +229,8 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &format!("{run}b"),
-            admin_email: &args.admin_email,
-            admin_password: &args.admin_password,
+            admin_email: &args.admin.email,
+            admin_password: &args.admin.password,
             people: args.bystanders.max(1),
             group_size: args.bystanders.max(1),
         },

@@ -35,10 +35,8 @@ use api::{Api, SetupOptions};
 struct Args {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     url: String,
-    #[arg(long, env = "LOADGEN_ADMIN_EMAIL")]
-    admin_email: String,
-    #[arg(long, env = "LOADGEN_ADMIN_PASSWORD", hide_env_values = true)]
-    admin_password: String,
+    #[command(flatten)]
+    admin: api::Admin,
     #[arg(long)]
     server_pid: Option<u32>,
     /// Accounts signed in to.
@@ -100,8 +98,8 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &run,
-            admin_email: &args.admin_email,
-            admin_password: &args.admin_password,
+            admin_email: &args.admin.email,
+            admin_password: &args.admin.password,
             people: args.people,
             group_size: 1,
         },
