@@ -133,6 +133,7 @@ pub struct World {
 /// bootstrap`); every binary takes it the same way.
 #[derive(Debug, clap::Args)]
 pub struct Admin {
+    /// The platform admin's email (created by `courtyard admin bootstrap`).
     #[arg(long = "admin-email", env = "LOADGEN_ADMIN_EMAIL")]
     pub email: String,
     #[arg(
