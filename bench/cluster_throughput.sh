@@ -72,10 +72,8 @@ cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     PIDS=()
-    if [[ -n $DB ]]; then
-        psql -q -h "$PG_HOST" -U "$PG_USER" -c "drop database if exists $DB with (force)" >/dev/null || true
-        DB=
-    fi
+    drop_pg_db "$DB"
+    DB=
     if [[ -n $RUN_DIR ]]; then
         rm -rf "$RUN_DIR"
         RUN_DIR=

@@ -26,10 +26,7 @@ BIN=$TARGET/release/courtyard
 DATA=$(mktemp -d /tmp/courtyard-hostile.XXXXXX)
 SERVER_PID=
 cleanup() {
-    if [[ -n $SERVER_PID ]]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_pid "$SERVER_PID"
     rm -rf "$DATA"
 }
 trap cleanup EXIT

@@ -28,3 +28,19 @@ wait_healthy() {
     tail -n 30 "$2" >&2
     exit 1
 }
+
+# stop_pid PID: ends a process started by the script (SIGTERM, then waits for it); nothing
+# when PID is empty.
+stop_pid() {
+    [[ -n ${1:-} ]] || return 0
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# drop_pg_db NAME: drops a benchmark's database ($PG_HOST, $PG_USER); nothing when NAME is
+# empty.
+drop_pg_db() {
+    [[ -n ${1:-} ]] || return 0
+    psql -q -h "${PG_HOST:-127.0.0.1}" -U "${PG_USER:-postgres}" \
+        -c "drop database if exists $1 with (force)" >/dev/null || true
+}

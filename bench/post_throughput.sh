@@ -33,15 +33,10 @@ SERVER_PID=
 DATA=
 DB=
 cleanup() {
-    if [[ -n $SERVER_PID ]]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=
-    fi
-    if [[ -n $DB ]]; then
-        psql -q -h "$PG_HOST" -U "$PG_USER" -c "drop database if exists $DB with (force)" >/dev/null || true
-        DB=
-    fi
+    stop_pid "$SERVER_PID"
+    SERVER_PID=
+    drop_pg_db "$DB"
+    DB=
     if [[ -n $DATA ]]; then
         rm -rf "$DATA"
         DATA=
