@@ -334,9 +334,13 @@ fn notify(who: &Who, id: &str, task: &Task, outcome: &Outcome) {
 
 /// Redraws the task's card from the stored task. Two changes at once may redraw in either
 /// order, so after drawing it reads the task again and draws once more if it moved on:
-/// the card ends up showing the last write.
+/// the card ends up showing the last write. Each extra round needs another write in
+/// between, so the rounds are bounded by the writes racing this one; the cap is generous
+/// because a caller that gave up early while others still wrote could leave its stale
+/// drawing last (seen with ten changes at once on a loaded machine and a cap of 4).
 pub fn sync_card(id: &str) {
-    for _ in 0..4 {
+    const MAX_ROUNDS: usize = 64;
+    for _ in 0..MAX_ROUNDS {
         let Ok(Some(record)) = TASKS.get(id) else {
             return;
         };
@@ -353,6 +357,9 @@ pub fn sync_card(id: &str) {
             _ => return,
         }
     }
+    log::warn(&format!(
+        "the card of {id} kept changing while it was redrawn; it may lag until the next change"
+    ));
 }
 
 /// Sets or cancels the task's two reminder timers to match its due time and status. The
