@@ -60,6 +60,9 @@ function hostEnv() {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('COURTYARD_')) env[k] = v;
   env.COURTYARD_BUNDLED_PLUGINS_DIR = PLUGINS_DIR;
   env.RUST_LOG = process.env.RUST_LOG || 'info';
+  // The tests seed hundreds of messages as one person through the API; the per-person post
+  // limit has its own end-to-end test (messaging::posting_too_fast_is_refused_and_stores_nothing).
+  env.COURTYARD_POSTS_PER_MINUTE = '0';
   return env;
 }
 
