@@ -146,8 +146,7 @@ pub struct Admin {
 
 pub struct SetupOptions<'a> {
     pub run_id: &'a str,
-    pub admin_email: &'a str,
-    pub admin_password: &'a str,
+    pub admin: &'a Admin,
     pub people: usize,
     pub group_size: usize,
 }
@@ -181,7 +180,7 @@ where
 /// Creates the organization, the people (signed in) and the group.
 pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
     let admin = api
-        .login(o.admin_email, o.admin_password)
+        .login(&o.admin.email, &o.admin.password)
         .await
         .context("signing in as the platform admin")?;
     let org = api

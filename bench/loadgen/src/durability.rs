@@ -239,8 +239,7 @@ async fn post(a: PostArgs) -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &run_id,
-            admin_email: &a.admin.email,
-            admin_password: &a.admin.password,
+            admin: &a.admin,
             people: a.people,
             group_size: a.people,
         },

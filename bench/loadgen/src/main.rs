@@ -192,8 +192,7 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &run_id,
-            admin_email: &args.admin.email,
-            admin_password: &args.admin.password,
+            admin: &args.admin,
             people: args.people,
             group_size,
         },

@@ -214,8 +214,7 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &format!("{run}a"),
-            admin_email: &args.admin.email,
-            admin_password: &args.admin.password,
+            admin: &args.admin,
             people: args.attackers + 1,
             group_size: args.attackers + 1,
         },
@@ -229,8 +228,7 @@ async fn main() -> anyhow::Result<()> {
         &api,
         &SetupOptions {
             run_id: &format!("{run}b"),
-            admin_email: &args.admin.email,
-            admin_password: &args.admin.password,
+            admin: &args.admin,
             people: args.bystanders.max(1),
             group_size: args.bystanders.max(1),
         },
