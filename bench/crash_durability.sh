@@ -13,6 +13,14 @@
 #
 #   bench/crash_durability.sh                  RUNS=10 SKIP_POSTGRES=1 bench/crash_durability.sh
 #
+# WORKLOAD=approvals does the same to a plugin's storage writes and approval decisions:
+# `loadgen durability approvals` runs JOBS requests through the bundled approvals plugin
+# (submit, first approval, second approval; every acknowledged step in the ack log, every
+# call retried while the server is down) and `verify-approvals` reads every request back
+# through the plugin: acknowledged submissions and approvals missing, jobs submitted twice,
+# serial numbers given twice, decisions recorded twice (all must be 0), and cards left
+# showing an older state (reported). Kill points are drawn over the JOBS × 3 steps.
+#
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) unless SKIP_POSTGRES=1.
 # Builds the release binaries first (niced; SKIP_BUILD=1 uses the ones there; SERVER_BIN and
 # LOADGEN_BIN run other ones). Honours CARGO_TARGET_DIR. Results: one JSON line per round in $RESULTS (default
@@ -25,8 +33,19 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 RESULTS=${RESULTS:-/tmp/crash_durability.jsonl}
 RUNS=${RUNS:-20}
+WORKLOAD=${WORKLOAD:-posts}
 POSTS=${POSTS:-10000}
-CONCURRENCY=${CONCURRENCY:-64}
+JOBS=${JOBS:-600}
+if [[ $WORKLOAD == approvals ]]; then
+    CONCURRENCY=${CONCURRENCY:-24}
+    EXPECTED_ACKS=$((JOBS * 3))
+elif [[ $WORKLOAD == posts ]]; then
+    CONCURRENCY=${CONCURRENCY:-64}
+    EXPECTED_ACKS=$POSTS
+else
+    echo "error: WORKLOAD is posts or approvals, not $WORKLOAD" >&2
+    exit 2
+fi
 MAX_KILLS=${MAX_KILLS:-3}
 FINAL_KILL=${FINAL_KILL:-1}
 PG_HOST=${PG_HOST:-127.0.0.1}
@@ -36,6 +55,9 @@ source "$ROOT/bench/lib.sh"
 
 if [[ ${SKIP_BUILD:-} != 1 ]]; then
     nice -n 10 cargo build --release -p courtyard-host -p courtyard-loadgen
+    if [[ $WORKLOAD == approvals ]]; then
+        nice -n 10 cargo xtask build-plugins
+    fi
 fi
 BIN=${SERVER_BIN:-$TARGET/release/courtyard}
 LOADGEN=${LOADGEN_BIN:-$TARGET/release/loadgen}
@@ -106,16 +128,26 @@ round() {
         "${DB_ARGS[@]}" >/dev/null 2>"$DATA/bootstrap.log"
     PORT=$(free_port)
     start_server
-    "$LOADGEN" durability post --url "http://127.0.0.1:$PORT" \
-        --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
-        --posts "$POSTS" --concurrency "$CONCURRENCY" \
-        --ack-log "$DATA/acks.jsonl" --state "$DATA/state.json" \
-        >"$DATA/post.json" 2>"$DATA/post.log" &
+    if [[ $WORKLOAD == approvals ]]; then
+        "$LOADGEN" durability approvals --url "http://127.0.0.1:$PORT" \
+            --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+            --jobs "$JOBS" --concurrency "$CONCURRENCY" \
+            --plugin-dir "$TARGET/bundled-plugins/approvals" \
+            --ack-log "$DATA/acks.jsonl" --state "$DATA/state.json" \
+            >"$DATA/post.json" 2>"$DATA/post.log" &
+    else
+        "$LOADGEN" durability post --url "http://127.0.0.1:$PORT" \
+            --admin-email "$ADMIN_EMAIL" --admin-password "$ADMIN_PASSWORD" \
+            --posts "$POSTS" --concurrency "$CONCURRENCY" \
+            --ack-log "$DATA/acks.jsonl" --state "$DATA/state.json" \
+            >"$DATA/post.json" 2>"$DATA/post.log" &
+    fi
     LOADGEN_PID=$!
-    # Kill points: 1 to MAX_KILLS distinct acknowledgement counts, 2 % to 95 % of the posts.
+    # Kill points: 1 to MAX_KILLS distinct acknowledgement counts, 2 % to 95 % of the
+    # acknowledgements expected.
     local points
     points=$(python3 -c "import random; k = random.randint(1, $MAX_KILLS); \
-print(' '.join(map(str, sorted(random.sample(range($POSTS * 2 // 100, $POSTS * 95 // 100), k)))))")
+print(' '.join(map(str, sorted(random.sample(range($EXPECTED_ACKS * 2 // 100, $EXPECTED_ACKS * 95 // 100), k)))))")
     local kills=0 at=() p
     for p in $points; do
         while (($(acks) < p)) && kill -0 "$LOADGEN_PID" 2>/dev/null; do
@@ -143,7 +175,9 @@ print(' '.join(map(str, sorted(random.sample(range($POSTS * 2 // 100, $POSTS * 9
         start_server
     fi
     local verify_rc=0
-    "$LOADGEN" durability verify --state "$DATA/state.json" --ack-log "$DATA/acks.jsonl" \
+    local verify=verify
+    [[ $WORKLOAD == approvals ]] && verify=verify-approvals
+    "$LOADGEN" durability "$verify" --state "$DATA/state.json" --ack-log "$DATA/acks.jsonl" \
         >"$DATA/verify.json" 2>"$DATA/verify.log" || verify_rc=$?
     local line
     line=$(python3 - "$DATA" "$backend" "$n" "$kills" "$final" "${at[*]:-}" "$post_rc" "$verify_rc" <<'EOF'
@@ -169,9 +203,19 @@ print(json.dumps(row))
 EOF
 )
     echo "$line" >>"$RESULTS"
-    python3 - "$line" <<'EOF'
+    python3 - "$line" "$WORKLOAD" <<'EOF'
 import json, sys
 r = json.loads(sys.argv[1]); p, v = r["post"], r["verify"]
+if sys.argv[2] == "approvals":
+    print(f'{r["backend"]:8} round {r["round"]:3}: kills {r["kills_during_posting"]}+{int(r["kill_after_posting"])} '
+          f'at acks {r["killed_at_acks"]}; jobs {v.get("jobs")}, acked {v.get("acked_submissions")} submissions '
+          f'+ {v.get("acked_approvals")} approvals, stored {v.get("stored_requests")} ({v.get("approved")} approved); '
+          f'missing {v.get("submissions_missing")}+{v.get("approvals_missing")}, submitted twice {v.get("jobs_submitted_twice")}, '
+          f'serials twice {v.get("serials_twice")}, decided twice {v.get("decided_twice")}, inconsistent {v.get("inconsistent")}, '
+          f'uncertain {p.get("uncertain")}; cards stale {v.get("stale_cards")}, orphaned {v.get("orphan_cards")}, '
+          f'missing {v.get("requests_without_card")}; {p.get("seconds")} s'
+          + ("" if r["ok"] else "  ** FAILED **"))
+    sys.exit(0)
 print(f'{r["backend"]:8} round {r["round"]:3}: kills {r["kills_during_posting"]}+{int(r["kill_after_posting"])} '
       f'at acks {r["killed_at_acks"]}; posts {v.get("posts")}, acked {v.get("acked")} '
       f'({p.get("acked_as_retry")} on a recognised retry), stored {v.get("stored")}; '
@@ -198,7 +242,9 @@ else
 fi
 for backend in "${backends[@]}"; do
     echo
-    echo "== $backend: $RUNS rounds of $POSTS posts, $CONCURRENCY posters, 1–$MAX_KILLS kills while posting$([[ $FINAL_KILL == 1 ]] && echo ' + 1 after') =="
+    what="$POSTS posts, $CONCURRENCY posters"
+    [[ $WORKLOAD == approvals ]] && what="$JOBS approval jobs, $CONCURRENCY workers"
+    echo "== $backend: $RUNS rounds of $what, 1–$MAX_KILLS kills while posting$([[ $FINAL_KILL == 1 ]] && echo ' + 1 after') =="
     for n in $(seq "$RUNS"); do
         round "$backend" "$n"
     done
@@ -209,9 +255,29 @@ commit=$(git -C "$ROOT" log -1 --format=%h)
 git -C "$ROOT" diff --quiet HEAD -- host || commit="$commit + uncommitted host/ changes"
 [[ -n ${SERVER_BIN:-} ]] && commit="server binary $SERVER_BIN; tree at $commit"
 echo "== totals (machine: $(nproc) cores; $(date); commit $commit) =="
-python3 - "$RESULTS" <<'EOF'
+python3 - "$RESULTS" "$WORKLOAD" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+if sys.argv[2] == "approvals":
+    keys = ["acked_submissions", "acked_approvals", "stored_requests", "submissions_missing",
+            "approvals_missing", "jobs_submitted_twice", "serials_twice", "decided_twice",
+            "inconsistent", "stale_cards", "orphan_cards", "requests_without_card"]
+    head = ["backend", "rounds", "kills", "jobs", *keys, "uncertain", "failed rounds"]
+    table = [head]
+    bad = 0
+    for b in dict.fromkeys(r["backend"] for r in rows):
+        rs = [r for r in rows if r["backend"] == b]
+        s = lambda k: sum(r["verify"].get(k) or 0 for r in rs)
+        failed = sum(not r["ok"] for r in rs)
+        bad += failed
+        table.append([b, str(len(rs)),
+                      str(sum(r["kills_during_posting"] + r["kill_after_posting"] for r in rs)),
+                      str(s("jobs")), *[str(s(k)) for k in keys],
+                      str(sum(r["post"].get("uncertain") or 0 for r in rs)), str(failed)])
+    w = [max(len(row[i]) for row in table) for i in range(len(head))]
+    for row in table:
+        print("  ".join(c.rjust(w[i]) for i, c in enumerate(row)))
+    sys.exit(1 if bad else 0)
 head = ["backend", "rounds", "kills", "posts", "acked", "acked on retry", "acked-but-missing",
         "duplicates", "unacked-but-stored", "unacked-not-stored", "id mismatches", "bad re-posts",
         "failed rounds"]

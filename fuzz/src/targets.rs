@@ -383,7 +383,10 @@ fn written_package(spec: PackageSpec) {
     let (back, signer) = Package::read(&bytes)
         .unwrap_or_else(|e| panic!("a written package does not read back: {e}"));
     assert_eq!(back, pkg, "write/read changed the package");
-    assert_eq!(matches!(signer, Signer::Signed { .. }), pkg.signature.is_some());
+    assert_eq!(
+        matches!(signer, Signer::Signed { .. }),
+        pkg.signature.is_some()
+    );
     let Some((at, flip)) = spec.damage.filter(|d| d.1 != 0) else {
         return;
     };

@@ -259,7 +259,8 @@ impl Action {
 /// What a button press or form submission answers.
 #[derive(Clone, Debug)]
 pub enum ActionReply {
-    /// Replace the card the button (or inline form) was on.
+    /// Replace the card the button (or inline form) was on. On a plugin page the page is
+    /// drawn again instead, showing the card as the plugin's `page` now draws it.
     UpdateCard(Card),
     Ephemeral(String),
     /// Show another form: the next step, or the same one again with what was wrong.

@@ -275,7 +275,25 @@ pub async fn install_hook(
             .map(|l| format!("{l}\n"))
             .collect();
     }
-    // The hostile test plugin is built here, unsigned.
+    install_package(api, world, &manifest, &wasm).await?;
+    api.expect(
+        Method::PUT,
+        &format!("/api/v1/groups/{}/plugins/hostile", world.group),
+        Some(&world.owner),
+        Some(&json!({"hook_failure": "open"})),
+        200,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Uploads a plugin built here (unsigned, so `allow_untrusted`) into the organization.
+pub async fn install_package(
+    api: &Api,
+    world: &World,
+    manifest: &str,
+    wasm: &[u8],
+) -> anyhow::Result<()> {
     let package = json!({"allow_untrusted": true, "package": {
         "manifest": manifest,
         "wasm_base64": base64::engine::general_purpose::STANDARD.encode(wasm),
@@ -286,14 +304,6 @@ pub async fn install_hook(
         Some(&world.owner),
         Some(&package),
         201,
-    )
-    .await?;
-    api.expect(
-        Method::PUT,
-        &format!("/api/v1/groups/{}/plugins/hostile", world.group),
-        Some(&world.owner),
-        Some(&json!({"hook_failure": "open"})),
-        200,
     )
     .await?;
     Ok(())

@@ -51,6 +51,11 @@ enum Step {
     Post(PostArgs),
     /// Compare the group's stored history with the ack log.
     Verify(VerifyArgs),
+    /// Run approval requests through the approvals plugin (submit, approve, approve),
+    /// logging every acknowledged step and retrying while the server is down.
+    Approvals(crate::approvals::RunArgs),
+    /// Compare the approvals plugin's stored requests with the ack log `approvals` wrote.
+    VerifyApprovals(crate::approvals::VerifyArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -104,6 +109,8 @@ pub async fn main(cli: Cli) -> anyhow::Result<()> {
     match cli.step {
         Step::Post(a) => post(a).await,
         Step::Verify(a) => verify(a).await,
+        Step::Approvals(a) => crate::approvals::run(a).await,
+        Step::VerifyApprovals(a) => crate::approvals::verify(a).await,
     }
 }
 

@@ -19,6 +19,7 @@
 //! `durability.rs` and `bench/crash_durability.sh`).
 
 mod api;
+mod approvals;
 mod durability;
 mod listen;
 mod procfs;

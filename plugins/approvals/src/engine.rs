@@ -237,6 +237,17 @@ pub fn submit(
     Ok((req, m.effects()))
 }
 
+/// Whether `person` has already left `state` (approved, rejected) on their task in `step`
+/// (the step a card's button was for; without one, the current step) and has nothing left
+/// to do there: the same button pressed again.
+pub fn decided(request: &Request, person: &str, step: Option<usize>, state: TaskState) -> bool {
+    let Some(step) = request.steps.get(step.unwrap_or(request.current)) else {
+        return false;
+    };
+    let mut mine = step.tasks.iter().filter(|t| t.approver.id == person);
+    mine.clone().all(|t| !t.state.is_open()) && mine.any(|t| t.state == state)
+}
+
 /// Applies one action. On error the request is untouched.
 pub fn act(
     request: &mut Request,

@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::cards::{both, request_card};
 use crate::directory::HostDirectory;
 use crate::engine::{self, Action, Effect};
-use crate::model::{PersonRef, Request};
+use crate::model::{PersonRef, Request, TaskState};
 use crate::store::{self, Stored};
 
 const RETRIES: usize = 8;
@@ -127,6 +127,55 @@ fn apply(id: &str, effects: Vec<Effect>) -> Result<Stored> {
     })?;
     stored = updated.value;
     Ok(stored)
+}
+
+/// Sends what an interrupted call may have left unsent (the server stopped between storing
+/// the request and sending its cards): the submitter's card in the group it was submitted
+/// in, and a card to each approver the current step waits for who has none. Returns the
+/// request as stored after.
+pub fn repair(id: &str) -> Result<Stored> {
+    let stored = store::load(id)?.value;
+    let request = &stored.request;
+    let group_card = match (&stored.cards.group, &stored.cards.submitter) {
+        (Some(group), None) => {
+            match messages::post_card(group, request_card(&stored, &request.submitter.id)) {
+                Ok(message) => Some(message),
+                Err(e) => {
+                    log::warn(&format!("card in group {group} failed: {e}"));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    let mut sent = Vec::new();
+    if let Some(step) = request.current_step() {
+        for task in &step.tasks {
+            let person = &task.approver.id;
+            if task.state == TaskState::Pending && !stored.cards.approvers.contains_key(person) {
+                match messages::send_card(person, request_card(&stored, person)) {
+                    Ok(message) => sent.push((person.clone(), message)),
+                    Err(e) => log::warn(&format!("card to approver {person} failed: {e}")),
+                }
+            }
+        }
+    }
+    if group_card.is_none() && sent.is_empty() {
+        return Ok(stored);
+    }
+    let updated = store::REQUESTS.update(id, |s| {
+        if let Some(message) = &group_card {
+            s.cards.submitter.get_or_insert_with(|| message.clone());
+        }
+        for (person, message) in &sent {
+            s.cards
+                .approvers
+                .entry(person.clone())
+                .or_insert_with(|| message.clone());
+        }
+        Ok(())
+    })?;
+    Ok(updated.value)
 }
 
 /// Brings every card of the request up to date (buttons, status, timeline).

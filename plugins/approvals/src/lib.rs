@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 use crate::cards::{both, request_card, route_fields};
 use crate::directory::{DELEGATIONS, Delegation, HostDirectory, ROLES, Role};
 use crate::engine::{Action as Act, NewRequest, TimerPayload};
-use crate::model::{Origin, PersonRef, Status, Template};
+use crate::model::{Origin, PersonRef, Status, TaskState, Template};
 use crate::store::{DRAFTS, Draft, Stored, rel};
 
 pub struct Approvals;
@@ -129,8 +129,15 @@ fn preview(ctx: &Context, draft: Draft) -> Result<ActionReply> {
 }
 
 /// Submits a confirmed draft: the request is stored, cards go out.
+///
+/// The request takes the draft's id, so confirming again (the answer to the first confirm
+/// was lost, or the button was pressed twice) finds the request instead of storing a second
+/// one, answers as the first did, and sends whatever the first left unsent.
 fn submit(ctx: &Context, draft_id: &str) -> Result<ActionReply> {
     let submitter = me(ctx)?;
+    if let Some(done) = submitted_before(draft_id, &submitter.id)? {
+        return Ok(submitted_reply(ctx, &done));
+    }
     let draft = DRAFTS
         .get(draft_id)?
         .filter(|d| d.submitter == submitter.id)
@@ -150,30 +157,50 @@ fn submit(ctx: &Context, draft_id: &str) -> Result<ActionReply> {
             values: draft.values.clone(),
             origin: None,
             resubmitted_from: draft.resubmit_of.clone(),
-            id: new_id(),
+            id: draft_id.to_owned(),
             serial: store::next_serial()?,
         },
         &dir,
         clock::now_ms(),
     )
     .map_err(|e| Error::user(e.message(ctx.locale())))?;
-    DRAFTS.delete(draft_id)?;
-    let mut stored = Stored {
+    let stored = Stored {
         request,
-        cards: Default::default(),
+        cards: store::Cards {
+            group: draft.group.clone(),
+            ..Default::default()
+        },
     };
-    if let Some(group) = &draft.group {
-        let card = request_card(&stored, &submitter.id);
-        stored.cards.group = Some(group.clone());
-        stored.cards.submitter = messages::post_card(group, card).ok();
+    match flow::start(stored, effects) {
+        Ok(_) => {}
+        // Confirmed twice at once: the other press stored it.
+        Err(e) if e.is_conflict() => {}
+        Err(e) => return Err(e),
     }
-    let stored = flow::start(stored, effects)?;
-    Ok(ActionReply::ephemeral(format!(
+    let stored = flow::repair(draft_id)?;
+    DRAFTS.delete(draft_id)?;
+    Ok(submitted_reply(ctx, &stored))
+}
+
+/// The request a confirmed draft became, brought up to date, if it was submitted before.
+fn submitted_before(draft_id: &str, submitter: &str) -> Result<Option<Stored>> {
+    match store::REQUESTS.get(draft_id)? {
+        Some(r) if r.request.submitter.id == submitter => {
+            let stored = flow::repair(draft_id)?;
+            let _ = DRAFTS.delete(draft_id);
+            Ok(Some(stored))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn submitted_reply(ctx: &Context, stored: &Stored) -> ActionReply {
+    ActionReply::ephemeral(format!(
         "{} {} · {}",
         ctx.tr("Submitted", "已提交"),
         stored.request.serial,
         stored.request.status.describe(ctx.locale())
-    )))
+    ))
 }
 
 #[derive(Deserialize)]
@@ -230,6 +257,16 @@ fn target(value: &str) -> (&str, Option<usize>) {
 /// Runs an action and answers with the updated card (the button was on it).
 fn acted(ctx: &Context, value: &str, action: Act) -> Result<ActionReply> {
     let (id, step) = target(value);
+    let me = me(ctx)?;
+    if let Some(decision) = decision_of(&action)
+        && engine::decided(&store::load(id)?.request, &me.id, step, decision)
+    {
+        // The same decision again: the answer to the first was lost (or the button was
+        // pressed twice). Answer as the first did, and send what it may have left unsent.
+        let stored = flow::repair(id)?;
+        flow::refresh_cards(&stored);
+        return Ok(ActionReply::update(request_card(&stored, &me.id)));
+    }
     if let Some(step) = step {
         let current = store::load(id)?;
         if current.request.current != step && !current.request.is_closed() {
@@ -239,12 +276,21 @@ fn acted(ctx: &Context, value: &str, action: Act) -> Result<ActionReply> {
             )));
         }
     }
-    let stored = flow::act(id, &me(ctx)?, action)?;
+    let stored = flow::act(id, &me, action)?;
     flow::refresh_cards(&stored);
     Ok(ActionReply::update(request_card(
         &stored,
         ctx.actor_id().unwrap_or(""),
     )))
+}
+
+/// The task state an approve or reject leaves, for recognising it pressed again.
+fn decision_of(action: &Act) -> Option<TaskState> {
+    match action {
+        Act::Approve { .. } => Some(TaskState::Approved),
+        Act::Reject { .. } => Some(TaskState::Rejected),
+        _ => None,
+    }
 }
 
 fn on_action(ctx: &Context, action: &Action) -> Result<ActionReply> {

@@ -14,9 +14,13 @@
 //! - staff see everyone in their organization; guests and strangers see only people they
 //!   share a group with (and themselves).
 //!
+//! - a file attached to a message is seen by whoever reads the message, and its uploader;
+//! - only an organization's admins export it.
+//!
 //! Compared, for every person and every group: the group itself, whether it is listed,
-//! its history, posting into it, message search, and the WebSocket events; and for every
-//! pair of people, the profile. Anything invisible must be 404, never 403.
+//! its history, posting into it, message search, the WebSocket events, and the file
+//! attached to the group's message; for every pair of people, the profile; for every
+//! person, the organization export. Anything invisible must be 404, never 403.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -208,12 +212,15 @@ fn world() -> impl Strategy<Value = World> {
 
 /// The world as built on the server.
 struct Built {
+    org: String,
     people: Vec<(String, Client)>,
     stranger: (String, Client),
     groups: Vec<String>,
     /// The message person 0 posted in each group before anyone looked, with a word found
     /// nowhere else.
     secrets: Vec<(String, String)>,
+    /// The file person 0 attached to that message.
+    files: Vec<String>,
 }
 
 impl Built {
@@ -275,10 +282,12 @@ async fn build(server: &TestServer, w: &World, case: usize) -> Built {
         groups.push(group["id"].as_str().unwrap().to_owned());
     }
     Built {
+        org,
         people,
         stranger,
         groups,
         secrets: Vec::new(),
+        files: Vec::new(),
     }
 }
 
@@ -312,8 +321,18 @@ async fn check(server: &TestServer, w: &World, case: usize) -> Result<usize, Vec
             "zq{case}x{n}{}",
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
-        let m = b.people[0].1.say(group, &format!("secret {word}")).await;
+        let file = upload(&b.people[0].1, &format!("{word}.txt")).await;
+        let (status, m) = b.people[0]
+            .1
+            .post(
+                &format!("/api/v1/groups/{group}/messages"),
+                json!({"body": format!("secret {word}"), "attachments": [file],
+                       "client_txn_id": uuid::Uuid::new_v4().to_string()}),
+            )
+            .await;
+        assert_eq!(status, 201, "posting the secret: {m}");
         b.secrets.push((m["id"].as_str().unwrap().to_owned(), word));
+        b.files.push(file);
     }
     for (n, g) in w.groups.iter().enumerate() {
         if g.archived {
@@ -397,6 +416,30 @@ async fn check(server: &TestServer, w: &World, case: usize) -> Result<usize, Vec
             if !r.see {
                 expect(format!("{tag}: post is 404"), s == 404, true, &v);
             }
+
+            let file = &b.files[n];
+            let uploader = who == Who::Person(0);
+            let (s, v) = c.get(&format!("/api/v1/files/{file}/info")).await;
+            expect(
+                format!("{tag}: attached file"),
+                s == 200,
+                r.read || uploader,
+                &v,
+            );
+            if !(r.read || uploader) {
+                expect(format!("{tag}: attached file is 404"), s == 404, true, &v);
+            }
+        }
+        let (s, _) = c.get(&format!("/api/v1/orgs/{}/export", b.org)).await;
+        let admin = role_of(w, who) == Some(Role::OrgAdmin);
+        expect(
+            format!("{who:?} exports the organization"),
+            s == 200,
+            admin,
+            &s,
+        );
+        if who == Who::Stranger {
+            expect(format!("{who:?} export is 404"), s == 404, true, &s);
         }
         for &target in &everyone {
             let (s, _) = c.get(&format!("/api/v1/people/{}", b.id(target))).await;
@@ -471,3 +514,20 @@ async fn every_answer_matches_the_model(backend: Backend) {
 }
 
 both_backends!(every_answer_matches_the_model);
+
+/// Uploads a small text file as `c`; its id.
+async fn upload(c: &Client, name: &str) -> String {
+    let mut req = c
+        .http
+        .post(format!("{}/api/v1/files", c.base))
+        .query(&[("name", name)])
+        .header("content-type", "application/octet-stream")
+        .body(format!("the contents of {name}"));
+    if let Some(t) = &c.token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("upload");
+    assert_eq!(res.status().as_u16(), 201, "uploading {name}");
+    let file: serde_json::Value = res.json().await.expect("upload answer");
+    file["id"].as_str().unwrap().to_owned()
+}

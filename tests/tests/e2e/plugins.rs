@@ -625,7 +625,169 @@ async fn events_reach_subscribed_plugins(backend: Backend) {
     assert_eq!(other.as_array().unwrap().len(), 1, "{other}");
 }
 
+/// The approvals plugin end to end through the API the web client uses: a request is
+/// submitted (command, form, preview) and approved with the Approve button on the
+/// approver's "Waiting for me" page. The button answers with the updated card, which a page
+/// has no message for: the press must succeed (it once answered 502 although the approval
+/// was stored, found by `bench/crash_durability.sh` with WORKLOAD=approvals). Confirming
+/// or approving again answers as the first time and decides nothing twice.
+async fn approving_from_the_waiting_page(backend: Backend) {
+    let w = world(backend, 2000).await;
+    let (status, inst) = w
+        .admin
+        .post(
+            &format!("/api/v1/orgs/{}/plugins", w.org),
+            json!({"plugin_id": "approvals"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{inst}");
+    let (approver_id, approver) = w.server.person(&w.org, "韩梅梅", "member").await;
+    let (status, added) = w
+        .member
+        .post(
+            &format!("/api/v1/groups/{}/members", w.group),
+            json!({"person_id": approver_id}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status} {added}");
+    let (status, e) = w
+        .member
+        .put_json(
+            &format!("/api/v1/groups/{}/plugins/approvals", w.group),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{e}");
+
+    let submit = |token: &str, form: &Value, values: Value| json!({"token": token, "form": form, "values": values});
+    let (status, reply) = w
+        .member
+        .post(
+            &format!("/api/v1/groups/{}/commands", w.group),
+            json!({"text": "/approval general"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let form = &reply["form"];
+    let values = json!({"subject": "New laptop", "details": "The old one died.", "approvers": [approver_id]});
+    let (status, reply) = w
+        .member
+        .post(
+            "/api/v1/forms",
+            submit(form["token"].as_str().unwrap(), &form["form"], values),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let preview = &reply["form"];
+    let (status, reply) = w
+        .member
+        .post(
+            "/api/v1/forms",
+            submit(
+                preview["token"].as_str().unwrap(),
+                &preview["form"],
+                json!({}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let submitted = reply["ephemeral"].as_str().unwrap().to_owned();
+    assert!(submitted.starts_with("Submitted AP-"), "{reply}");
+    // Confirmed again with the same preview: the same request, not a second one.
+    let (status, again) = w
+        .member
+        .post(
+            "/api/v1/forms",
+            submit(
+                preview["token"].as_str().unwrap(),
+                &preview["form"],
+                json!({}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["ephemeral"], submitted.as_str());
+
+    let page = format!("/api/v1/groups/{}/plugins/approvals/pages/pending", w.group);
+    let (status, pending) = approver.get(&page).await;
+    assert_eq!(status, 200, "{pending}");
+    let approve = pending["cards"][0]["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["buttons"].as_array().cloned().unwrap_or_default())
+        .find(|b| b["action_id"] == "approve")
+        .unwrap_or_else(|| panic!("no Approve button on {pending}"));
+    let press = format!("/api/v1/groups/{}/plugins/approvals/actions", w.group);
+    let (status, reply) = approver
+        .post(
+            &press,
+            json!({"action_id": "approve", "value": approve["value"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["message"].is_null(), "{reply}");
+
+    // The page, drawn again, no longer waits for them; the submitter sees it approved.
+    let (_, pending) = approver.get(&page).await;
+    assert_eq!(pending["cards"][0]["title"], "Nothing here", "{pending}");
+    let (_, submitted) = w
+        .member
+        .get(&format!(
+            "/api/v1/groups/{}/plugins/approvals/pages/submitted",
+            w.group
+        ))
+        .await;
+    assert_eq!(
+        submitted["cards"].as_array().unwrap().len(),
+        1,
+        "{submitted}"
+    );
+    assert_eq!(
+        submitted["cards"][0]["blocks"][0]["text"], "Approved / 已通过",
+        "{submitted}"
+    );
+    // Pressed again (as a client does when the answer to the first press was lost): the
+    // same answer, and still one approval.
+    let (status, reply) = approver
+        .post(
+            &press,
+            json!({"action_id": "approve", "value": approve["value"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{reply}");
+    let id = approve["value"]
+        .as_str()
+        .unwrap()
+        .split('@')
+        .next()
+        .unwrap();
+    let (status, request) = w
+        .admin
+        .get(&format!("/api/v1/plugins/approvals/requests/{id}"))
+        .await;
+    assert_eq!(status, 200, "{request}");
+    assert_eq!(request["status"], "approved", "{request}");
+    let approvals = request["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "approved")
+        .count();
+    assert_eq!(approvals, 1, "{request}");
+    // Someone else pressing it is still refused.
+    let (status, _) = w
+        .member
+        .post(
+            &press,
+            json!({"action_id": "approve", "value": approve["value"]}),
+        )
+        .await;
+    assert_eq!(status, 422);
+}
+
 both_backends!(
+    approving_from_the_waiting_page,
     events_reach_subscribed_plugins,
     bundled_dice_in_one_group_only,
     uploads_are_verified,

@@ -184,11 +184,12 @@ impl App {
                 out.form = Some(self.sign_form(auth, ready, message_id, form))
             }
             ActionReply::UpdateCard(card) => {
+                // A button on a plugin page has no message: the page is drawn again after
+                // every action (the client asks for it), which shows the card as the plugin
+                // now draws it. Refusing here would report a failure for an action that
+                // happened.
                 let Some(id) = message_id else {
-                    return Err(AppError::PluginFailed(format!(
-                        "the plugin `{}` tried to update a card, but there was none",
-                        ready.enablement.plugin_id
-                    )));
+                    return Ok(out);
                 };
                 let message = self
                     .plugin_update_card(&call.scope, id, card)
