@@ -14,6 +14,16 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+/// A tag for one run's names (organization, emails, message bodies): the time in
+/// milliseconds, in hex.
+pub fn run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    format!("{ms:x}")
+}
+
 /// Password of every person the load generator creates (the server wants ≥ 10 characters).
 const PASSWORD: &str = "loadgen password 0123";
 /// Parallel requests during setup: people are hashed with argon2 on the server.

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use anyhow::{Context, bail};
 use reqwest::Method;
@@ -36,6 +36,7 @@ use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 use crate::api::{self, Api, SetupOptions};
+use crate::durability::Retry;
 use crate::text;
 
 #[derive(Debug, clap::Args)]
@@ -61,12 +62,8 @@ pub struct RunArgs {
     /// The approvals plugin: a directory with courtyard.toml and plugin.wasm.
     #[arg(long, default_value = "target/bundled-plugins/approvals")]
     plugin_dir: PathBuf,
-    /// Attempts per call before the job is given up.
-    #[arg(long, default_value_t = 400)]
-    attempts: u32,
-    /// Longest pause between two attempts, in milliseconds (doubling from 20 ms, jittered).
-    #[arg(long, default_value_t = 500)]
-    max_backoff_ms: u64,
+    #[command(flatten)]
+    retry: Retry,
     /// The ack log (JSON lines), created or truncated.
     #[arg(long)]
     ack_log: PathBuf,
@@ -158,8 +155,7 @@ enum Outcome {
 /// Calls the API, sending the same call again while the server is away.
 struct Caller {
     api: Api,
-    attempts: u32,
-    max_backoff: Duration,
+    retry: Retry,
     rng: text::Rng,
     tally: Tally,
 }
@@ -181,7 +177,7 @@ impl Caller {
         body: Option<&Value>,
     ) -> Outcome {
         self.tally.calls += 1;
-        for attempt in 1..=self.attempts {
+        for attempt in 1..=self.retry.attempts {
             self.tally.attempts += 1;
             if attempt == 2 {
                 self.tally.retried_calls += 1;
@@ -206,12 +202,7 @@ impl Caller {
                 Err(_) => "transport".to_owned(),
             };
             *self.tally.errors.entry(failure).or_default() += 1;
-            let cap = Duration::from_millis(20)
-                .saturating_mul(1 << attempt.min(10))
-                .min(self.max_backoff);
-            let half = cap / 2;
-            let jitter = self.rng.next() % (half.as_micros() as u64 + 1);
-            tokio::time::sleep(half + Duration::from_micros(jitter)).await;
+            tokio::time::sleep(self.retry.pause(attempt, &mut self.rng)).await;
         }
         Outcome::GaveUp
     }
@@ -254,13 +245,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
     if a.jobs.div_ceil(a.submitters) > 50 {
         bail!("at most 50 jobs per submitter (--jobs / --submitters)");
     }
-    let run_id = format!(
-        "{:x}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    );
+    let run_id = api::run_id();
     let api = Api::new(&a.url)?;
     let started = Instant::now();
     let people = 1 + a.approvers + a.submitters;
@@ -307,8 +292,7 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
     for w in 0..a.concurrency {
         let mut caller = Caller {
             api: api.clone(),
-            attempts: a.attempts,
-            max_backoff: Duration::from_millis(a.max_backoff_ms.max(20)),
+            retry: a.retry.clone(),
             rng: text::Rng::new(0xa9_9e0a1 ^ w as u64),
             tally: Tally::default(),
         };

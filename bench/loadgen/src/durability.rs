@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -74,19 +74,38 @@ struct PostArgs {
     /// People in the group.
     #[arg(long, default_value_t = 64)]
     people: usize,
-    /// Attempts per post before it is given up (unacknowledged).
-    #[arg(long, default_value_t = 400)]
-    attempts: u32,
-    /// Longest pause between two attempts of one post, in milliseconds (the pause doubles
-    /// from 20 ms up to this, each drawn at random between half and all of it).
-    #[arg(long, default_value_t = 500)]
-    max_backoff_ms: u64,
+    #[command(flatten)]
+    retry: Retry,
     /// The ack log (JSON lines), created or truncated.
     #[arg(long)]
     ack_log: PathBuf,
     /// Where to save the run (group, tokens) for `verify`.
     #[arg(long)]
     state: PathBuf,
+}
+
+/// How a client tries again while the server is away (posts here, plugin calls in
+/// `approvals`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct Retry {
+    /// Attempts per call before it is given up (unacknowledged).
+    #[arg(long, default_value_t = 400)]
+    pub attempts: u32,
+    /// Longest pause between two attempts of one call, in milliseconds (the pause doubles
+    /// from 20 ms up to this, each drawn at random between half and all of it).
+    #[arg(long, default_value_t = 500)]
+    pub max_backoff_ms: u64,
+}
+
+impl Retry {
+    /// How long to wait after failed attempt number `attempt` (from 1).
+    pub fn pause(&self, attempt: u32, rng: &mut text::Rng) -> Duration {
+        let cap = Duration::from_millis(20)
+            .saturating_mul(1 << attempt.min(10))
+            .min(Duration::from_millis(self.max_backoff_ms.max(20)));
+        let half = cap / 2;
+        half + Duration::from_micros(rng.next() % (half.as_micros() as u64 + 1))
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -230,16 +249,10 @@ struct Tally {
 type AckLog = Arc<Mutex<std::fs::File>>;
 
 async fn post(a: PostArgs) -> anyhow::Result<()> {
-    if a.posts == 0 || a.concurrency == 0 || a.people == 0 || a.attempts == 0 {
+    if a.posts == 0 || a.concurrency == 0 || a.people == 0 || a.retry.attempts == 0 {
         bail!("--posts, --concurrency, --people and --attempts must be positive");
     }
-    let run_id = format!(
-        "{:x}",
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis()
-    );
+    let run_id = api::run_id();
     let api = Api::new(&a.url)?;
     let started = Instant::now();
     let world = api::setup(
@@ -290,8 +303,7 @@ async fn post(a: PostArgs) -> anyhow::Result<()> {
             run_id: run_id.clone(),
             index: i,
             log: log.clone(),
-            attempts: a.attempts,
-            max_backoff: Duration::from_millis(a.max_backoff_ms.max(20)),
+            retry: a.retry.clone(),
         };
         let posts: Vec<usize> = (i..a.posts).step_by(a.concurrency).collect();
         posters.spawn(poster.run(posts));
@@ -346,8 +358,7 @@ struct Poster {
     run_id: String,
     index: usize,
     log: AckLog,
-    attempts: u32,
-    max_backoff: Duration,
+    retry: Retry,
 }
 
 impl Poster {
@@ -421,17 +432,11 @@ impl Poster {
                 if attempt == 2 {
                     tally.retried += 1;
                 }
-                if attempt >= self.attempts {
+                if attempt >= self.retry.attempts {
                     tally.given_up += 1;
                     break;
                 }
-                // 20 ms doubling to the maximum, jittered to between half and all of it.
-                let cap = Duration::from_millis(20)
-                    .saturating_mul(1 << attempt.min(10))
-                    .min(self.max_backoff);
-                let half = cap / 2;
-                let jitter = rng.next() % (half.as_micros() as u64 + 1);
-                tokio::time::sleep(half + Duration::from_micros(jitter)).await;
+                tokio::time::sleep(self.retry.pause(attempt, &mut rng)).await;
             }
         }
         Ok(tally)
