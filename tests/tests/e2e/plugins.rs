@@ -679,32 +679,17 @@ async fn approving_from_the_waiting_page(backend: Backend) {
         .await;
     assert_eq!(status, 200, "{reply}");
     let preview = &reply["form"];
-    let (status, reply) = w
-        .member
-        .post(
-            "/api/v1/forms",
-            submit(
-                preview["token"].as_str().unwrap(),
-                &preview["form"],
-                json!({}),
-            ),
-        )
-        .await;
+    let confirm = submit(
+        preview["token"].as_str().unwrap(),
+        &preview["form"],
+        json!({}),
+    );
+    let (status, reply) = w.member.post("/api/v1/forms", confirm.clone()).await;
     assert_eq!(status, 200, "{reply}");
     let submitted = reply["ephemeral"].as_str().unwrap().to_owned();
     assert!(submitted.starts_with("Submitted AP-"), "{reply}");
     // Confirmed again with the same preview: the same request, not a second one.
-    let (status, again) = w
-        .member
-        .post(
-            "/api/v1/forms",
-            submit(
-                preview["token"].as_str().unwrap(),
-                &preview["form"],
-                json!({}),
-            ),
-        )
-        .await;
+    let (status, again) = w.member.post("/api/v1/forms", confirm).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["ephemeral"], submitted.as_str());
 
