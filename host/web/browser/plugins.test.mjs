@@ -1,7 +1,9 @@
 // Plugins in the chat: an org admin installs dice and enables it in one group only; its
 // slash command autocompletes and posts a card whose button updates it live for everyone.
 // Then a plugin form (approvals' purchase request): a value the form refuses shows an
-// error by its field; once fixed the request goes through and its card is posted.
+// error by its field; once fixed the request goes through and its card is posted; the
+// approver approves it from the plugin's "Waiting for me" page, and the card in the chat
+// follows.
 
 import assert from 'node:assert/strict';
 import { before, describe } from 'node:test';
@@ -134,5 +136,27 @@ describe('plugins', () => {
     // 王五 is in the group and sees the request card too.
     await openGroup(W, env.office);
     await visible(message(W, 'Label printer'));
+  });
+
+  it(env, 'the approver approves from "Waiting for me": the page is drawn again and the chat card says Approved', async () => {
+    // 李娜 heads Purchasing, so the request waits for her.
+    const { page: L, context } = await openAs(env.browser, env.server, 'li.na@example.com', `/g/${env.office.id}/p/approvals/pending`);
+    try {
+      const pending = L.locator('article.pc-card', { hasText: 'Label printer' });
+      await visible(pending);
+      await screenshot(L, 'plugin-page-pending');
+      await pending.getByRole('button', { name: /Approve/ }).click();
+      // The button answers with the updated card, which a page has no message for: the
+      // page is drawn again, without the request and without an error (it once said the
+      // plugin had failed, although the approval was stored).
+      await gone(pending);
+      await hasText(L.locator('.page'), 'Nothing here');
+      assert.equal(await L.getByRole('alert').count(), 0, 'no error on the page');
+      // 张三's card in the chat is updated live.
+      await hasText(message(Z, 'Label printer'), 'Approved');
+      await screenshot(Z, 'plugin-request-approved');
+    } finally {
+      await context.close();
+    }
   });
 });
