@@ -258,8 +258,9 @@ fn target(value: &str) -> (&str, Option<usize>) {
 fn acted(ctx: &Context, value: &str, action: Act) -> Result<ActionReply> {
     let (id, step) = target(value);
     let me = me(ctx)?;
+    let current = store::load(id)?;
     if let Some(decision) = decision_of(&action)
-        && engine::decided(&store::load(id)?.request, &me.id, step, decision)
+        && engine::decided(&current.request, &me.id, step, decision)
     {
         // The same decision again: the answer to the first was lost (or the button was
         // pressed twice). Answer as the first did, and send what it may have left unsent.
@@ -267,14 +268,11 @@ fn acted(ctx: &Context, value: &str, action: Act) -> Result<ActionReply> {
         flow::refresh_cards(&stored);
         return Ok(ActionReply::update(request_card(&stored, &me.id)));
     }
-    if let Some(step) = step {
-        let current = store::load(id)?;
-        if current.request.current != step && !current.request.is_closed() {
-            return Err(Error::user(both(
-                "This request has moved on to another step since this card was sent",
-                "该审批已进入其他环节，此卡片已过期",
-            )));
-        }
+    if step.is_some_and(|step| current.request.current != step && !current.request.is_closed()) {
+        return Err(Error::user(both(
+            "This request has moved on to another step since this card was sent",
+            "该审批已进入其他环节，此卡片已过期",
+        )));
     }
     let stored = flow::act(id, &me, action)?;
     flow::refresh_cards(&stored);
