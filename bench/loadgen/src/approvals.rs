@@ -207,9 +207,16 @@ impl Caller {
         Outcome::GaveUp
     }
 
-    /// A read (or a call that may be repeated): refusals are errors of the run.
-    async fn read(&mut self, method: Method, path: &str, token: &str) -> anyhow::Result<Value> {
-        match self.call(method, path, token, None).await {
+    /// A call whose repetition is harmless (a read, handing out a form): refusals are
+    /// errors of the run.
+    async fn harmless(
+        &mut self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        match self.call(method, path, token, body).await {
             Outcome::Done(v) => Ok(v),
             Outcome::Refused { status, body, .. } => bail!("{path}: {status} {body}"),
             Outcome::GaveUp => bail!("{path}: gave up"),
@@ -457,11 +464,11 @@ async fn run_job(
 
     // Submit: the command hands out the form; filling it in hands out the preview.
     let reply = c
-        .read_with_body(
+        .harmless(
             Method::POST,
             &format!("/api/v1/groups/{group}/commands"),
             submitter,
-            &json!({"text": "/approval general"}),
+            Some(&json!({"text": "/approval general"})),
         )
         .await?;
     let (form, token) = issued_form(&reply)?;
@@ -471,11 +478,11 @@ async fn run_job(
         "approvers": [approvers[0].0, approvers[1].0],
     });
     let reply = c
-        .read_with_body(
+        .harmless(
             Method::POST,
             "/api/v1/forms",
             submitter,
-            &json!({"token": token, "form": form, "values": values}),
+            Some(&json!({"token": token, "form": form, "values": values})),
         )
         .await?;
     let (preview, token) = issued_form(&reply)?;
@@ -501,10 +508,11 @@ async fn run_job(
     // Each approver in turn: find it on "waiting for me", press Approve.
     for (k, (_, token)) in approvers.iter().enumerate() {
         let page = c
-            .read(
+            .harmless(
                 Method::GET,
                 &format!("/api/v1/groups/{group}/plugins/{PLUGIN}/pages/pending?q={serial}"),
                 token,
+                None,
             )
             .await?;
         let card = page["cards"]
@@ -555,23 +563,6 @@ fn settle(outcome: Outcome, tally: &mut JobTally, job: usize, step: &str, at: Re
         Outcome::GaveUp => tally.gave_up += 1,
     }
     at
-}
-
-impl Caller {
-    /// A call whose repetition is harmless (handing out a form): refusals are errors.
-    async fn read_with_body(
-        &mut self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: &Value,
-    ) -> anyhow::Result<Value> {
-        match self.call(method, path, token, Some(body)).await {
-            Outcome::Done(v) => Ok(v),
-            Outcome::Refused { status, body, .. } => bail!("{path}: {status} {body}"),
-            Outcome::GaveUp => bail!("{path}: gave up"),
-        }
-    }
 }
 
 /// What the ack log says of one job.
