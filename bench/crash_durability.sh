@@ -21,6 +21,13 @@
 # serial numbers given twice, decisions recorded twice (all must be 0), and cards left
 # showing an older state (reported). Kill points are drawn over the JOBS × 3 steps.
 #
+# KILL=database kills the database instead of the server (PostgreSQL only: SQLite lives in
+# the server's process, so killing the server is killing it): each round runs its own
+# PostgreSQL cluster (initdb into the round's directory, as the `postgres` user when run as
+# root; PG_BIN names the binaries' directory), and every kill is a `kill -9` of the
+# postmaster and all its backends at once, then a restart (crash recovery from the WAL)
+# after a random 0–1 s, while the server keeps running and must reconnect on its own.
+#
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) unless SKIP_POSTGRES=1.
 # Builds the release binaries first (niced; SKIP_BUILD=1 uses the ones there; SERVER_BIN and
 # LOADGEN_BIN run other ones). Honours CARGO_TARGET_DIR. Results: one JSON line per round in $RESULTS (default
@@ -47,6 +54,13 @@ else
     exit 2
 fi
 MAX_KILLS=${MAX_KILLS:-3}
+KILL=${KILL:-server}
+export KILL
+if [[ $KILL != server && $KILL != database ]]; then
+    echo "error: KILL is server or database, not $KILL" >&2
+    exit 2
+fi
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 FINAL_KILL=${FINAL_KILL:-1}
 PG_HOST=${PG_HOST:-127.0.0.1}
 PG_USER=${PG_USER:-postgres}
@@ -61,13 +75,19 @@ if [[ ${SKIP_BUILD:-} != 1 ]]; then
 fi
 BIN=${SERVER_BIN:-$TARGET/release/courtyard}
 LOADGEN=${LOADGEN_BIN:-$TARGET/release/loadgen}
-if [[ ${SKIP_POSTGRES:-} != 1 ]] && ! psql -q -h "$PG_HOST" -U "$PG_USER" -c 'select 1' >/dev/null; then
+if [[ $KILL == database && ( ${SKIP_POSTGRES:-} == 1 || ! -x $PG_BIN/initdb ) ]]; then
+    echo "error: KILL=database needs PostgreSQL's binaries (initdb, postgres) in PG_BIN (now '$PG_BIN')" >&2
+    exit 1
+fi
+if [[ $KILL == server && ${SKIP_POSTGRES:-} != 1 ]] && ! psql -q -h "$PG_HOST" -U "$PG_USER" -c 'select 1' >/dev/null; then
     echo "error: PostgreSQL at $PG_HOST:5432 (user $PG_USER) is not reachable (SKIP_POSTGRES=1 leaves it out)" >&2
     exit 1
 fi
 
 SERVER_PID=
 LOADGEN_PID=
+PG_DIR=
+PG_PORT=
 DATA=
 DB=
 DB_ARGS=()
@@ -77,6 +97,7 @@ cleanup() {
     LOADGEN_PID=
     stop_pid "$SERVER_PID"
     SERVER_PID=
+    stop_private_pg
     drop_pg_db "$DB"
     DB=
     if [[ -n $DATA ]]; then
@@ -100,6 +121,76 @@ kill_server() {
     echo "--- killed (kill -9) at $(date +%T.%N) ---" >>"$DATA/server.log"
 }
 
+# Runs a command as the owner of the private PostgreSQL cluster (initdb and postgres refuse
+# to run as root).
+as_pg() {
+    if [[ $EUID == 0 ]]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# The private cluster's postmaster, from its pid file.
+postmaster_pid() {
+    [[ -f $PG_DIR/postmaster.pid ]] && head -n 1 "$PG_DIR/postmaster.pid"
+}
+
+# Starts (or restarts, with crash recovery) the round's own PostgreSQL on $PG_PORT and waits
+# until it accepts connections (60 s).
+start_private_pg() {
+    as_pg "$PG_BIN/postgres" -D "$PG_DIR" -p "$PG_PORT" -k "$PG_DIR" \
+        -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on \
+        >>"$DATA/postgres.log" 2>&1 &
+    for _ in $(seq 600); do
+        "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && return 0
+        sleep 0.1
+    done
+    echo "error: the round's PostgreSQL did not start; the end of its log:" >&2
+    tail -n 30 "$DATA/postgres.log" >&2
+    exit 1
+}
+
+# kill -9 of the postmaster and every backend at once; waits until all are gone.
+kill_database() {
+    local pid
+    pid=$(postmaster_pid) || return 0
+    local all
+    all="$pid $(pgrep -P "$pid" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    kill -KILL $all 2>/dev/null || true
+    # shellcheck disable=SC2086
+    while kill -0 $all 2>/dev/null; do
+        sleep 0.02
+    done
+    echo "--- database killed (kill -9) at $(date +%T.%N) ---" >>"$DATA/postgres.log"
+}
+
+stop_private_pg() {
+    [[ -n $PG_DIR ]] || return 0
+    local pid
+    if pid=$(postmaster_pid); then
+        kill -INT "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null; do
+            sleep 0.05
+        done
+    fi
+    PG_DIR=
+}
+
+# What KILL names: kill -9, a random 0–1 s, start again.
+crash() {
+    if [[ $KILL == database ]]; then
+        kill_database
+        random_sleep 1000
+        start_private_pg
+    else
+        kill_server
+        random_sleep 1000
+        start_server
+    fi
+}
+
 # The acknowledgements logged so far.
 acks() {
     if [[ -f $DATA/acks.jsonl ]]; then
@@ -119,7 +210,16 @@ round() {
     local backend=$1 n=$2
     DATA=$(mktemp -d /tmp/courtyard-crash.XXXXXX)
     DB_ARGS=()
-    if [[ $backend == postgres ]]; then
+    if [[ $KILL == database ]]; then
+        PG_DIR=$DATA/pg
+        PG_PORT=$(free_port)
+        mkdir "$PG_DIR"
+        [[ $EUID == 0 ]] && chown postgres "$DATA" "$PG_DIR"
+        as_pg "$PG_BIN/initdb" -D "$PG_DIR" -U postgres --auth=trust >"$DATA/initdb.log" 2>&1
+        start_private_pg
+        "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres courtyard
+        DB_ARGS=(--database-url "postgres://postgres@127.0.0.1:$PG_PORT/courtyard")
+    elif [[ $backend == postgres ]]; then
         DB=cy_crash_$(date +%s)_$$_$n
         psql -q -h "$PG_HOST" -U "$PG_USER" -c "create database $DB"
         DB_ARGS=(--database-url "postgres://$PG_USER@$PG_HOST:5432/$DB")
@@ -156,10 +256,8 @@ print(' '.join(map(str, sorted(random.sample(range($EXPECTED_ACKS * 2 // 100, $E
         kill -0 "$LOADGEN_PID" 2>/dev/null || break
         random_sleep 50
         at+=("$(acks)")
-        kill_server
+        crash
         kills=$((kills + 1))
-        random_sleep 1000
-        start_server
     done
     local post_rc=0
     wait "$LOADGEN_PID" || post_rc=$?
@@ -170,9 +268,8 @@ print(' '.join(map(str, sorted(random.sample(range($EXPECTED_ACKS * 2 // 100, $E
     fi
     local final=0
     if [[ $FINAL_KILL == 1 ]]; then
-        kill_server
+        crash
         final=1
-        start_server
     fi
     local verify_rc=0
     local verify=verify
@@ -181,7 +278,7 @@ print(' '.join(map(str, sorted(random.sample(range($EXPECTED_ACKS * 2 // 100, $E
         >"$DATA/verify.json" 2>"$DATA/verify.log" || verify_rc=$?
     local line
     line=$(python3 - "$DATA" "$backend" "$n" "$kills" "$final" "${at[*]:-}" "$post_rc" "$verify_rc" <<'EOF'
-import json, sys
+import json, os, sys
 data, backend, n, kills, final, at, post_rc, verify_rc = sys.argv[1:]
 def load(name):
     try:
@@ -192,7 +289,7 @@ def load(name):
 post, verify = load("post.json"), load("verify.json")
 log = open(f"{data}/server.log", errors="replace").read()
 row = {
-    "backend": backend, "round": int(n), "kills_during_posting": int(kills),
+    "backend": backend, "killed": os.environ.get("KILL", "server"), "round": int(n), "kills_during_posting": int(kills),
     "kill_after_posting": final == "1", "killed_at_acks": [int(x) for x in at.split()],
     "post_exit": int(post_rc), "verify_exit": int(verify_rc),
     "post": post, "verify": verify,
@@ -235,7 +332,10 @@ EOF
 
 : >"$RESULTS"
 backends=(sqlite)
-if [[ ${SKIP_POSTGRES:-} == 1 ]]; then
+if [[ $KILL == database ]]; then
+    backends=(postgres)
+    echo "KILL=database: the database is killed, not the server; PostgreSQL rounds only"
+elif [[ ${SKIP_POSTGRES:-} == 1 ]]; then
     echo "SKIP_POSTGRES=1: PostgreSQL rounds skipped"
 else
     backends+=(postgres)
@@ -244,7 +344,7 @@ for backend in "${backends[@]}"; do
     echo
     what="$POSTS posts, $CONCURRENCY posters"
     [[ $WORKLOAD == approvals ]] && what="$JOBS approval jobs, $CONCURRENCY workers"
-    echo "== $backend: $RUNS rounds of $what, 1–$MAX_KILLS kills while posting$([[ $FINAL_KILL == 1 ]] && echo ' + 1 after') =="
+    echo "== $backend: $RUNS rounds of $what, 1–$MAX_KILLS $KILL kills while posting$([[ $FINAL_KILL == 1 ]] && echo ' + 1 after') =="
     for n in $(seq "$RUNS"); do
         round "$backend" "$n"
     done

@@ -859,6 +859,13 @@ impl Plugin for Approvals {
     }
 
     fn timer(_ctx: &Context, timer: &Timer) -> Result<()> {
+        if timer.scheduled && timer.name == store::SWEEP_DRAFTS {
+            let deleted = store::sweep_drafts(clock::now_ms())?;
+            if deleted > 0 {
+                log::info(&format!("deleted {deleted} previews nobody confirmed"));
+            }
+            return Ok(());
+        }
         let payload: TimerPayload = timer.payload_as()?;
         let system = PersonRef::new("", "Courtyard");
         match flow::act(&payload.request_id, &system, payload.action()) {

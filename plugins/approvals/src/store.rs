@@ -43,6 +43,41 @@ pub struct Draft {
 pub const REQUESTS: Collection<Stored> = Collection::new("requests");
 pub const DRAFTS: Collection<Draft> = Collection::new("drafts");
 
+/// The manifest schedule that clears previews nobody confirmed.
+pub const SWEEP_DRAFTS: &str = "sweep_drafts";
+/// How long a preview can still be confirmed: long enough to leave one open over a weekend.
+pub const DRAFT_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+/// Previews one sweep deletes at most, and how many it looks at, so a run stays well inside
+/// the call deadline; the next hourly run takes the rest.
+pub const SWEEP_BUDGET: usize = 200;
+pub const SWEEP_SCAN: usize = 5_000;
+
+/// Deletes previews older than [`DRAFT_TTL_MS`]; returns how many.
+///
+/// The collection lists newest first, so the old ones come last: the sweep reads past the
+/// young ones (few: a confirmed preview is deleted at once) to reach them.
+pub fn sweep_drafts(now_ms: i64) -> Result<usize> {
+    let cutoff = now_ms - DRAFT_TTL_MS;
+    let (mut deleted, mut scanned) = (0, 0);
+    let mut cursor: Option<String> = None;
+    loop {
+        let batch = DRAFTS.list(cursor.as_deref(), 100)?;
+        for draft in &batch.items {
+            scanned += 1;
+            if draft.value.created_ms < cutoff && DRAFTS.delete(&draft.id)? {
+                deleted += 1;
+            }
+        }
+        if deleted >= SWEEP_BUDGET || scanned >= SWEEP_SCAN {
+            return Ok(deleted);
+        }
+        match batch.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(deleted),
+        }
+    }
+}
+
 /// The relations a request is found by.
 pub mod rel {
     pub const SUBMITTER: &str = "submitter";

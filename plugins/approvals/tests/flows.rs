@@ -347,6 +347,39 @@ async fn withdraw_transfer_and_reminders() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_nobody_confirms_expire_after_a_week() {
+    let c = company().await;
+    let preview = |amount: &'static str| {
+        let c = &c;
+        async move {
+            let reply =
+                c.h.command(&c.alice, &c.team, "/approval expense")
+                    .await
+                    .unwrap();
+            c.h.submit(&c.alice, &reply.form.unwrap(), expense(amount))
+                .await
+                .unwrap()
+                .form
+                .expect("the route preview")
+        }
+    };
+    let old = preview("10.00").await;
+    c.h.advance(Duration::from_secs(6 * 24 * 3600))
+        .await
+        .unwrap();
+    let young = preview("20.00").await;
+    // The hourly sweep runs as time passes: the first preview is now eight days old.
+    c.h.advance(Duration::from_secs(2 * 24 * 3600))
+        .await
+        .unwrap();
+
+    let expired = c.h.submit(&c.alice, &old, json!({})).await.unwrap_err();
+    assert!(expired.to_string().contains("expired"), "{expired}");
+    let done = c.h.submit(&c.alice, &young, json!({})).await.unwrap();
+    assert!(done.ephemeral.unwrap().contains("AP-"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_are_admin_only_and_checked() {
     let c = company().await;
     let list =
