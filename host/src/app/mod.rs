@@ -308,7 +308,8 @@ pub enum Refusal {
     Conflict,
     /// The caller's credentials (a token, a signature) do not hold.
     Unauthorized,
-    /// Something the host depends on (a plugin catalog) cannot be reached now.
+    /// Something the host depends on (the database, a plugin catalog) cannot be reached
+    /// now; the answer carries `Retry-After`.
     Unavailable,
 }
 
@@ -341,6 +342,15 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound("resource"),
             StoreError::Conflict(what) => AppError::Conflict(what.to_owned()),
+            e if e.is_unavailable() => {
+                tracing::warn!(error = %e, "the database is unavailable; answering 503");
+                AppError::said(
+                    Refusal::Unavailable,
+                    "unavailable",
+                    "the database is unavailable for a moment; try again",
+                    "数据库暂时不可用，请稍后重试",
+                )
+            }
             other => AppError::Internal(other.into()),
         }
     }

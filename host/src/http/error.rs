@@ -90,6 +90,10 @@ impl IntoResponse for AppError {
                     message_zh: Some(zh.clone()),
                     fields: None,
                 };
+                if *refusal == Refusal::Unavailable {
+                    let retry_after = [(axum::http::header::RETRY_AFTER, "1")];
+                    return (status, retry_after, Json(body)).into_response();
+                }
                 return (status, Json(body)).into_response();
             }
             AppError::Internal(e) => {
@@ -104,5 +108,51 @@ impl IntoResponse for AppError {
             other => other.to_string(),
         };
         error_response(status, code, message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+
+    fn status_of(e: StoreError) -> (StatusCode, Option<String>) {
+        let response = AppError::from(e).into_response();
+        let retry_after = response
+            .headers()
+            .get(axum::http::header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        (response.status(), retry_after)
+    }
+
+    #[test]
+    fn a_database_out_of_reach_is_503_with_retry_after() {
+        let broken = std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed");
+        for e in [
+            sqlx::Error::Io(broken),
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::PoolClosed,
+        ] {
+            assert_eq!(
+                status_of(StoreError::Database(e)),
+                (StatusCode::SERVICE_UNAVAILABLE, Some("1".to_owned()))
+            );
+        }
+        assert_eq!(
+            status_of(StoreError::WriterGone).0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+
+    #[test]
+    fn other_database_errors_stay_internal() {
+        assert_eq!(
+            status_of(StoreError::Database(sqlx::Error::RowNotFound)),
+            (StatusCode::INTERNAL_SERVER_ERROR, None)
+        );
+        assert_eq!(
+            status_of(StoreError::Database(sqlx::Error::Protocol("bad".into()))).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

@@ -73,6 +73,30 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database cannot be reached right now — the connection broke, the server is
+    /// restarting or recovering, the pool waited in vain — as opposed to a query that is
+    /// wrong or refused. Nothing was committed by the failed statement; asking again later
+    /// is the right answer.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(e) => match e {
+                sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed => true,
+                sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+                    // SQLSTATE class 08: connection exception; 57P01–57P03: the server
+                    // is shutting down, crashed, or cannot accept connections yet.
+                    c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            },
+            StoreError::WriterGone => true,
+            _ => false,
+        }
+    }
+
     /// Maps a unique-constraint violation to a domain conflict; other errors pass through.
     pub fn unique_as(self, what: &'static str) -> Self {
         match &self {
