@@ -32,7 +32,7 @@
 # Builds the release binaries first (niced; SKIP_BUILD=1 uses the ones there; SERVER_BIN and
 # LOADGEN_BIN run other ones). Honours CARGO_TARGET_DIR. Results: one JSON line per round in $RESULTS (default
 # /tmp/crash_durability.jsonl), a line per round and totals per backend. A failed round's
-# directory is kept (its path is printed). Exits 1 if any acknowledged post is missing or
+# directory is kept (its path is printed); KEEP=1 keeps every round's. Exits 1 if any acknowledged post is missing or
 # any post is stored twice (or verification failed otherwise).
 set -euo pipefail
 
@@ -100,7 +100,10 @@ cleanup() {
     stop_private_pg
     drop_pg_db "$DB"
     DB=
-    if [[ -n $DATA ]]; then
+    if [[ -n $DATA && ${KEEP:-} == 1 ]]; then
+        echo "   round directory kept (KEEP=1): $DATA" >&2
+        DATA=
+    elif [[ -n $DATA ]]; then
         rm -rf "$DATA"
         DATA=
     fi

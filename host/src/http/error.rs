@@ -142,6 +142,12 @@ mod tests {
             status_of(StoreError::WriterGone).0,
             StatusCode::SERVICE_UNAVAILABLE
         );
+        // Every write of a batch whose commit lost the connection.
+        let lost = StoreError::Database(sqlx::Error::PoolClosed);
+        assert_eq!(
+            status_of(StoreError::BatchFailed(std::sync::Arc::new(lost))).0,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 
     #[test]
@@ -152,6 +158,11 @@ mod tests {
         );
         assert_eq!(
             status_of(StoreError::Database(sqlx::Error::Protocol("bad".into()))).0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        let wrong = StoreError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(
+            status_of(StoreError::BatchFailed(std::sync::Arc::new(wrong))).0,
             StatusCode::INTERNAL_SERVER_ERROR
         );
     }

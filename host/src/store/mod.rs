@@ -70,6 +70,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("the write could not be carried out (writer unavailable)")]
     WriterGone,
+    /// The write ran, but the batch it was part of did not commit; every write of the batch
+    /// shares the cause.
+    #[error("the batch did not commit: {0}")]
+    BatchFailed(std::sync::Arc<StoreError>),
 }
 
 impl StoreError {
@@ -93,6 +97,7 @@ impl StoreError {
                 _ => false,
             },
             StoreError::WriterGone => true,
+            StoreError::BatchFailed(cause) => cause.is_unavailable(),
             _ => false,
         }
     }

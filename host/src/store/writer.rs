@@ -135,9 +135,7 @@ impl Writer {
                 let completion: Completion = Box::new(move |committed| {
                     let result = match (committed, outcome) {
                         (Ok(()), outcome) => outcome,
-                        (Err(e), _) => Err(StoreError::Database(sqlx::Error::Protocol(format!(
-                            "batch commit failed: {e}"
-                        )))),
+                        (Err(e), _) => Err(StoreError::BatchFailed(e)),
                     };
                     let _ = reply.send(result);
                 });
@@ -201,9 +199,13 @@ async fn run_batch(
         now: now_millis(),
     };
     let mut completions = Vec::with_capacity(jobs.len());
+    // A lost connection fails every savepoint of the batch the same way: said once.
+    let mut savepoint_failed = false;
     for job in jobs {
         let mark = tx.emitted.len();
-        if let Err(e) = tx.savepoint("SAVEPOINT job").await {
+        if let Err(e) = tx.savepoint("SAVEPOINT job").await
+            && !std::mem::replace(&mut savepoint_failed, true)
+        {
             tracing::error!(error = %e, "writer could not open a savepoint");
         }
         let (ok_flag, completion) = job(&mut tx).await;
@@ -215,7 +217,9 @@ async fn run_batch(
         if !ok_flag {
             tx.emitted.truncate(mark);
         }
-        if let Err(e) = tx.savepoint(end).await {
+        if let Err(e) = tx.savepoint(end).await
+            && !std::mem::replace(&mut savepoint_failed, true)
+        {
             tracing::error!(error = %e, "writer could not close a savepoint");
         }
         completions.push(completion);
