@@ -321,6 +321,16 @@ impl AppError {
         }
     }
 
+    /// The database is out of reach for a moment: 503 with `Retry-After`.
+    pub fn database_unavailable() -> Self {
+        AppError::said(
+            Refusal::Unavailable,
+            "unavailable",
+            "the database is unavailable for a moment; try again",
+            "数据库暂时不可用，请稍后重试",
+        )
+    }
+
     /// A refusal people read in English and Chinese.
     pub fn said(
         refusal: Refusal,
@@ -343,13 +353,11 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound("resource"),
             StoreError::Conflict(what) => AppError::Conflict(what.to_owned()),
             e if e.is_unavailable() => {
+                if e.is_outage() {
+                    crate::store::note_outage();
+                }
                 tracing::warn!(error = %e, "the database is unavailable; answering 503");
-                AppError::said(
-                    Refusal::Unavailable,
-                    "unavailable",
-                    "the database is unavailable for a moment; try again",
-                    "数据库暂时不可用，请稍后重试",
-                )
+                AppError::database_unavailable()
             }
             other => AppError::Internal(other.into()),
         }

@@ -1118,8 +1118,14 @@ impl App {
         }
     }
 
-    fn call_failed(&self, plugin: &str, e: &CallError) -> AppError {
+    /// The answer to a failed plugin call that began at `started`.
+    fn call_failed(&self, plugin: &str, e: &CallError, started: std::time::Instant) -> AppError {
         match e {
+            // The plugin gave up because the host's database was out of reach under it: the
+            // host's failure, and a retry may succeed.
+            CallError::Plugin(_) if crate::store::outage_since(started) => {
+                AppError::database_unavailable()
+            }
             CallError::Plugin(message) => AppError::invalid("plugin_error", message.clone()),
             CallError::Busy => AppError::RateLimited("plugins are busy; try again"),
             other => {
@@ -1256,7 +1262,8 @@ impl App {
             .await;
         self.health(&ready, outcome.as_ref().err(), started.elapsed())
             .await;
-        let reply = outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e))?;
+        let reply =
+            outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e, started))?;
         let message = match reply {
             CommandReply::Ephemeral(text) => {
                 return Ok(PluginReply {
@@ -1425,6 +1432,9 @@ impl From<StoreError> for courtyard_runtime::api::HostError {
         match e {
             StoreError::NotFound => courtyard_runtime::api::HostError::NotFound,
             other => {
+                if other.is_outage() {
+                    crate::store::note_outage();
+                }
                 tracing::warn!(error = %other, "plugin host call failed in storage");
                 courtyard_runtime::api::HostError::Unavailable("storage is unavailable".into())
             }

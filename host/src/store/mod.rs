@@ -29,7 +29,9 @@ pub mod writer;
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -57,6 +59,25 @@ pub enum Db<S, P> {
 }
 
 pub type Pools = Db<SqlitePool, PgPool>;
+
+/// When this process last found the database out of reach: milliseconds after
+/// [`OUTAGE_CLOCK`]'s origin, plus one (0: never). A plugin that fails after one of its
+/// host calls met the outage failed because of the host, and is answered as such.
+static LAST_OUTAGE_MS: AtomicU64 = AtomicU64::new(0);
+static OUTAGE_CLOCK: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+/// Records that the database was just found out of reach.
+pub fn note_outage() {
+    let now = OUTAGE_CLOCK.elapsed().as_millis() as u64;
+    LAST_OUTAGE_MS.store(now + 1, Ordering::Relaxed);
+}
+
+/// Whether the database was found out of reach at or after `since`.
+pub fn outage_since(since: Instant) -> bool {
+    let last = LAST_OUTAGE_MS.load(Ordering::Relaxed);
+    let since = since.saturating_duration_since(*OUTAGE_CLOCK).as_millis() as u64;
+    last > since
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -100,6 +121,12 @@ impl StoreError {
             StoreError::BatchFailed(cause) => cause.is_unavailable(),
             _ => false,
         }
+    }
+
+    /// Unavailable because the database itself was out of reach (not because this
+    /// process's writer is shutting down): what [`note_outage`] records.
+    pub fn is_outage(&self) -> bool {
+        self.is_unavailable() && !matches!(self, StoreError::WriterGone)
     }
 
     /// Maps a unique-constraint violation to a domain conflict; other errors pass through.
@@ -237,4 +264,20 @@ pub fn now_millis() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod outage_tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_counts_for_calls_that_began_before_it_only() {
+        let before = Instant::now();
+        note_outage();
+        assert!(outage_since(before));
+        assert!(!outage_since(Instant::now() + Duration::from_secs(3600)));
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_outage());
+        assert!(!StoreError::WriterGone.is_outage());
+        assert!(StoreError::WriterGone.is_unavailable());
+    }
 }

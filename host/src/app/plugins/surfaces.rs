@@ -229,7 +229,8 @@ impl App {
             .await;
         self.health(ready, outcome.as_ref().err(), started.elapsed())
             .await;
-        let reply = outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e))?;
+        let reply =
+            outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e, started))?;
         self.action_reply(auth, ready, &call, message_id.as_deref(), reply)
             .await
     }
@@ -461,7 +462,7 @@ impl App {
             .await;
         self.health(&ready, outcome.as_ref().err(), started.elapsed())
             .await;
-        let page = outcome.map_err(|e| self.call_failed(plugin, &e))?;
+        let page = outcome.map_err(|e| self.call_failed(plugin, &e, started))?;
         let cards = page
             .cards
             .into_iter()
@@ -578,7 +579,7 @@ impl App {
         let outcome = self.plugins.runtime.http(&ready.code, call, request).await;
         self.health(&ready, outcome.as_ref().err(), started.elapsed())
             .await;
-        outcome.map_err(|e| self.call_failed(plugin, &e))
+        outcome.map_err(|e| self.call_failed(plugin, &e, started))
     }
 }
 
