@@ -1066,14 +1066,33 @@ impl App {
         })
     }
 
-    /// Counts a call's outcome toward the circuit breaker and the metrics.
+    /// Counts the outcome of a call that began at `started` toward the circuit breaker and
+    /// the metrics. A call that failed while the host's own database was out of reach is
+    /// not held against the plugin: it waited on the host (past its deadline, or into an
+    /// error it could not help), and suspending it would outlast the outage.
     pub(crate) async fn health(
         &self,
         ready: &Ready,
         outcome: Option<&CallError>,
-        took: std::time::Duration,
+        started: std::time::Instant,
     ) {
-        let fault = outcome.filter(|e| e.is_fault()).map(|e| e.to_string());
+        let took = started.elapsed();
+        let mut host_outage = outcome.is_some() && crate::store::outage_since(started);
+        // A plugin waiting on a host call whose database is gone times out before the
+        // database's own error arrives (the pool waits longer than the plugin's deadline):
+        // before blaming the plugin, ask the database whether it is there.
+        if !host_outage && outcome.is_some_and(CallError::is_fault) {
+            let answered =
+                tokio::time::timeout(std::time::Duration::from_millis(500), self.store.ping())
+                    .await;
+            if !matches!(answered, Ok(Ok(()))) {
+                crate::store::note_outage();
+                host_outage = true;
+            }
+        }
+        let fault = outcome
+            .filter(|e| e.is_fault() && !host_outage)
+            .map(|e| e.to_string());
         self.metrics
             .plugin_call(&ready.enablement.plugin_id, took, fault.is_some());
         if let Some(fault) = &fault {
@@ -1121,9 +1140,10 @@ impl App {
     /// The answer to a failed plugin call that began at `started`.
     fn call_failed(&self, plugin: &str, e: &CallError, started: std::time::Instant) -> AppError {
         match e {
-            // The plugin gave up because the host's database was out of reach under it: the
-            // host's failure, and a retry may succeed.
-            CallError::Plugin(_) if crate::store::outage_since(started) => {
+            // The host's database went out of reach under the plugin (it gave up, or waited
+            // past its deadline): the host's failure, and a retry may succeed.
+            _ if crate::store::outage_since(started) => {
+                tracing::warn!(plugin, error = %e, "plugin call failed during a database outage");
                 AppError::database_unavailable()
             }
             CallError::Plugin(message) => AppError::invalid("plugin_error", message.clone()),
@@ -1185,8 +1205,7 @@ impl App {
                 if let Err(e) = &outcome {
                     tracing::warn!(plugin = %ready.enablement.plugin_id, error = %e, "plugin event handler failed");
                 }
-                app.health(&ready, outcome.as_ref().err(), started.elapsed())
-                    .await;
+                app.health(&ready, outcome.as_ref().err(), started).await;
             }
         });
     }
@@ -1260,8 +1279,7 @@ impl App {
                 args.trim().to_owned(),
             )
             .await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         let reply =
             outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e, started))?;
         let message = match reply {
@@ -1371,8 +1389,7 @@ impl App {
                 .runtime
                 .before_message(&ready.code, call, body.clone(), deadline)
                 .await;
-            self.health(&ready, outcome.as_ref().err(), started.elapsed())
-                .await;
+            self.health(&ready, outcome.as_ref().err(), started).await;
             match outcome {
                 Ok(HookDecision::Allow) => {}
                 Ok(HookDecision::Rewrite(new)) => body = new,

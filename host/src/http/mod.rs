@@ -101,6 +101,10 @@ impl Modify for ExtractorErrors {
                         .entry(status.to_owned())
                         .or_insert_with(|| error_doc(description));
                 };
+                add(
+                    "503",
+                    "The database is out of reach for a moment (`unavailable`); try again after `Retry-After` seconds",
+                );
                 if !public {
                     add(
                         "401",

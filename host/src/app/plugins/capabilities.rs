@@ -512,8 +512,7 @@ impl App {
                 input,
             )
             .await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         outcome.map_err(|e| match e {
             courtyard_runtime::CallError::Plugin(message) => HostError::Invalid(message),
             other => HostError::Unavailable(format!("the plugin `{plugin}` failed: {other}")),

@@ -208,8 +208,7 @@ impl App {
         };
         let started = std::time::Instant::now();
         let outcome = self.plugins.runtime.timer(&ready.code, call, due).await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         match outcome {
             Ok(()) => Ok(context),
             // The plugin answered with its own error: it ran; retrying would repeat it.

@@ -64,8 +64,7 @@ impl App {
             .runtime
             .lifecycle(&ready.code, call, stage)
             .await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         outcome.map_err(|e| {
             AppError::invalid(
                 "plugin_refused",
@@ -97,7 +96,6 @@ impl App {
         if let Err(e) = &outcome {
             tracing::warn!(plugin = %ready.enablement.plugin_id, ?stage, error = %e, "plugin lifecycle call failed");
         }
-        self.health(ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(ready, outcome.as_ref().err(), started).await;
     }
 }

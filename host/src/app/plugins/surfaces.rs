@@ -227,8 +227,7 @@ impl App {
             .runtime
             .action(&ready.code, call.clone(), input)
             .await;
-        self.health(ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(ready, outcome.as_ref().err(), started).await;
         let reply =
             outcome.map_err(|e| self.call_failed(&ready.enablement.plugin_id, &e, started))?;
         self.action_reply(auth, ready, &call, message_id.as_deref(), reply)
@@ -460,8 +459,7 @@ impl App {
             .runtime
             .page(&ready.code, call, page.to_owned(), query.to_owned())
             .await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         let page = outcome.map_err(|e| self.call_failed(plugin, &e, started))?;
         let cards = page
             .cards
@@ -577,8 +575,7 @@ impl App {
         let call = self.call_for(auth, &org, group.as_deref(), &ready);
         let started = std::time::Instant::now();
         let outcome = self.plugins.runtime.http(&ready.code, call, request).await;
-        self.health(&ready, outcome.as_ref().err(), started.elapsed())
-            .await;
+        self.health(&ready, outcome.as_ref().err(), started).await;
         outcome.map_err(|e| self.call_failed(plugin, &e, started))
     }
 }
