@@ -390,11 +390,11 @@ impl App {
             search::terms_of(&parsed.segments, &names)
         };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
-        let author = (!row.anonymous).then(|| (me.to_owned(), auth.person.display_name.clone()));
-        let renderer = Renderer::single(
-            author.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
-            Vec::new(),
-        );
+        let author = (!row.anonymous).then(|| (me, auth.person.display_name.as_str()));
+        // Rendered here rather than in the writer, which every post waits for; the writer
+        // only fills in the position and time.
+        let mut data = serde_json::to_value(Renderer::single(author, Vec::new()).view(row.clone()))
+            .unwrap_or_default();
         let org = group.org.clone();
         let gid = group.id.clone();
         // Direct messages and mentions may need telling someone who is away.
@@ -404,24 +404,24 @@ impl App {
             .writer
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(existing) = messages::by_txn(tx, &row.txn_key).await? {
-                        return Ok((existing, false));
-                    }
                     let mut row = row;
                     row.seq = tx.next_seq().await?;
                     row.created_at = tx.now();
-                    messages::insert(tx, &row, &terms).await?;
+                    if let Some(existing) = messages::insert_once(tx, &row, &terms).await? {
+                        return Ok((existing, false));
+                    }
                     files::attach(tx, &row.id, &attached).await?;
                     if notify {
                         notifications::enqueue(tx, &row, direct).await?;
                     }
-                    let view = renderer.view(row.clone());
+                    data["seq"] = row.seq.into();
+                    data["created_at"] = row.created_at.into();
                     let draft = EventDraft {
                         org_id: org,
                         group_id: Some(gid),
                         person_id: None,
                         kind: "message.created",
-                        data: serde_json::to_value(&view).unwrap_or_default(),
+                        data,
                         membership: None,
                         audience: row.audience.clone(),
                     };

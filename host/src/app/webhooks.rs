@@ -444,13 +444,12 @@ impl App {
             .writer
             .write(move |tx| {
                 Box::pin(async move {
-                    if let Some(existing) = messages::by_txn(tx, &row.txn_key).await? {
-                        return Ok(existing);
-                    }
                     let mut row = row;
                     row.seq = tx.next_seq().await?;
                     row.created_at = tx.now();
-                    messages::insert(tx, &row, &terms).await?;
+                    if let Some(existing) = messages::insert_once(tx, &row, &terms).await? {
+                        return Ok(existing);
+                    }
                     let view = Renderer::plain().view(row.clone());
                     tx.emit_at(
                         row.seq,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use courtyard_domain::{GroupId, OrgId, PersonId};
 use serde_json::Value;
 
+use super::writer::{WriteTx, chunk_sizes, on_tx, values_list};
 use super::{Pools, Result, on_db};
 
 /// An event about to be written.
@@ -54,9 +55,67 @@ pub(crate) fn frame(seq: i64, kind: &str, group_id: Option<&str>, at: i64, data:
     format!(r#"{{"seq":{seq},"type":"{kind}","group_id":{group},"at":{at},"data":{data}}}"#).into()
 }
 
-pub(crate) const INSERT: &str = "INSERT INTO events \
-    (seq, org_id, group_id, person_id, kind, payload, created_at, audience) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// An event as the log stores it, waiting for the batch's end (see `WriteTx::flush`).
+pub(crate) struct LogRow {
+    seq: i64,
+    org_id: String,
+    group_id: Option<String>,
+    person_id: Option<String>,
+    kind: &'static str,
+    payload: String,
+    created_at: i64,
+    audience: Option<String>,
+}
+
+impl LogRow {
+    pub(crate) fn of(seq: i64, draft: &EventDraft, payload: &str, at: i64) -> Self {
+        LogRow {
+            seq,
+            org_id: draft.org_id.as_str().to_owned(),
+            group_id: draft.group_id.as_ref().map(|g| g.as_str().to_owned()),
+            person_id: draft.person_id.as_ref().map(|p| p.as_str().to_owned()),
+            kind: draft.kind,
+            payload: payload.to_owned(),
+            created_at: at,
+            audience: draft.audience.clone(),
+        }
+    }
+}
+
+/// Appends events to the log, many per statement.
+pub(crate) async fn insert_many(tx: &mut WriteTx, rows: &[LogRow]) -> Result<()> {
+    let mut rest = rows;
+    for size in chunk_sizes(rows.len()) {
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        let values = values_list(size, 8, |n| {
+            format!(
+                "(${n}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7
+            )
+        });
+        let sql = format!(
+            "INSERT INTO events \
+             (seq, org_id, group_id, person_id, kind, payload, created_at, audience) \
+             VALUES {values}"
+        );
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for e in chunk {
+                q = q.bind(e.seq).bind(&e.org_id).bind(&e.group_id).bind(&e.person_id)
+                    .bind(e.kind).bind(&e.payload).bind(e.created_at).bind(&e.audience);
+            }
+            q.execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
 
 /// The event as subscribers receive it, once its position is known.
 pub(crate) fn committed(seq: i64, draft: EventDraft, data: &str, now: i64) -> Event {
@@ -196,10 +255,11 @@ pub async fn floor(pools: &Pools) -> Result<i64> {
 
 /// Deletes up to `limit` events older than `before` (epoch ms), always keeping the newest
 /// event so the log's head stays known. Returns how many were deleted.
-pub async fn prune(tx: &mut super::writer::WriteTx, before: i64, limit: i64) -> Result<u64> {
+pub async fn prune(tx: &mut WriteTx, before: i64, limit: i64) -> Result<u64> {
+    tx.flush().await?;
     const SQL: &str = "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
         WHERE created_at < $1 AND seq < (SELECT MAX(seq) FROM events) ORDER BY seq LIMIT $2)";
-    Ok(super::writer::on_tx!(tx, c => sqlx::query(SQL)
+    Ok(on_tx!(tx, c => sqlx::query(SQL)
         .bind(before).bind(limit).execute(&mut *c).await.map(|r| r.rows_affected()))?)
 }
 
@@ -207,12 +267,13 @@ pub async fn prune(tx: &mut super::writer::WriteTx, before: i64, limit: i64) -> 
 /// edits, pins and reactions) with `payload`, the message's tombstone, so text erased from
 /// the message cannot be read back through catch-up. Positions and kinds stay as they were.
 pub async fn scrub_message(
-    tx: &mut super::writer::WriteTx,
+    tx: &mut WriteTx,
     group_id: &str,
     from_seq: i64,
     message_id: &str,
     payload: &str,
 ) -> Result<u64> {
+    tx.flush().await?;
     // The LIKE narrows the scan (payloads are compact JSON); the exact test is on the parsed
     // payload, whose top-level `id` must be the message's.
     const FIND: &str = "SELECT seq, payload FROM events WHERE group_id = $1 AND seq >= $2 \
@@ -220,14 +281,14 @@ pub async fn scrub_message(
         'message.unpinned', 'reaction.added', 'reaction.removed') AND payload LIKE $3";
     const SET: &str = "UPDATE events SET payload = $2 WHERE seq = $1";
     let pattern = format!("%\"id\":\"{message_id}\"%");
-    let found: Vec<(i64, String)> = super::writer::on_tx!(tx, c => sqlx::query_as(FIND)
+    let found: Vec<(i64, String)> = on_tx!(tx, c => sqlx::query_as(FIND)
         .bind(group_id).bind(from_seq).bind(&pattern).fetch_all(&mut *c).await)?;
     let mut scrubbed = 0;
     for (seq, data) in found {
         let carries = serde_json::from_str::<Value>(&data)
             .is_ok_and(|v| v.get("id").and_then(Value::as_str) == Some(message_id));
         if carries {
-            scrubbed += super::writer::on_tx!(tx, c => sqlx::query(SET)
+            scrubbed += on_tx!(tx, c => sqlx::query(SET)
                 .bind(seq).bind(payload).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         }
     }

@@ -1,5 +1,7 @@
 //! Messages, thread replies, feed posts, reactions and pins.
 
+use std::sync::LazyLock;
+
 use courtyard_domain::{GroupId, MessageId, PersonId};
 
 use super::writer::{WriteTx, on_tx};
@@ -129,7 +131,7 @@ pub async fn get_in(tx: &mut WriteTx, id: &str) -> Result<MessageRow> {
         .ok_or(StoreError::NotFound)
 }
 
-pub async fn by_txn(tx: &mut WriteTx, txn_key: &str) -> Result<Option<MessageRow>> {
+async fn by_txn(tx: &mut WriteTx, txn_key: &str) -> Result<Option<MessageRow>> {
     let sql = format!("SELECT {COLUMNS} FROM messages WHERE txn_key = $1");
     Ok(on_tx!(tx, c => sqlx::query_as(&sql).bind(txn_key).fetch_optional(&mut *c).await)?)
 }
@@ -193,11 +195,38 @@ pub async fn pinned(pools: &Pools, group: &GroupId, viewer: &PersonId) -> Result
 
 /// Inserts a message and its search terms (see [`super::search`]; empty for none).
 pub async fn insert(tx: &mut WriteTx, m: &MessageRow, terms: &str) -> Result<()> {
-    let sql = format!(
+    static SQL: LazyLock<String> = LazyLock::new(|| insert_sql(""));
+    insert_with(tx, &SQL, m, terms).await.map(|_| ())
+}
+
+/// Inserts a message unless one with its `txn_key` is stored already, i.e. its client's
+/// transaction committed before: then nothing is written and that message is returned.
+pub async fn insert_once(
+    tx: &mut WriteTx,
+    m: &MessageRow,
+    terms: &str,
+) -> Result<Option<MessageRow>> {
+    static SQL: LazyLock<String> =
+        LazyLock::new(|| insert_sql(" ON CONFLICT (txn_key) DO NOTHING"));
+    if insert_with(tx, &SQL, m, terms).await? {
+        return Ok(None);
+    }
+    by_txn(tx, &m.txn_key)
+        .await?
+        .ok_or(StoreError::NotFound)
+        .map(Some)
+}
+
+fn insert_sql(on_conflict: &str) -> String {
+    format!(
         "INSERT INTO messages ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
-    );
-    on_tx!(tx, c => sqlx::query(&sql)
+         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25){on_conflict}"
+    )
+}
+
+/// Runs one of the insert statements above; false when it inserted nothing.
+async fn insert_with(tx: &mut WriteTx, sql: &str, m: &MessageRow, terms: &str) -> Result<bool> {
+    let inserted = on_tx!(tx, c => sqlx::query(sql)
         .bind(&m.id).bind(m.seq).bind(&m.group_id).bind(&m.kind).bind(&m.author_id)
         .bind(&m.author_proof).bind(m.anonymous).bind(&m.thread_root_id).bind(&m.body)
         .bind(&m.mentions).bind(m.mentions_all).bind(&m.txn_key).bind(m.reply_count)
@@ -205,11 +234,15 @@ pub async fn insert(tx: &mut WriteTx, m: &MessageRow, terms: &str) -> Result<()>
         .bind(m.created_at).bind(m.edited_at).bind(m.deleted_at).bind(&m.plugin_id).bind(&m.card)
         .bind(&m.audience).bind(&m.attachments).bind(&m.bot)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    if inserted == 0 {
+        return Ok(false);
+    }
     if let Some(root) = &m.thread_root_id {
         const BUMP: &str = "UPDATE messages SET reply_count = reply_count + 1 WHERE id = $1";
         on_tx!(tx, c => sqlx::query(BUMP).bind(root).execute(&mut *c).await.map(|r| r.rows_affected()))?;
     }
-    super::search::index(tx, m.seq, terms).await
+    super::search::index(tx, m.seq, terms).await?;
+    Ok(true)
 }
 
 /// Replaces a message's text and its search terms.

@@ -97,6 +97,7 @@ async fn bind_all(tx: &mut WriteTx, sql: &str, values: &[&str]) -> Result<u64> {
 /// Deletes the logged events of `org`'s groups from before `cutoff` (except groups under
 /// legal hold): they carry the content of the messages retention removed.
 pub async fn prune_events(tx: &mut WriteTx, org: &OrgId, cutoff: i64, limit: i64) -> Result<u64> {
+    tx.flush().await?;
     const SQL: &str = "DELETE FROM events WHERE seq IN (SELECT seq FROM events \
         WHERE org_id = $1 AND group_id IS NOT NULL AND created_at < $2 \
         AND group_id NOT IN (SELECT group_id FROM legal_holds) \

@@ -9,37 +9,59 @@ use courtyard_domain::message_search::Query;
 use courtyard_domain::{GroupId, PersonId};
 
 use super::messages::{MessageRow, audience_pattern};
-use super::writer::{WriteTx, on_tx};
+use super::writer::{WriteTx, chunk_sizes, on_tx, values_list};
 use super::{Db, Pools, Result, on_db};
 
-/// Indexes a message's terms (nothing when there are none).
+/// Indexes a message's terms (nothing when there are none), when its batch commits.
 pub async fn index(tx: &mut WriteTx, seq: i64, terms: &str) -> Result<()> {
-    if terms.is_empty() {
-        return Ok(());
+    if !terms.is_empty() {
+        tx.index_later(seq, terms);
     }
-    const SQLITE: &str = "INSERT INTO message_search (rowid, terms) VALUES ($1, $2)";
-    const POSTGRES: &str = "INSERT INTO message_search (seq, terms) \
-        VALUES ($1, array_to_tsvector(string_to_array($2, ' '))) \
-        ON CONFLICT (seq) DO UPDATE SET terms = EXCLUDED.terms";
-    match tx.conn_mut() {
-        Db::Sqlite(c) => sqlx::query(SQLITE)
-            .bind(seq)
-            .bind(terms)
-            .execute(&mut *c)
-            .await?
-            .rows_affected(),
-        Db::Postgres(c) => sqlx::query(POSTGRES)
-            .bind(seq)
-            .bind(terms)
-            .execute(&mut *c)
-            .await?
-            .rows_affected(),
-    };
+    Ok(())
+}
+
+/// Writes held-back terms (see `WriteTx::flush`), many per statement.
+pub(crate) async fn index_many(tx: &mut WriteTx, rows: &[(i64, String)]) -> Result<()> {
+    let mut rest = rows;
+    for size in chunk_sizes(rows.len()) {
+        let (chunk, after) = rest.split_at(size);
+        rest = after;
+        match tx.conn_mut() {
+            Db::Sqlite(c) => {
+                let values = values_list(size, 2, |n| format!("(${n}, ${})", n + 1));
+                let sql = format!("INSERT INTO message_search (rowid, terms) VALUES {values}");
+                let mut q = sqlx::query(&sql);
+                for (seq, terms) in chunk {
+                    q = q.bind(seq).bind(terms);
+                }
+                q.execute(&mut *c).await?;
+            }
+            Db::Postgres(c) => {
+                let values = values_list(size, 2, |n| {
+                    format!(
+                        "(${n}, array_to_tsvector(string_to_array(${}, ' ')))",
+                        n + 1
+                    )
+                });
+                let sql = format!(
+                    "INSERT INTO message_search (seq, terms) VALUES {values} \
+                     ON CONFLICT (seq) DO UPDATE SET terms = EXCLUDED.terms"
+                );
+                let mut q = sqlx::query(&sql);
+                for (seq, terms) in chunk {
+                    q = q.bind(seq).bind(terms);
+                }
+                q.execute(&mut *c).await?;
+            }
+        }
+    }
     Ok(())
 }
 
 /// Removes a message from the index (if it is there).
 pub async fn unindex(tx: &mut WriteTx, seq: i64) -> Result<()> {
+    // The message's terms may still be held back in this batch.
+    tx.flush().await?;
     const SQLITE: &str = "DELETE FROM message_search WHERE rowid = $1";
     const POSTGRES: &str = "DELETE FROM message_search WHERE seq = $1";
     match tx.conn_mut() {
