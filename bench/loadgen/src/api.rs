@@ -28,6 +28,8 @@ pub fn run_id() -> String {
 const PASSWORD: &str = "loadgen password 0123";
 /// Parallel requests during setup: people are hashed with argon2 on the server.
 const SETUP_WIDTH: usize = 8;
+/// Members named when the group is created; the rest are added one by one.
+const FIRST_MEMBERS: usize = 1_000;
 
 #[derive(Clone)]
 pub struct Api {
@@ -235,7 +237,10 @@ pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
     .await?;
     let members = &people[..o.group_size];
     let owner = members[0].1.clone();
-    let member_ids: Vec<&str> = members[1..].iter().map(|(id, _)| id.as_str()).collect();
+    // A request body is limited (64 KiB): the group starts with some of its members
+    // and the rest are added one by one.
+    let (first, rest) = members[1..].split_at((o.group_size - 1).min(FIRST_MEMBERS));
+    let member_ids: Vec<&str> = first.iter().map(|(id, _)| id.as_str()).collect();
     let group = api
         .expect(
             Method::POST,
@@ -252,6 +257,21 @@ pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
         .as_str()
         .context("group without id")?
         .to_owned();
+    let rest: Vec<String> = rest.iter().map(|(id, _)| id.clone()).collect();
+    parallel(rest.len(), SETUP_WIDTH, |i| {
+        let (api, owner, path) = (
+            api.clone(),
+            owner.clone(),
+            format!("/api/v1/groups/{group}/members"),
+        );
+        let body = json!({"person_id": rest[i]});
+        async move {
+            api.expect(Method::POST, &path, Some(&owner), Some(&body), 200)
+                .await
+                .map(|_| ())
+        }
+    })
+    .await?;
     Ok(World {
         org,
         group,
