@@ -71,6 +71,27 @@ fn hook_call(c: &mut Criterion) {
                 .unwrap();
         })
     });
+    // A host function's own cost: a command that calls `clock.now-ms` 1,000 times, less
+    // the same command calling it none (docs/benchmarks.md divides the difference).
+    for times in ["0", "1000"] {
+        c.bench_function(&format!("command with {times} clock host calls"), |b| {
+            b.to_async(&rt).iter(|| async {
+                runtime
+                    .command(
+                        &plugin,
+                        Call {
+                            host: host.clone(),
+                            scope: support::scope(),
+                            grants: grants.clone(),
+                        },
+                        "misbehave".into(),
+                        format!("clock {times}"),
+                    )
+                    .await
+                    .unwrap();
+            })
+        });
+    }
 }
 
 criterion_group!(benches, hook_call);

@@ -390,7 +390,7 @@ impl App {
             search::terms_of(&parsed.segments, &names)
         };
         let attached: Vec<String> = attachments.into_iter().map(|a| a.id).collect();
-        let author = (!row.anonymous).then(|| (me, auth.person.display_name.as_str()));
+        let author = (!row.anonymous).then_some((me, auth.person.display_name.as_str()));
         // Rendered here rather than in the writer, which every post waits for; the writer
         // only fills in the position and time.
         let mut data = serde_json::to_value(Renderer::single(author, Vec::new()).view(row.clone()))

@@ -176,6 +176,17 @@ impl Plugin for Hostile {
             "many-ids" => Ok(Reply::ephemeral(many_ids())),
             "handles" => Ok(Reply::ephemeral(handles())),
             "ok" => Ok(Reply::ephemeral("fine")),
+            // Not hostile: N calls of the cheapest host function, for the host-call bench.
+            "clock" => {
+                let times: u32 = args.get(1).and_then(|n| n.parse().ok()).unwrap_or(0);
+                let mut last = 0;
+                for _ in 0..times {
+                    last = std::hint::black_box(clock::now_ms());
+                }
+                Ok(Reply::ephemeral(format!(
+                    "clock: {times} calls, last {last}"
+                )))
+            }
             other => Err(Error::user(format!("unknown behaviour `{other}`"))),
         }
     }
