@@ -89,16 +89,8 @@ pub(crate) async fn insert_many(tx: &mut WriteTx, rows: &[LogRow]) -> Result<()>
         let (chunk, after) = rest.split_at(size);
         rest = after;
         let values = values_list(size, 8, |n| {
-            format!(
-                "(${n}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                n + 1,
-                n + 2,
-                n + 3,
-                n + 4,
-                n + 5,
-                n + 6,
-                n + 7
-            )
+            let row: Vec<String> = (n..n + 8).map(|i| format!("${i}")).collect();
+            format!("({})", row.join(", "))
         });
         let sql = format!(
             "INSERT INTO events \
