@@ -68,14 +68,18 @@ pub(crate) struct LogRow {
 }
 
 impl LogRow {
-    pub(crate) fn of(seq: i64, draft: &EventDraft, payload: &str, at: i64) -> Self {
+    pub(crate) fn payload(&self) -> &str {
+        &self.payload
+    }
+
+    pub(crate) fn of(seq: i64, draft: &EventDraft, payload: String, at: i64) -> Self {
         LogRow {
             seq,
             org_id: draft.org_id.as_str().to_owned(),
             group_id: draft.group_id.as_ref().map(|g| g.as_str().to_owned()),
             person_id: draft.person_id.as_ref().map(|p| p.as_str().to_owned()),
             kind: draft.kind,
-            payload: payload.to_owned(),
+            payload,
             created_at: at,
             audience: draft.audience.clone(),
         }

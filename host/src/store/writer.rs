@@ -146,10 +146,11 @@ impl WriteTx {
                 }
             }
         }
-        self.pending
-            .events
-            .push(events::LogRow::of(seq, &draft, &data, now));
-        self.emitted.push(events::committed(seq, draft, &data, now));
+        // The log row keeps the payload; the live event's frame is built around it.
+        let row = events::LogRow::of(seq, &draft, data, now);
+        self.emitted
+            .push(events::committed(seq, draft, row.payload(), now));
+        self.pending.events.push(row);
         Ok(seq)
     }
 
