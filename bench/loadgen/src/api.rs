@@ -1,5 +1,5 @@
 //! A thin JSON client over the public HTTP API, and the setup a run needs: an organization,
-//! people signed in, one team group and, optionally, the hostile test plugin's
+//! people signed in, one or more team groups and, optionally, the hostile test plugin's
 //! before-message hook enabled in it.
 
 use std::future::Future;
@@ -134,10 +134,20 @@ impl Api {
 /// What setup made.
 pub struct World {
     pub org: String,
+    /// The first group (the only one unless several were asked for).
     pub group: String,
-    /// The organization admin who owns the group (person 0).
+    /// The organization admin who owns the first group (person 0).
     pub owner: String,
-    /// Session tokens of the group's members, person 0 first.
+    /// Session tokens of the first group's members, person 0 first.
+    pub members: Vec<String>,
+    /// Every group, the first included.
+    pub groups: Vec<Team>,
+}
+
+/// One group setup made.
+pub struct Team {
+    pub id: String,
+    /// Session tokens of its members; the first created the group.
     pub members: Vec<String>,
 }
 
@@ -161,10 +171,26 @@ pub struct SetupOptions<'a> {
     pub admin: &'a Admin,
     pub people: usize,
     pub group_size: usize,
+    /// Groups to create: group g's members are people g·size … g·size + size − 1 (modulo
+    /// the people), created by the first of them.
+    pub groups: usize,
+}
+
+impl<'a> SetupOptions<'a> {
+    /// `people` people, all in one group.
+    pub fn one_group(run_id: &'a str, admin: &'a Admin, people: usize) -> Self {
+        SetupOptions {
+            run_id,
+            admin,
+            people,
+            group_size: people,
+            groups: 1,
+        }
+    }
 }
 
 /// Runs `f(0..count)` with at most `width` in flight; results in index order.
-async fn parallel<T, F, Fut>(count: usize, width: usize, f: F) -> anyhow::Result<Vec<T>>
+pub async fn parallel<T, F, Fut>(count: usize, width: usize, f: F) -> anyhow::Result<Vec<T>>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = anyhow::Result<T>> + Send + 'static,
@@ -189,7 +215,7 @@ where
     Ok(out.into_iter().map(|(_, v)| v).collect())
 }
 
-/// Creates the organization, the people (signed in) and the group.
+/// Creates the organization, the people (signed in) and the groups.
 pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
     let admin = api
         .login(&o.admin.email, &o.admin.password)
@@ -235,22 +261,41 @@ pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
         }
     })
     .await?;
-    let members = &people[..o.group_size];
+    let groups = parallel(o.groups, SETUP_WIDTH, |g| {
+        let members: Vec<(String, String)> = (0..o.group_size)
+            .map(|k| people[(g * o.group_size + k) % people.len()].clone())
+            .collect();
+        let (api, name) = (api.clone(), format!("Load {} {g}", o.run_id));
+        async move { create_team(&api, &name, members).await }
+    })
+    .await?;
+    let first = &groups[0];
+    Ok(World {
+        org,
+        group: first.id.clone(),
+        owner: first.members[0].clone(),
+        members: first.members.clone(),
+        groups,
+    })
+}
+
+/// Creates a team as the first of `members` (id, token) with all of them in it.
+async fn create_team(
+    api: &Api,
+    name: &str,
+    members: Vec<(String, String)>,
+) -> anyhow::Result<Team> {
     let owner = members[0].1.clone();
     // A request body is limited (64 KiB): the group starts with some of its members
     // and the rest are added one by one.
-    let (first, rest) = members[1..].split_at((o.group_size - 1).min(FIRST_MEMBERS));
+    let (first, rest) = members[1..].split_at((members.len() - 1).min(FIRST_MEMBERS));
     let member_ids: Vec<&str> = first.iter().map(|(id, _)| id.as_str()).collect();
     let group = api
         .expect(
             Method::POST,
             "/api/v1/groups",
             Some(&owner),
-            Some(&json!({
-                "kind": "team",
-                "name": format!("Load {}", o.run_id),
-                "member_ids": member_ids,
-            })),
+            Some(&json!({"kind": "team", "name": name, "member_ids": member_ids})),
             201,
         )
         .await?["id"]
@@ -272,11 +317,9 @@ pub async fn setup(api: &Api, o: &SetupOptions<'_>) -> anyhow::Result<World> {
         }
     })
     .await?;
-    Ok(World {
-        org,
-        group,
-        owner,
-        members: members.iter().map(|(_, t)| t.clone()).collect(),
+    Ok(Team {
+        id: group,
+        members: members.into_iter().map(|(_, t)| t).collect(),
     })
 }
 

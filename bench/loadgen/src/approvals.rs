@@ -256,17 +256,9 @@ pub async fn run(a: RunArgs) -> anyhow::Result<()> {
     let api = Api::new(&a.url)?;
     let started = Instant::now();
     let people = 1 + a.approvers + a.submitters;
-    let world = api::setup(
-        &api,
-        &SetupOptions {
-            run_id: &run_id,
-            admin: &a.admin,
-            people,
-            group_size: people,
-        },
-    )
-    .await
-    .context("setup")?;
+    let world = api::setup(&api, &SetupOptions::one_group(&run_id, &a.admin, people))
+        .await
+        .context("setup")?;
     let ids = world_ids(&api, &world).await?;
     install_approvals(&api, &world, &a.plugin_dir).await?;
     let pair = |i: usize| (ids[i].clone(), world.members[i].clone());

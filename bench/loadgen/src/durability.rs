@@ -255,17 +255,9 @@ async fn post(a: PostArgs) -> anyhow::Result<()> {
     let run_id = api::run_id();
     let api = Api::new(&a.url)?;
     let started = Instant::now();
-    let world = api::setup(
-        &api,
-        &SetupOptions {
-            run_id: &run_id,
-            admin: &a.admin,
-            people: a.people,
-            group_size: a.people,
-        },
-    )
-    .await
-    .context("setup")?;
+    let world = api::setup(&api, &SetupOptions::one_group(&run_id, &a.admin, a.people))
+        .await
+        .context("setup")?;
     let state = State {
         url: api.base.clone(),
         run_id: run_id.clone(),

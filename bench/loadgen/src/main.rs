@@ -27,6 +27,7 @@ mod text;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -55,9 +56,13 @@ struct Args {
     /// People to create in the organization.
     #[arg(long, default_value_t = 64)]
     people: usize,
-    /// Members of the group posted to [default: all the people].
+    /// Members of each group posted to [default: all the people].
     #[arg(long)]
     group_size: Option<usize>,
+    /// Groups posted to, round-robin: group g has people g·size … g·size + size − 1
+    /// (modulo --people), so 1,000 groups of 10 among 10,000 people share no one.
+    #[arg(long, default_value_t = 1)]
+    groups: usize,
     /// Concurrent posters; poster i posts as member i (modulo the group size).
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -132,9 +137,9 @@ struct Tally {
     latencies_us: Vec<u64>,
     /// Everything but a 201, by status and error code (or transport failure).
     errors: BTreeMap<String, u64>,
-    /// Positions of the messages posted in the window (sent in it and answered 201, even
-    /// after it closed): what every listener must receive.
-    posted: Vec<i64>,
+    /// (group, position) of the messages posted in the window (sent in it and answered
+    /// 201, even after it closed): what every listener of the group must receive.
+    posted: Vec<(usize, i64)>,
 }
 
 /// A point in time plus the CPU counters at it.
@@ -169,8 +174,8 @@ async fn main() -> anyhow::Result<()> {
     if args.people == 0 || group_size == 0 || group_size > args.people {
         bail!("--group-size must be 1 to --people ({})", args.people);
     }
-    if args.concurrency == 0 || args.seconds == 0 {
-        bail!("--concurrency and --seconds must be positive");
+    if args.concurrency == 0 || args.seconds == 0 || args.groups == 0 {
+        bail!("--concurrency, --seconds and --groups must be positive");
     }
     if args.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
         bail!("--rate must be a positive number");
@@ -190,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
             admin: &args.admin,
             people: args.people,
             group_size,
+            groups: args.groups,
         },
     )
     .await
@@ -210,8 +216,9 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "setup: {} people, group of {group_size}{} in {:.1} s; posting for {} + {} s",
+        "setup: {} people, {} group(s) of {group_size}{} in {:.1} s; posting for {} + {} s",
         args.people,
+        args.groups,
         if args.hook { ", hook enabled" } else { "" },
         started.elapsed().as_secs_f64(),
         args.warmup,
@@ -219,10 +226,15 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Listeners connect before the clock starts, so they hear the warm-up too.
+    // Listener i listens as member i mod size of group ⌊i / size⌋ mod groups.
+    let listener_at = |i: usize| {
+        let g = (i / group_size) % args.groups;
+        (g, &world.groups[g].members[i % group_size])
+    };
     let mut streams = Vec::with_capacity(args.listeners);
     for i in 0..args.listeners {
         let base = &apis[i % apis.len()].base;
-        let token = &world.members[i % world.members.len()];
+        let (_, token) = listener_at(i);
         let (ws, head) = listen::connect(base, token, None)
             .await
             .with_context(|| format!("listener {i}"))?;
@@ -241,28 +253,41 @@ async fn main() -> anyhow::Result<()> {
     let start = clock.start();
     let measure_from = start + Duration::from_secs(args.warmup);
     let measure_to = measure_from + Duration::from_secs(args.seconds);
-    let (stop_tx, stop_rx) = watch::channel(None);
+    // One stop signal per group: a listener stops at its own group's last message.
+    let (stop_tx, stop_rx): (Vec<_>, Vec<_>) =
+        (0..args.groups).map(|_| watch::channel(None)).unzip();
     let mut listeners = JoinSet::new();
     for (i, (ws, head)) in streams.into_iter().enumerate() {
+        let (g, token) = listener_at(i);
         let listener = Listener {
             base: apis[i % apis.len()].base.clone(),
-            token: world.members[i % world.members.len()].clone(),
-            group: world.group.clone(),
+            token: token.clone(),
+            group: world.groups[g].id.clone(),
             clock,
             window: (clock.micros(measure_from), clock.micros(measure_to)),
-            stop: stop_rx.clone(),
+            stop: stop_rx[g].clone(),
             drain: Duration::from_secs(args.drain),
             quickack: args.quickack,
             drop_every: args.drop_every_ms.map(Duration::from_millis),
             seed: 0x5eed ^ i as u64,
         };
-        listeners.spawn(listener.run(ws, head));
+        listeners.spawn(async move { (g, listener.run(ws, head).await) });
     }
+    let targets: Arc<Vec<Target>> = Arc::new(
+        world
+            .groups
+            .iter()
+            .map(|t| Target {
+                path: format!("/api/v1/groups/{}/messages", t.id),
+                tokens: t.members.clone(),
+            })
+            .collect(),
+    );
     let mut posters = JoinSet::new();
     for i in 0..args.concurrency {
-        let token = world.members[i % world.members.len()].clone();
-        let path = format!("/api/v1/groups/{}/messages", world.group);
         let (api, run_id) = (apis[i % apis.len()].clone(), run_id.clone());
+        let targets = targets.clone();
+        let turns = (i, args.concurrency);
         let pace = args.rate.map(|r| {
             (
                 Duration::from_secs_f64(i as f64 / r),
@@ -273,8 +298,8 @@ async fn main() -> anyhow::Result<()> {
         posters.spawn(async move {
             poster(
                 api,
-                token,
-                path,
+                targets,
+                turns,
                 format!("lg-{run_id}-{i}"),
                 (clock, measure_from, measure_to),
                 pace,
@@ -298,30 +323,33 @@ async fn main() -> anyhow::Result<()> {
     }
     let mut delivery = Value::Null;
     if args.listeners > 0 {
-        // One more message, after every other: a listener that reaches its position has
-        // received everything before it (each stream is in position order).
-        let last = api
-            .call(
-                Method::POST,
-                &format!("/api/v1/groups/{}/messages", world.group),
-                Some(&world.owner),
-                Some(&json!({
-                    "body": "loadgen: posting is over",
-                    "client_txn_id": format!("lg-{run_id}-end"),
-                })),
-            )
-            .await;
-        let stop_at = match last {
-            Ok(a) if a.status == 201 => a.body["seq"].as_i64(),
-            _ => None,
-        };
-        // Without it, listeners wait out the drain.
-        let _ = stop_tx.send(Some(stop_at.unwrap_or(i64::MAX)));
+        // One more message per group, after every other: a listener that reaches its
+        // position has received everything before it (each stream is in position order).
+        let ends = api::parallel(args.groups, 32, |g| {
+            let (api, team) = (api.clone(), &world.groups[g]);
+            let path = format!("/api/v1/groups/{}/messages", team.id);
+            let (owner, txn) = (team.members[0].clone(), format!("lg-{run_id}-end-{g}"));
+            async move {
+                let body = json!({"body": "loadgen: posting is over", "client_txn_id": txn});
+                let last = api
+                    .call(Method::POST, &path, Some(&owner), Some(&body))
+                    .await;
+                Ok(match last {
+                    Ok(a) if a.status == 201 => a.body["seq"].as_i64(),
+                    _ => None,
+                })
+            }
+        })
+        .await?;
+        for (tx, end) in stop_tx.iter().zip(ends) {
+            // Without it, listeners wait out the drain.
+            let _ = tx.send(Some(end.unwrap_or(i64::MAX)));
+        }
         let mut heard = Vec::with_capacity(args.listeners);
         while let Some(joined) = listeners.join_next().await {
             heard.push(joined.context("a listener panicked")?);
         }
-        delivery = delivery_report(&mut tally.posted, heard);
+        delivery = delivery_report(args.groups, &tally.posted, heard);
     }
     if args.hook {
         let mut health = api::hook_health(&api, &world).await?;
@@ -345,12 +373,19 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One poster: posts as one person until the window closes (the clock starts it). `pace`
-/// is (first offset, seconds between posts) in rate mode.
+/// Where posts go: a group's messages and its members' tokens.
+struct Target {
+    path: String,
+    tokens: Vec<String>,
+}
+
+/// One poster: posts until the window closes (the clock starts it). Poster i of c makes
+/// the run's posts i, i + c, i + 2c, …; post k goes to group k mod G as one of its members,
+/// so the groups take turns. `pace` is (first offset, seconds between posts) in rate mode.
 async fn poster(
     api: Api,
-    token: String,
-    path: String,
+    targets: Arc<Vec<Target>>,
+    (i, concurrency): (usize, usize),
     txn_prefix: String,
     (clock, measure_from, measure_to): (Clock, tokio::time::Instant, tokio::time::Instant),
     pace: Option<(Duration, f64)>,
@@ -389,8 +424,11 @@ async fn poster(
             "body": text,
             "client_txn_id": format!("{txn_prefix}-{seq}"),
         });
+        let k = seq as usize * concurrency + i;
+        let (g, target) = (k % targets.len(), &targets[k % targets.len()]);
+        let token = &target.tokens[(k / targets.len()) % target.tokens.len()];
         let outcome = api
-            .call(Method::POST, &path, Some(&token), Some(&body))
+            .call(Method::POST, &target.path, Some(token), Some(&body))
             .await;
         let acked = tokio::time::Instant::now();
         if sent < measure_from {
@@ -400,7 +438,7 @@ async fn poster(
             && a.status == 201
             && let Some(seq) = a.body["seq"].as_i64()
         {
-            tally.posted.push(seq);
+            tally.posted.push((g, seq));
         }
         if acked > measure_to {
             continue;
@@ -493,21 +531,31 @@ fn round(x: f64, places: i32) -> f64 {
 }
 
 /// Post→delivered latency over every listener, and each listener's count against the
-/// positions posted in the window.
-fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
-    posted.sort_unstable();
-    posted.dedup();
+/// positions posted in its group in the window.
+fn delivery_report(groups: usize, posted: &[(usize, i64)], heard: Vec<(usize, Heard)>) -> Value {
+    let mut expected = vec![Vec::new(); groups];
+    for &(g, seq) in posted {
+        expected[g].push(seq);
+    }
+    for e in &mut expected {
+        e.sort_unstable();
+        e.dedup();
+    }
     let listeners = heard.len();
+    let expected_frames: usize = heard.iter().map(|(g, _)| expected[*g].len()).sum();
+    let (mut expected_least, mut expected_most) = (usize::MAX, 0);
     let (mut missing, mut duplicates, mut unexpected) = (0, 0, 0);
     let (mut complete, mut reconnects, mut resyncs, mut timed_out) = (0, 0, 0, 0);
     let mut drops = 0;
     let (mut least, mut most) = (usize::MAX, 0);
     let mut errors = Vec::new();
-    let mut latencies_us = Vec::with_capacity(heard.iter().map(|h| h.seqs.len()).sum());
-    for mut h in heard {
+    let mut latencies_us = Vec::with_capacity(heard.iter().map(|(_, h)| h.seqs.len()).sum());
+    for (g, mut h) in heard {
         least = least.min(h.seqs.len());
         most = most.max(h.seqs.len());
-        let (m, d, u) = listen::check(posted, &mut h.seqs);
+        expected_least = expected_least.min(expected[g].len());
+        expected_most = expected_most.max(expected[g].len());
+        let (m, d, u) = listen::check(&expected[g], &mut h.seqs);
         missing += m;
         duplicates += d;
         unexpected += u;
@@ -540,7 +588,9 @@ fn delivery_report(posted: &mut Vec<i64>, heard: Vec<Heard>) -> Value {
         "missing": missing,
         "duplicates": duplicates,
         "delivery": {
-            "expected_per_listener": posted.len(),
+            "expected_frames": expected_frames,
+            "expected_per_listener_min": if listeners == 0 { 0 } else { expected_least },
+            "expected_per_listener_max": expected_most,
             "received_per_listener_min": if listeners == 0 { 0 } else { least },
             "received_per_listener_max": most,
             "listeners_complete": complete,
@@ -631,6 +681,7 @@ fn report(
         "hook": args.hook,
         "hook_events": args.hook_events,
         "people": args.people,
+        "groups": args.groups,
         "group_size": group_size,
         "group_id": world.group,
         "concurrency": args.concurrency,
@@ -666,10 +717,14 @@ fn print_table(r: &Value) {
         (
             "run".into(),
             format!(
-                "{}{}{} posters, {} s after {} s warm-up{}{}",
+                "{}{}{}{} posters, {} s after {} s warm-up{}{}",
                 match r["label"].as_str() {
                     Some("") | None => String::new(),
                     Some(l) => format!("{l}, "),
+                },
+                match r["groups"].as_u64() {
+                    Some(n) if n > 1 => format!("{n} groups of {}, ", r["group_size"]),
+                    _ => String::new(),
                 },
                 match r["nodes"].as_u64() {
                     Some(n) if n > 1 => format!("{n} nodes, "),
@@ -736,8 +791,11 @@ fn print_table(r: &Value) {
         rows.push((
             "delivered in the window".into(),
             format!(
-                "{} frames ({} messages × {} listeners expected)",
-                r["delivered"], d["expected_per_listener"], r["listeners"]
+                "{} frames of {} expected ({}–{} messages per listener)",
+                r["delivered"],
+                d["expected_frames"],
+                d["expected_per_listener_min"],
+                d["expected_per_listener_max"]
             ),
         ));
         rows.push((

@@ -212,12 +212,7 @@ async fn main() -> anyhow::Result<()> {
     let run = format!("hostile{}", std::process::id());
     let attackers = api::setup(
         &api,
-        &SetupOptions {
-            run_id: &format!("{run}a"),
-            admin: &args.admin,
-            people: args.attackers + 1,
-            group_size: args.attackers + 1,
-        },
+        &SetupOptions::one_group(&format!("{run}a"), &args.admin, args.attackers + 1),
     )
     .await
     .context("setting up the attacker's organization")?;
@@ -226,12 +221,7 @@ async fn main() -> anyhow::Result<()> {
         .context("installing the hostile plugin")?;
     let calm = api::setup(
         &api,
-        &SetupOptions {
-            run_id: &format!("{run}b"),
-            admin: &args.admin,
-            people: args.bystanders.max(1),
-            group_size: args.bystanders.max(1),
-        },
+        &SetupOptions::one_group(&format!("{run}b"), &args.admin, args.bystanders.max(1)),
     )
     .await
     .context("setting up the bystanders' organization")?;

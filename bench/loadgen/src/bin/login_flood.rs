@@ -101,6 +101,7 @@ async fn main() -> anyhow::Result<()> {
             admin: &args.admin,
             people: args.people,
             group_size: 1,
+            groups: 1,
         },
     )
     .await
