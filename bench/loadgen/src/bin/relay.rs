@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use clap::Parser;
-use futures_util::stream::{self, SelectAll, StreamExt};
+use futures_util::stream::{self, SelectAll, Stream, StreamExt};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -81,6 +82,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     eprintln!("relay listening on {}", args.listen);
+    // As Courtyard: small frames leave at once instead of waiting for Nagle's algorithm.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await?;
     Ok(())
 }
@@ -241,7 +246,11 @@ async fn ws(State(r): State<Shared>, headers: HeaderMap, upgrade: WebSocketUpgra
             .collect()
     };
     let head = r.head.load(Ordering::SeqCst);
-    upgrade.on_upgrade(move |socket| relay(socket, head, receivers))
+    // Courtyard's own WebSocket settings, so the comparison is of what runs on top.
+    upgrade
+        .max_message_size(64 * 1024)
+        .read_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| relay(socket, head, receivers))
 }
 
 /// One connection: `hello`, then every frame of the person's groups until either side
@@ -251,12 +260,7 @@ async fn relay(mut socket: WebSocket, head: i64, receivers: Vec<broadcast::Recei
     if socket.send(Message::Text(hello.into())).await.is_err() {
         return;
     }
-    let mut frames: SelectAll<_> = stream::select_all(receivers.into_iter().map(|rx| {
-        Box::pin(stream::unfold(rx, |mut rx| async move {
-            let next = rx.recv().await;
-            Some((next, rx))
-        }))
-    }));
+    let mut frames = Frames::of(receivers);
     loop {
         tokio::select! {
             frame = frames.next(), if !frames.is_empty() => match frame {
@@ -275,6 +279,42 @@ async fn relay(mut socket: WebSocket, head: i64, receivers: Vec<broadcast::Recei
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                 Some(Ok(_)) => {}
             },
+        }
+    }
+}
+
+/// A connection's groups: one receiver polled directly (the common case, no merging
+/// overhead), or several merged.
+enum Frames {
+    One(broadcast::Receiver<Utf8Bytes>),
+    Many(SelectAll<Pin<Box<dyn Stream<Item = Received> + Send>>>),
+}
+
+type Received = Result<Utf8Bytes, broadcast::error::RecvError>;
+
+impl Frames {
+    fn of(mut receivers: Vec<broadcast::Receiver<Utf8Bytes>>) -> Self {
+        if receivers.len() == 1 {
+            return Frames::One(receivers.remove(0));
+        }
+        Frames::Many(stream::select_all(receivers.into_iter().map(|rx| {
+            let merged: Pin<Box<dyn Stream<Item = Received> + Send>> =
+                Box::pin(stream::unfold(rx, |mut rx| async move {
+                    let next = rx.recv().await;
+                    Some((next, rx))
+                }));
+            merged
+        })))
+    }
+
+    fn is_empty(&self) -> bool {
+        matches!(self, Frames::Many(m) if m.is_empty())
+    }
+
+    async fn next(&mut self) -> Option<Received> {
+        match self {
+            Frames::One(rx) => Some(rx.recv().await),
+            Frames::Many(m) => m.next().await,
         }
     }
 }
